@@ -793,7 +793,7 @@ class CompiledModel:
                                                                        "sorted": sorted, "set": set}}
         exec(compile(self.source, f"<papcheck:{checked.name}>", "exec"), namespace)
         self.successors = namespace["succ"]
-        self.labeled_successors = namespace["succ_labeled"]
+        self._labeled = namespace["succ_labeled"]
         self._inv = namespace["inv"]
         self.witnesses = namespace["reach"]
         self.is_final = namespace["final"]
@@ -801,6 +801,9 @@ class CompiledModel:
         self.error_sites = gen.errors
         self.properties = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)
+
+    def labeled_successors(self, s: int) -> list[tuple[Label, int]]:
+        return [(Label(*cur), t) for cur, t in self._labeled(s)]
 
     def initial_states(self) -> list[int]:
         return [self.layout.initial_state()]

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from . import ast
 from .errors import Span
-from .types import ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
+from .types import ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type, format_value
 
 
 class EvalError(Exception):
@@ -115,8 +115,8 @@ class Evaluator:
                 return abs(args[0])
             return len(args[0])
         if isinstance(e, ast.Index):
-            base = self._ev(e.base, env)
             key = self._ev(e.index, env)
+            base = self._quiet(e.base, env)
             if isinstance(base, tuple) and base and base[0] == "instance":
                 m = base[1]
                 if not 0 <= key < m.count:
@@ -125,6 +125,8 @@ class Evaluator:
             d = dict(base)
             if key not in d:
                 raise EvalError(f"key {key} is outside the map's domain", e.span)
+            if self.on_read is not None and self._quiet_depth == 0:
+                self.on_read(f"{_path(e.base)}[{format_value(key)}]", d[key])
             return d[key]
         if isinstance(e, ast.Field):
             base = self._ev(e.base, env)
@@ -144,6 +146,16 @@ class Evaluator:
             return tuple((f, vals[f]) for f, _ in t.fields)  # type: ignore[attr-defined]
         raise EvalError("this expression cannot be evaluated here", getattr(e, "span", None))
 
+    _quiet_depth = 0
+
+    def _quiet(self, e: ast.Expr, env: dict) -> Any:
+        """Evaluate without reporting reads (the caller reports the finer-grained one)."""
+        self._quiet_depth += 1
+        try:
+            return self._ev(e, env)
+        finally:
+            self._quiet_depth -= 1
+
     def _read_var(self, sym, inst, node):
         if self.state is None:
             raise EvalError(f"'{sym.name}' is a variable; only constants can be used here", node.span)
@@ -153,7 +165,7 @@ class Evaluator:
         else:
             v = self.state.locals[(sym.machine.name, inst, sym.name)]
             label = f"{sym.machine.instance_name(inst)}.{sym.name}"
-        if self.on_read is not None:
+        if self.on_read is not None and self._quiet_depth == 0:
             self.on_read(label, v)
         return v
 
@@ -196,6 +208,16 @@ class Evaluator:
         if op == "minus":
             return a - b
         raise AssertionError(op)
+
+
+def _path(e: ast.Expr) -> str:
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.Field):
+        return f"{_path(e.base)}.{e.name}"
+    if isinstance(e, ast.Index):
+        return f"{_path(e.base)}[...]"
+    return "..."
 
 
 def _div(a: int, b: int) -> int:

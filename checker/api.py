@@ -1,0 +1,182 @@
+"""The Python API the CLI is built on: load a spec, check it, read the result.
+
+    from checker import api
+    spec = api.load("specs/dynamodb_dns.pap", constants={"ENACTORS": 2})
+    result = api.check(spec)
+    assert result.verdict == "violated"
+    print(result.prop("endpoint_has_ips").trace.length)
+
+:func:`load` raises :class:`checker.errors.SpecError` (with every diagnostic) or
+:class:`checker.errors.UsageError`; :func:`check` never raises for a property violation or a
+model error: they are part of the :class:`CheckResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compile import CompiledModel
+from .errors import Diagnostics, SourceFile
+from .explore import Limits, ProgressFn, SearchResult, Stats, error_label, explore, label_path, path_to
+from .parser import parse, read_source
+from .resolve import CheckedSpec, check_spec
+from .store import make_store
+from .trace import Trace, build_trace, explain_failure, model_error_message
+
+EXIT_HOLDS = 0
+EXIT_VIOLATED = 1
+EXIT_USAGE = 2
+EXIT_SPEC_ERROR = 3
+EXIT_INCOMPLETE = 4
+
+
+@dataclass
+class Spec:
+    """A checked, compiled spec ready to explore."""
+
+    path: str
+    checked: CheckedSpec
+    model: CompiledModel
+
+    @property
+    def name(self) -> str:
+        return self.checked.name
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        return self.checked.constant_values()
+
+    @property
+    def diagnostics(self) -> Diagnostics:
+        return self.checked.diagnostics
+
+
+def load(path: str, constants: dict[str, Any] | None = None) -> Spec:
+    """Read, parse, check and compile a spec file, with constant overrides."""
+    return load_source(read_source(path), constants)
+
+
+def load_text(text: str, path: str = "<spec>", constants: dict[str, Any] | None = None) -> Spec:
+    return load_source(SourceFile(path, text), constants)
+
+
+def load_source(source: SourceFile, constants: dict[str, Any] | None = None) -> Spec:
+    checked = check_spec(parse(source), source, constants)
+    return Spec(source.path, checked, CompiledModel(checked))
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    kind: str  # invariant, reachable, deadlock_free
+    line: int
+    status: str  # holds, violated, unknown, witnessed, unreachable
+    trace: Trace | None = None
+    explanation: str = ""
+    doc: str = ""
+
+
+@dataclass
+class ModelErrorResult:
+    message: str
+    line: int
+    trace: Trace
+
+
+@dataclass
+class CheckResult:
+    spec: Spec
+    verdict: str  # holds, violated, incomplete
+    stop_reason: str
+    properties: list[PropertyResult]
+    stats: Stats
+    strategy: str
+    store: str
+    model_error: ModelErrorResult | None = None
+    expectation: dict[str, Any] | None = None
+    search: SearchResult | None = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return {"holds": EXIT_HOLDS, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE}[self.verdict]
+
+    def prop(self, name: str) -> PropertyResult:
+        return next(p for p in self.properties if p.name == name)
+
+    @property
+    def counterexample(self) -> Trace | None:
+        if self.model_error is not None:
+            return self.model_error.trace
+        for p in self.properties:
+            if p.status == "violated" and p.trace is not None:
+                return p.trace
+        return None
+
+
+def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
+          progress: ProgressFn | None = None) -> CheckResult:
+    """Explore the spec's state space and judge every property."""
+    model = spec.model
+    search = explore(model, strategy=strategy, store=make_store(store), limits=limits, progress=progress)
+    props: list[PropertyResult] = []
+    model_error = None
+    finding = search.findings[0] if search.findings else None
+    for i, p in enumerate(spec.checked.properties):
+        pr = PropertyResult(p.name, p.kind, p.decl.span.line, "unknown", doc=p.decl.doc)
+        if p.kind == "reachable":
+            if i in search.witnesses:
+                pr.status = "witnessed"
+                pr.trace = _trace(model, search, search.witnesses[i])
+            elif search.complete:
+                pr.status = "unreachable"
+        elif finding is not None and finding.prop == i and finding.kind in ("invariant", "deadlock"):
+            pr.status = "violated"
+            pr.trace = _trace(model, search, finding.state)
+            if p.kind == "invariant" and p.decl.expr is not None:
+                pr.explanation = explain_failure(model, p.decl.expr, pr.trace.last_state)
+            else:
+                pr.explanation = "no transition is enabled and not every instance is in a final state"
+        elif search.complete:
+            pr.status = "holds"
+        props.append(pr)
+    if finding is not None and finding.kind == "model_error":
+        err = finding.error
+        assert err is not None
+        label = err.label if err.label is not None else error_label(model, finding.state)
+        path = path_to(search.store, finding.state)
+        trace = build_trace(model, path, label_path(model, path), label)
+        msg, line = model_error_message(model, err)
+        model_error = ModelErrorResult(msg, line, trace)
+
+    if finding is not None or any(p.status == "unreachable" for p in props):
+        verdict = "violated"
+    elif search.complete:
+        verdict = "holds"
+    else:
+        verdict = "incomplete"
+    result = CheckResult(spec, verdict, search.stop_reason, props, search.stats, strategy, store,
+                         model_error, search=search)
+    result.expectation = _expectation(spec, result)
+    return result
+
+
+def _trace(model: CompiledModel, search: SearchResult, state) -> Trace:
+    path = path_to(search.store, state)
+    return build_trace(model, path, label_path(model, path))
+
+
+def _expectation(spec: Spec, result: CheckResult) -> dict[str, Any] | None:
+    """Compare the verdict with the spec's `expect` declaration, if it has one."""
+    if not spec.checked.expects:
+        return None
+    e = spec.checked.expects[0]
+    failed = sorted(p.name for p in result.properties if p.status in ("violated", "unreachable"))
+    if result.verdict == "incomplete":
+        met = None
+    elif e.verdict == "holds":
+        met = result.verdict == "holds"
+    else:
+        met = result.verdict == "violated" and all(n in failed for n in e.names) and (
+            result.model_error is None)
+    return {"verdict": e.verdict, "properties": list(e.names), "met": met}

@@ -1,0 +1,221 @@
+"""The search: one loop over a frontier (breadth-first or depth-first) on any Model and Store.
+
+Breadth-first (the default) finds every violation, witness and model error at the smallest depth,
+so every trace it reports is a shortest one.  The loop checks invariants and `reachable`
+witnesses when a state is first stored, detects deadlocks when a state has no successor, and stops
+cleanly on a limit (states, depth, time) or Ctrl-C with status "incomplete".  Nothing here
+prints; progress goes to an optional callback.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .model import Label, Model, ModelError, State
+from .store import ExactStore, Store
+
+
+@dataclass
+class Limits:
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout: float | None = None
+
+
+@dataclass
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    queue: int = 0
+    peak_memory_kb: int = 0
+    store_bytes: int = 0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def bytes_per_state(self) -> float:
+        return self.store_bytes / self.states if self.states else 0.0
+
+
+@dataclass
+class Finding:
+    """Something the search found: a violated invariant, a witness, a deadlock, a model error."""
+
+    kind: str  # "invariant", "reachable", "deadlock", "model_error"
+    state: State  # the violating / witnessing state (for a model error: the state it fired in)
+    prop: int = -1  # property index, when a property is concerned
+    error: ModelError | None = None
+
+
+@dataclass
+class SearchResult:
+    complete: bool  # the whole reachable space within the limits was explored
+    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "interrupted"
+    stats: Stats
+    store: Store
+    findings: list[Finding] = field(default_factory=list)
+    witnesses: dict[int, State] = field(default_factory=dict)
+    initial: list[State] = field(default_factory=list)
+
+
+ProgressFn = Callable[[Stats], None]
+
+
+def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
+            limits: Limits | None = None, progress: ProgressFn | None = None,
+            progress_every: float = 0.25, check_deadlock: bool | None = None) -> SearchResult:
+    """Explore the model's reachable states; stop at the first violation (or model error)."""
+    if strategy not in ("bfs", "dfs"):
+        raise ValueError(f"unknown strategy {strategy!r}")
+    limits = limits or Limits()
+    store = store if store is not None else ExactStore()
+    props = list(model.properties)
+    reach_mask = 0
+    for p in props:
+        if p.kind == "reachable":
+            reach_mask |= 1 << p.index
+    if check_deadlock is None:
+        check_deadlock = any(p.kind == "deadlock_free" for p in props)
+    deadlock_prop = next((p.index for p in props if p.kind == "deadlock_free"), -1)
+    has_inv = any(p.kind == "invariant" for p in props)
+
+    stats = Stats()
+    result = SearchResult(False, "done", stats, store)
+    started = time.perf_counter()
+    succ = model.successors
+    inv = model.violated_invariant
+    reach = model.witnesses
+    insert = store.insert
+    max_states = limits.max_states
+    max_depth = limits.max_depth
+    deadline = started + limits.timeout if limits.timeout else None
+    pending = reach_mask
+    last_report = started
+    cut_by_depth = False
+    expanded = 0
+
+    def examine(t: State) -> Finding | None:
+        """Property checks on a newly stored state."""
+        nonlocal pending
+        try:
+            if has_inv:
+                bad = inv(t)
+                if bad >= 0:
+                    return Finding("invariant", t, bad)
+            if pending:
+                hit = reach(t) & pending
+                if hit:
+                    for p in props:
+                        if hit >> p.index & 1:
+                            result.witnesses[p.index] = t
+                    pending &= ~hit
+        except ModelError as e:
+            return Finding("model_error", t, error=e)
+        return None
+
+    frontier: deque[tuple[State, int]] = deque()
+    pop = frontier.popleft if strategy == "bfs" else frontier.pop
+    found: Finding | None = None
+    try:
+        for s0 in model.initial_states():
+            if insert(s0, None):
+                result.initial.append(s0)
+                frontier.append((s0, 0))
+                found = found or examine(s0)
+        while frontier and found is None:
+            s, d = pop()
+            if d > stats.depth:
+                stats.depth = d
+            if max_depth is not None and d >= max_depth:
+                cut_by_depth = True
+                continue
+            try:
+                ts = succ(s)
+            except ModelError as e:
+                found = Finding("model_error", s, error=e)
+                break
+            stats.transitions += len(ts)
+            if not ts and check_deadlock and not model.is_final(s):
+                found = Finding("deadlock", s, deadlock_prop)
+                break
+            d1 = d + 1
+            for t in ts:
+                if insert(t, s):
+                    if has_inv or pending:
+                        found = examine(t)
+                        if found is not None:
+                            if d1 > stats.depth:
+                                stats.depth = d1
+                            break
+                    frontier.append((t, d1))
+            if max_states is not None and len(store) >= max_states:
+                result.stop_reason = "max_states"
+                break
+            expanded += 1
+            if not expanded & 511:
+                now = time.perf_counter()
+                if deadline is not None and now >= deadline:
+                    result.stop_reason = "timeout"
+                    break
+                if progress is not None and now - last_report >= progress_every:
+                    last_report = now
+                    stats.states, stats.seconds, stats.queue = len(store), now - started, len(frontier)
+                    progress(stats)
+    except KeyboardInterrupt:
+        result.stop_reason = "interrupted"
+
+    stats.states = len(store)
+    stats.seconds = time.perf_counter() - started
+    stats.queue = len(frontier)
+    stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats.store_bytes = store.memory_bytes()
+    if found is not None:
+        result.findings.append(found)
+        result.stop_reason = "violation"
+        result.complete = False
+    elif result.stop_reason == "done":
+        if cut_by_depth:
+            result.stop_reason = "max_depth"
+        result.complete = not cut_by_depth
+    return result
+
+
+def path_to(store: Store, state: State) -> list[State]:
+    """The states from an initial state to `state`, following parent links."""
+    path = [state]
+    p = store.parent(state)
+    while p is not None:
+        path.append(p)
+        p = store.parent(p)
+    path.reverse()
+    return path
+
+
+def label_path(model: Model, path: list[State]) -> list[Label]:
+    """The label of each step of a path (the first matching transition in model order)."""
+    labels = []
+    for s, t in zip(path, path[1:]):
+        for lab, u in model.labeled_successors(s):
+            if u == t:
+                labels.append(lab)
+                break
+        else:
+            raise RuntimeError("trace step not reproducible: the model is not deterministic")
+    return labels
+
+
+def error_label(model: Model, state: State) -> Label | None:
+    """The transition that raises a model error in `state`."""
+    try:
+        model.labeled_successors(state)
+    except ModelError as e:
+        return e.label
+    return None

@@ -1,0 +1,256 @@
+"""Results as text, JSON and ITF.  Pure functions from a CheckResult to a string.
+
+Text and JSON are deterministic for a given spec and flags: no timestamps, no absolute paths, and
+timing figures only where asked for (`timing=True`; the CLI prints them to stderr in text mode).
+The JSON schema is documented in docs/json-schema.md; traces use the Informal Trace Format (ITF)
+of Apalache and Quint.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import __version__
+from .api import CheckResult
+from .trace import Step, Trace
+from .types import MapT, Type, format_value
+
+JSON_SCHEMA_VERSION = 1
+
+
+# -------------------------------------------------------------------------------------- text
+
+
+def render_text(result: CheckResult, *, full_states: bool = False) -> str:
+    spec = result.spec
+    out: list[str] = []
+    consts = " ".join(f"{k}={format_value(v)}" for k, v in spec.constants.items())
+    out.append(f"papcheck: {spec.path}: protocol {spec.name}" + (f" ({consts})" if consts else ""))
+    types = spec.model.slot_types()
+
+    if result.model_error is not None:
+        me = result.model_error
+        out.append("")
+        out.append(f"MODEL ERROR at line {me.line}: {me.message}")
+        out.append(f"  reached in {me.trace.length + 1} steps; the last one fails:")
+        out.extend(_trace_lines(me.trace, types, full_states))
+    for p in result.properties:
+        if p.status == "violated" and p.trace is not None:
+            out.append("")
+            what = "deadlock" if p.kind == "deadlock_free" else f"{p.kind} {p.name}"
+            out.append(f"VIOLATED: {what} (line {p.line})")
+            if p.doc:
+                out.append(f"  {p.doc}")
+            shortest = " shortest" if result.strategy == "bfs" else ""
+            out.append(f"  {p.trace.length}-step{shortest} counterexample:")
+            out.extend(_trace_lines(p.trace, types, full_states))
+            if p.explanation:
+                out.append(f"  {p.name} fails {p.explanation}")
+    out.append("")
+    out.append("Properties:")
+    width = max((len(p.kind) + len(p.name) for p in result.properties), default=0) + 1
+    for p in result.properties:
+        label = f"{p.kind} {p.name}".ljust(width)
+        out.append(f"  {_STATUS_MARK[p.status]} {label}  {_status_text(p, result)}")
+    if not result.properties:
+        out.append("  (none declared: only model errors are checked)")
+    st = result.stats
+    out.append("")
+    out.append(f"States: {st.states:,} distinct, {st.transitions:,} transitions, depth {st.depth}"
+               + ("" if result.verdict != "incomplete" else f", {st.queue:,} left in the queue"))
+    if result.expectation is not None:
+        e = result.expectation
+        want = "holds" if e["verdict"] == "holds" else "violated " + ", ".join(e["properties"])
+        met = {True: "met", False: "NOT met", None: "unknown (incomplete)"}[e["met"]]
+        out.append(f"Expected: {want} -- {met}")
+    out.append(f"Verdict: {result.verdict.upper()}" + _reason(result))
+    return "\n".join(out) + "\n"
+
+
+def render_timing(result: CheckResult) -> str:
+    st = result.stats
+    return (f"papcheck: {st.seconds:.2f} s, {st.states_per_second:,.0f} states/s, peak memory "
+            f"{st.peak_memory_kb / 1024:.0f} MB, store {st.bytes_per_state:.0f} bytes/state\n")
+
+
+_STATUS_MARK = {"holds": "ok", "witnessed": "ok", "violated": "XX", "unreachable": "XX", "unknown": "??"}
+
+
+def _status_text(p, result: CheckResult) -> str:
+    if p.status == "holds":
+        return "holds"
+    if p.status == "witnessed":
+        return f"witnessed in {p.trace.length} steps" if p.trace else "witnessed"
+    if p.status == "violated":
+        return f"violated in {p.trace.length} steps" if p.trace else "violated"
+    if p.status == "unreachable":
+        return "never reached: no reachable state satisfies it (vacuous spec?)"
+    if result.verdict == "violated":
+        return "not decided (the search stopped at the first violation)"
+    return "not decided (the search did not finish)"
+
+
+def _reason(result: CheckResult) -> str:
+    return {
+        "max_states": " (stopped at --max-states)",
+        "max_depth": " (stopped at --max-depth)",
+        "timeout": " (stopped at --timeout)",
+        "interrupted": " (interrupted)",
+    }.get(result.stop_reason, "")
+
+
+def _trace_lines(trace: Trace, types: dict[str, Type], full: bool) -> list[str]:
+    lines = []
+    width = max((len(s.action_text()) for s in trace.steps[1:]), default=10)
+    steps = list(trace.steps)
+    if trace.failing_step is not None:
+        steps.append(trace.failing_step)
+    for step in steps:
+        if step.instance is None:
+            lines.append(f"  {step.index:>3}  initial state")
+            lines.extend("         " + l for l in _state_lines(step.state, types))
+            continue
+        failing = step is trace.failing_step
+        where = f"line {step.line}" if step.line else ""
+        lines.append(f"  {step.index:>3}  {step.action_text().ljust(width)}  {where}"
+                     + ("   <-- fails here" if failing else ""))
+        if full and not failing:
+            lines.extend("         " + l for l in _state_lines(step.state, types))
+        else:
+            for name, old, new in step.changes:
+                lines.extend("         " + l for l in _change_lines(name, old, new, types.get(name)))
+    return lines
+
+
+def _state_lines(state: dict[str, Any], types: dict[str, Type]) -> list[str]:
+    shared = [(k, v) for k, v in state.items() if "." not in k]
+    out = []
+    if shared:
+        out.append(", ".join(f"{k} = {format_value(v, types.get(k))}" for k, v in shared))
+    per_instance: dict[str, list[str]] = {}
+    for k, v in state.items():
+        if "." in k:
+            inst, var = k.rsplit(".", 1)
+            per_instance.setdefault(inst, []).append(
+                format_value(v) if var == "state" else f"{var} = {format_value(v, types.get(k))}")
+    for inst, parts in per_instance.items():
+        out.append(f"{inst}: " + ", ".join(parts))
+    return out
+
+
+def _change_lines(name: str, old: Any, new: Any, t: Type | None) -> list[str]:
+    if isinstance(t, MapT):
+        o, n = dict(old), dict(new)
+        return [f"{name}[{format_value(k)}]: {format_value(o[k], t.value)} -> {format_value(n[k], t.value)}"
+                for k in n if o[k] != n[k]]
+    return [f"{name}: {format_value(old, t)} -> {format_value(new, t)}"]
+
+
+# -------------------------------------------------------------------------------------- JSON
+
+
+def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
+    spec = result.spec
+    st = result.stats
+    d: dict[str, Any] = {
+        "papcheck": __version__,
+        "schema": JSON_SCHEMA_VERSION,
+        "spec": spec.path,
+        "protocol": spec.name,
+        "constants": {k: v for k, v in spec.constants.items()},
+        "verdict": result.verdict,
+        "stop_reason": result.stop_reason,
+        "strategy": result.strategy,
+        "store": result.store,
+        "properties": [],
+        "model_error": None,
+        "expectation": result.expectation,
+        "stats": {
+            "states": st.states,
+            "transitions": st.transitions,
+            "depth": st.depth,
+            "queue": st.queue,
+            "seconds": round(st.seconds, 3) if timing else None,
+            "states_per_second": round(st.states_per_second) if timing else None,
+            "peak_memory_kb": st.peak_memory_kb if timing else None,
+            "bytes_per_state": round(st.bytes_per_state, 1) if timing else None,
+        },
+        "warnings": [d.message for d in spec.diagnostics.warnings],
+    }
+    types = spec.model.slot_types()
+    for p in result.properties:
+        d["properties"].append({
+            "name": p.name, "kind": p.kind, "line": p.line, "status": p.status,
+            "explanation": p.explanation or None,
+            "trace": itf(p.trace, spec.path, types, f"{p.kind} {p.name}: {p.status}") if p.trace else None,
+        })
+    if result.model_error is not None:
+        me = result.model_error
+        d["model_error"] = {"message": me.message, "line": me.line,
+                            "trace": itf(me.trace, spec.path, types, f"model error: {me.message}")}
+    return d
+
+
+def render_json(result: CheckResult, *, timing: bool = True) -> str:
+    return json.dumps(result_dict(result, timing=timing), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------------------- ITF
+
+
+def itf(trace: Trace, source: str, types: dict[str, Type], description: str = "") -> dict[str, Any]:
+    """A trace in the Informal Trace Format (https://apalache-mc.org/docs/adr/015adr-trace.html).
+
+    Each state's `#meta` carries papcheck's step data: the instance, transition, bindings and spec
+    line of the step that produced it.  A failing model-error step has no state and is given in
+    the trace's `#meta.failing_step`."""
+    states = []
+    for step in trace.steps:
+        meta: dict[str, Any] = {"index": step.index}
+        meta.update(_step_meta(step))
+        entry: dict[str, Any] = {"#meta": meta}
+        for k, v in step.state.items():
+            entry[k] = itf_value(v, types.get(k))
+        states.append(entry)
+    meta = {"format": "ITF", "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": source, "description": description}
+    if trace.failing_step is not None:
+        meta["failing_step"] = _step_meta(trace.failing_step)
+    out: dict[str, Any] = {"#meta": meta, "vars": trace.vars, "states": states}
+    if trace.loop is not None:
+        out["loop"] = trace.loop
+    return out
+
+
+def _step_meta(step: Step) -> dict[str, Any]:
+    if step.instance is None:
+        return {"action": "init"}
+    return {"action": step.transition, "instance": step.instance,
+            "args": {k: itf_value(v, None) for k, v in step.args.items()}, "line": step.line}
+
+
+def itf_value(v: Any, t: Type | None) -> Any:
+    from .types import ChanT, RecordT
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    if isinstance(v, str):
+        return v
+    if isinstance(v, frozenset):
+        return {"#set": [itf_value(x, None) for x in sorted(v, key=lambda x: (isinstance(x, str), x))]}
+    if isinstance(t, MapT):
+        return {"#map": [[itf_value(k, t.key), itf_value(x, t.value)] for k, x in v]}
+    if isinstance(t, RecordT):
+        return {k: itf_value(x, ft) for (k, x), (_, ft) in zip(v, t.fields)}
+    if isinstance(t, ChanT):
+        return [itf_value(x, t.elem) for x in v]
+    if isinstance(v, tuple):
+        return {"#tup": [itf_value(x, None) for x in v]}
+    raise TypeError(f"no ITF form for {v!r}")
+
+
+def render_itf(trace: Trace, result: CheckResult, description: str = "") -> str:
+    types = result.spec.model.slot_types()
+    return json.dumps(itf(trace, result.spec.path, types, description), indent=2, ensure_ascii=False) + "\n"
