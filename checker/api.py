@@ -18,7 +18,7 @@ from typing import Any
 
 from .compile import CompiledModel
 from .errors import Diagnostics, SourceFile
-from .explore import Limits, ProgressFn, SearchResult, Stats, error_label, explore, label_path, path_to
+from .explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
 from .parser import parse, read_source
 from .resolve import CheckedSpec, check_spec
 from .store import make_store
@@ -50,6 +50,14 @@ class Spec:
     @property
     def diagnostics(self) -> Diagnostics:
         return self.checked.diagnostics
+
+    def partial_order(self, solver: bool = True):
+        """The static ample-set analysis (computed once per spec and solver setting)."""
+        cache = self.__dict__.setdefault("_po", {})
+        if solver not in cache:
+            from .reduce import PartialOrder
+            cache[solver] = PartialOrder.build(self.model, use_solver=solver)
+        return cache[solver]
 
 
 def load(path: str, constants: dict[str, Any] | None = None) -> Spec:
@@ -96,6 +104,7 @@ class CheckResult:
     model_error: ModelErrorResult | None = None
     expectation: dict[str, Any] | None = None
     search: SearchResult | None = field(default=None, repr=False)
+    reductions: "Reductions | None" = None
 
     @property
     def exit_code(self) -> int:
@@ -114,11 +123,50 @@ class CheckResult:
         return None
 
 
+@dataclass
+class Reductions:
+    """Which reductions a check uses (all on by default) and what they found applicable."""
+
+    por: bool = True
+    symmetry: bool = True
+    solver: bool = True
+    por_active: bool = False
+    symmetric_machines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ample_expansions: int = 0
+    full_expansions: int = 0
+
+
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
-          progress: ProgressFn | None = None) -> CheckResult:
+          progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
+          solver: bool = True) -> CheckResult:
     """Explore the spec's state space and judge every property."""
     model = spec.model
-    search = explore(model, strategy=strategy, store=make_store(store), limits=limits, progress=progress)
+    red = Reductions(por, symmetry, solver)
+    st = make_store(store)
+    canon = None
+    if symmetry:
+        from .reduce import build_symmetry, symmetric_machines
+        machines = symmetric_machines(spec.checked)
+        sym = build_symmetry(model, machines)
+        if sym is not None:
+            canon = sym.canon
+            red.symmetric_machines = [m.name for m in sym.machines]
+    expand = None
+    po = None
+    if por:
+        po = spec.partial_order(solver)
+        if any(po.safe):
+            red.por_active = True
+            expand = po.expander(st, model.successors, canon, strategy)
+    if expand is None and canon is not None:
+        full, cf = model.successors, canon
+        expand = lambda s, d: [cf(t) for t in full(s)]  # noqa: E731
+    search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
+                     expand=expand, canon=canon)
+    if po is not None and red.por_active:
+        red.ample_expansions = po.stats["ample"]
+        red.full_expansions = po.stats["full"]
     props: list[PropertyResult] = []
     model_error = None
     finding = search.findings[0] if search.findings else None
@@ -127,12 +175,12 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         if p.kind == "reachable":
             if i in search.witnesses:
                 pr.status = "witnessed"
-                pr.trace = _trace(model, search, search.witnesses[i])
+                pr.trace = _trace(model, search, search.witnesses[i], canon)
             elif search.complete:
                 pr.status = "unreachable"
         elif finding is not None and finding.prop == i and finding.kind in ("invariant", "deadlock"):
             pr.status = "violated"
-            pr.trace = _trace(model, search, finding.state)
+            pr.trace = _trace(model, search, finding.state, canon)
             if p.kind == "invariant" and p.decl.expr is not None:
                 pr.explanation = explain_failure(model, p.decl.expr, pr.trace.last_state)
             else:
@@ -143,9 +191,9 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if finding is not None and finding.kind == "model_error":
         err = finding.error
         assert err is not None
-        label = err.label if err.label is not None else error_label(model, finding.state)
-        path = path_to(search.store, finding.state)
-        trace = build_trace(model, path, label_path(model, path), label)
+        path, labels = concrete_path(model, path_to(search.store, finding.state), canon)
+        label = error_label(model, path[-1])
+        trace = build_trace(model, path, labels, label)
         msg, line = model_error_message(model, err)
         model_error = ModelErrorResult(msg, line, trace)
 
@@ -156,14 +204,14 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     else:
         verdict = "incomplete"
     result = CheckResult(spec, verdict, search.stop_reason, props, search.stats, strategy, store,
-                         model_error, search=search)
+                         model_error, search=search, reductions=red)
     result.expectation = _expectation(spec, result)
     return result
 
 
-def _trace(model: CompiledModel, search: SearchResult, state) -> Trace:
-    path = path_to(search.store, state)
-    return build_trace(model, path, label_path(model, path))
+def _trace(model: CompiledModel, search: SearchResult, state, canon) -> Trace:
+    path, labels = concrete_path(model, path_to(search.store, state), canon)
+    return build_trace(model, path, labels)
 
 
 def _expectation(spec: Spec, result: CheckResult) -> dict[str, Any] | None:

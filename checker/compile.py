@@ -69,6 +69,7 @@ class _Gen:
         self.errors: list[ErrorSite] = []
         self.tmp = 0
         self.actions: list[Action] = []
+        self.action_index: dict[tuple, int] = {}
 
     # ------------------------------------------------------------------------------ helpers
     def fresh(self, prefix: str = "_v") -> str:
@@ -554,11 +555,11 @@ class _Gen:
     # ---------------------------------------------------------------------------- transitions
     def transition(self, tr: TransitionInfo, m: MachineInfo, inst: int, lines: list[str],
                    ind: str, labeled: bool) -> None:
-        aid = len(self.actions) if not labeled else self.action_index[(m.name, inst, tr.name, tr.state.name)]
-        if not labeled:
-            names = tuple(b.name for b, _ in tr.params)
-            self.actions.append(Action(m, inst, tr, names))
-            self.action_index[(m.name, inst, tr.name, tr.state.name)] = aid
+        key = (m.name, inst, tr.name, tr.state.name)
+        if key not in self.action_index:
+            self.action_index[key] = len(self.actions)
+            self.actions.append(Action(m, inst, tr, tuple(b.name for b, _ in tr.params)))
+        aid = self.action_index[key]
         act = _ActState(aid, labeled)
         ctx = _Ctx("s", inst, m)
         # parameters
@@ -629,8 +630,6 @@ class _Gen:
         self.block(tr.decl.body, body_ctx, lines, ind, finish, act)
 
     def successor_function(self, labeled: bool) -> str:
-        if not labeled:
-            self.action_index: dict[tuple, int] = {}
         lines = ["def succ(s):", "    out = []", "    A = out.append"]
         ind = "    "
         if labeled:
@@ -638,35 +637,51 @@ class _Gen:
             lines.append("    try:")
             ind = "        "
         for m in self.c.machines:
-            pct = self.lay.pc_type[m.name]
             for inst in range(m.count):
-                pc_src = self.read("s", self.lay.pc_offset(m, inst), pct)
-                by_state: dict[int, list[TransitionInfo]] = {}
-                for tr in m.transitions:
-                    by_state.setdefault(tr.state.index, []).append(tr)
-                if not by_state:
-                    continue
-                if len(m.states) == 1:
-                    for tr in by_state.get(0, []):
-                        self.transition(tr, m, inst, lines, ind, labeled)
-                    continue
-                pc = self.fresh("_pc")
-                lines.append(f"{ind}{pc} = {pc_src}")
-                first = True
-                for st in m.states:
-                    trs = by_state.get(st.index)
-                    if not trs:
-                        continue
-                    lines.append(f"{ind}{'if' if first else 'elif'} {pc} == {st.index}:")
-                    first = False
-                    for tr in trs:
-                        self.transition(tr, m, inst, lines, ind + "    ", labeled)
+                self.instance_block(m, inst, lines, ind, labeled)
         if labeled:
             lines.append("    except _ModelError as _e:")
             lines.append("        _e.label = _Label(*_cur) if _cur is not None else None")
             lines.append("        raise")
         lines.append("    return out")
         return "\n".join(lines)
+
+    def instance_functions(self) -> str:
+        """One successor function per machine instance, `succ_i<k>` (for partial-order reduction)."""
+        out = []
+        k = 0
+        for m in self.c.machines:
+            for inst in range(m.count):
+                lines = [f"def succ_i{k}(s):", "    out = []", "    A = out.append"]
+                self.instance_block(m, inst, lines, "    ", False)
+                lines.append("    return out")
+                out.append("\n".join(lines))
+                k += 1
+        return "\n\n".join(out)
+
+    def instance_block(self, m: MachineInfo, inst: int, lines: list[str], ind: str, labeled: bool) -> None:
+        pct = self.lay.pc_type[m.name]
+        pc_src = self.read("s", self.lay.pc_offset(m, inst), pct)
+        by_state: dict[int, list[TransitionInfo]] = {}
+        for tr in m.transitions:
+            by_state.setdefault(tr.state.index, []).append(tr)
+        if not by_state:
+            return
+        if len(m.states) == 1:
+            for tr in by_state.get(0, []):
+                self.transition(tr, m, inst, lines, ind, labeled)
+            return
+        pc = self.fresh("_pc")
+        lines.append(f"{ind}{pc} = {pc_src}")
+        first = True
+        for st in m.states:
+            trs = by_state.get(st.index)
+            if not trs:
+                continue
+            lines.append(f"{ind}{'if' if first else 'elif'} {pc} == {st.index}:")
+            first = False
+            for tr in trs:
+                self.transition(tr, m, inst, lines, ind + "    ", labeled)
 
     def property_functions(self) -> str:
         ctx = _Ctx("s", None, None)
@@ -786,7 +801,8 @@ class CompiledModel:
         gen.tmp = 0
         labeled = gen.successor_function(labeled=True).replace("def succ(", "def succ_labeled(", 1)
         props = gen.property_functions()
-        self.source = "\n\n".join([fast, labeled, props]) + "\n"
+        per_instance = gen.instance_functions()
+        self.source = "\n\n".join([fast, labeled, props, per_instance]) + "\n"
         namespace: dict[str, Any] = {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError,
                                      "_Label": Label, "__builtins__": {"min": min, "max": max, "abs": abs,
                                                                        "all": all, "any": any, "range": range,
@@ -798,6 +814,8 @@ class CompiledModel:
         self.witnesses = namespace["reach"]
         self.is_final = namespace["final"]
         self.actions = gen.actions
+        self.instances: list[tuple[MachineInfo, int]] = [(m, i) for m in checked.machines for i in range(m.count)]
+        self.instance_successors = [namespace[f"succ_i{k}"] for k in range(len(self.instances))]
         self.error_sites = gen.errors
         self.properties = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)

@@ -71,8 +71,13 @@ ProgressFn = Callable[[Stats], None]
 
 def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             limits: Limits | None = None, progress: ProgressFn | None = None,
-            progress_every: float = 0.25, check_deadlock: bool | None = None) -> SearchResult:
-    """Explore the model's reachable states; stop at the first violation (or model error)."""
+            progress_every: float = 0.25, check_deadlock: bool | None = None,
+            expand: Callable[[State, int], list] | None = None,
+            canon: Callable[[State], State] | None = None) -> SearchResult:
+    """Explore the model's reachable states; stop at the first violation (or model error).
+
+    `expand(s, depth)`, when given, replaces `model.successors(s)` (a reduction: an ample set or
+    all successors, already canonical); `canon` maps initial states to their representative."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r}")
     limits = limits or Limits()
@@ -91,6 +96,8 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     result = SearchResult(False, "done", stats, store)
     started = time.perf_counter()
     succ = model.successors
+    if expand is None:
+        expand = lambda s, d: succ(s)  # noqa: E731
     inv = model.violated_invariant
     reach = model.witnesses
     insert = store.insert
@@ -126,6 +133,8 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     found: Finding | None = None
     try:
         for s0 in model.initial_states():
+            if canon is not None:
+                s0 = canon(s0)
             if insert(s0, None):
                 result.initial.append(s0)
                 frontier.append((s0, 0))
@@ -138,7 +147,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 cut_by_depth = True
                 continue
             try:
-                ts = succ(s)
+                ts = expand(s, d)
             except ModelError as e:
                 found = Finding("model_error", s, error=e)
                 break
@@ -197,6 +206,27 @@ def path_to(store: Store, state: State) -> list[State]:
         p = store.parent(p)
     path.reverse()
     return path
+
+
+def concrete_path(model: Model, path: list[State], canon: Callable[[State], State] | None
+                  ) -> tuple[list[State], list[Label]]:
+    """Turn a stored path (canonical states under symmetry) into a concrete, replayable run and
+    the labels of its steps: at each step take the first transition, in model order, whose
+    target has the next stored state as its representative."""
+    if canon is None:
+        return path, label_path(model, path)
+    cur = next(s for s in model.initial_states() if canon(s) == path[0])
+    states, labels = [cur], []
+    for want in path[1:]:
+        for lab, u in model.labeled_successors(cur):
+            if canon(u) == want:
+                states.append(u)
+                labels.append(lab)
+                cur = u
+                break
+        else:
+            raise RuntimeError("trace step not reproducible under symmetry")
+    return states, labels
 
 
 def label_path(model: Model, path: list[State]) -> list[Label]:
