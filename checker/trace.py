@@ -29,6 +29,7 @@ class Step:
     doc: str
     state: dict[str, Any]
     changes: list[tuple[str, Any, Any]]
+    action: int | None = None  # the model's action id (None for the initial state): keys footprints
 
     def action_text(self) -> str:
         if self.instance is None:
@@ -72,7 +73,8 @@ def _step(model: CompiledModel, i: int, lab: Label, state: dict, changes: list) 
     tr = act.transition
     syms = [b for b, _ in tr.params] + _choose_syms(model, tr.decl.body)
     args = {b.name: _user_value(b.type, v) for b, v in zip(syms, lab.args)}
-    return Step(i, act.instance_name, tr.name, args, tr.decl.span.line, tr.decl.doc, state, changes)
+    return Step(i, act.instance_name, tr.name, args, tr.decl.span.line, tr.decl.doc, state, changes,
+                lab.action)
 
 
 def _choose_syms(model: CompiledModel, body: tuple) -> list:
