@@ -143,7 +143,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     """Explore the spec's state space and judge every property."""
     model = spec.model
     red = Reductions(por, symmetry, solver)
-    st = make_store(store)
+    st = make_store(store, model.layout.width)
     canon = None
     if symmetry:
         from .reduce import build_symmetry, symmetric_machines
@@ -191,7 +191,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if finding is not None and finding.kind == "model_error":
         err = finding.error
         assert err is not None
-        path, labels = concrete_path(model, path_to(search.store, finding.state), canon)
+        path, labels = concrete_path(model, path_to(search.store, finding.state, model, canon), canon)
         label = error_label(model, path[-1])
         trace = build_trace(model, path, labels, label)
         msg, line = model_error_message(model, err)
@@ -210,7 +210,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
 
 
 def _trace(model: CompiledModel, search: SearchResult, state, canon) -> Trace:
-    path, labels = concrete_path(model, path_to(search.store, state), canon)
+    """The concrete trace to a stored state."""
+    path, labels = concrete_path(model, path_to(search.store, state, model, canon), canon)
     return build_trace(model, path, labels)
 
 

@@ -27,6 +27,8 @@ Examples:
   papcheck check specs/reference_dns.pap --format json --output result.json
   papcheck check specs/dynamodb_dns.pap --trace-out race.itf.json
   papcheck check big.pap --max-states 1000000 --timeout 600
+  papcheck check specs/reference_dns.pap --store fingerprint --self-check
+  papcheck check specs/reference_dns.pap --explain-por
 
 \b
 Exit codes: 0 holds, 1 violated or model error, 2 usage error,
@@ -121,9 +123,18 @@ def main() -> None:
 @click.option("--full-states", is_flag=True, help="Show every variable at every step, not only changes.")
 @click.option("--no-timing", is_flag=True, help="Leave time and memory figures out (byte-stable JSON).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display, warnings or timing on stderr.")
+@click.option("--no-por", is_flag=True, help="Turn partial-order reduction off.")
+@click.option("--no-symmetry", is_flag=True, help="Turn symmetry reduction off.")
+@click.option("--no-solver", is_flag=True, help="Use footprints only (no z3 proofs) to find independent transitions.")
+@click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact", show_default=True,
+              help="exact keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
+@click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
+@click.option("--self-check", is_flag=True,
+              help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(spec: str, defines: tuple[str, ...], strategy: str, max_states: int | None, max_depth: int | None,
           timeout: float | None, fmt: str, output: str | None, trace_out: str | None, full_states: bool,
-          no_timing: bool, quiet: bool) -> None:
+          no_timing: bool, quiet: bool, no_por: bool, no_symmetry: bool, no_solver: bool, store: str,
+          explain_por: bool, self_check: bool) -> None:
     """Explore every interleaving of SPEC and judge its properties."""
     from . import api, report
     from .explore import Limits
@@ -133,9 +144,10 @@ def check(spec: str, defines: tuple[str, ...], strategy: str, max_states: int | 
         click.echo(spec_obj.diagnostics.render(), err=True)
     progress = None if quiet else _progress_display()
     try:
-        result = api.check(spec_obj, strategy=strategy,
-                           limits=Limits(max_states=max_states, max_depth=max_depth, timeout=timeout),
-                           progress=progress.update if progress else None)
+        limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+        result = api.check(spec_obj, strategy=strategy, limits=limits,
+                           progress=progress.update if progress else None, por=not no_por,
+                           symmetry=not no_symmetry, solver=not no_solver, store=store)
     finally:
         if progress:
             progress.close()
@@ -150,6 +162,14 @@ def check(spec: str, defines: tuple[str, ...], strategy: str, max_states: int | 
             _write(trace_out, report.render_itf(trace, result, f"{spec_obj.name}: {result.verdict}"))
     if not quiet and fmt == "text" and not no_timing:
         click.echo(report.render_timing(result), err=True, nl=False)
+    if explain_por:
+        click.echo("\n".join(spec_obj.partial_order(not no_solver).explain()))
+    if self_check:
+        from .selfcheck import self_check as run_self_check
+        sc = run_self_check(spec_obj, strategy=strategy, limits=limits)
+        click.echo(sc.render(), nl=False, err=fmt != "text")
+        if not sc.ok:
+            sys.exit(EXIT_INTERNAL)
     sys.exit(result.exit_code)
 
 

@@ -197,8 +197,22 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     return result
 
 
-def path_to(store: Store, state: State) -> list[State]:
-    """The states from an initial state to `state`, following parent links."""
+def path_to(store: Store, state: State, model: Model | None = None,
+            canon: Callable[[State], State] | None = None) -> list[State]:
+    """The stored states from an initial state to `state`, following parent links.  A
+    fingerprint store keeps only fingerprints: the path is then replayed from the initial states,
+    taking at each step the successor (canonical, under symmetry) with the next fingerprint."""
+    if hasattr(store, "fingerprint_path"):
+        assert model is not None
+        fps = store.fingerprint_path(state)  # type: ignore[attr-defined]
+        fp = store.fingerprint  # type: ignore[attr-defined]
+        norm = canon or (lambda x: x)
+        cur = next(norm(s) for s in model.initial_states() if fp(norm(s)) == fps[0])
+        path = [cur]
+        for want in fps[1:]:
+            cur = next(u for u in map(norm, model.successors(cur)) if fp(u) == want)
+            path.append(cur)
+        return path
     path = [state]
     p = store.parent(state)
     while p is not None:

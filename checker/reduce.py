@@ -99,6 +99,8 @@ class PartialOrder:
                     po.pairs[key] = Independence(a, b, False, f"both touch {where}")
             return po.pairs[key].independent
 
+        po._independent = independent  # type: ignore[attr-defined]
+        po._inst_of_action = [inst_of[(a.machine.name, a.instance)] for a in model.actions]  # type: ignore[attr-defined]
         for k, (m, inst) in enumerate(model.instances):
             safe_states = set()
             others = [b for j, acts in by_inst.items() if j != k for b in acts]
@@ -166,6 +168,11 @@ class PartialOrder:
         for aid, f in enumerate(self.footprints):
             vis = "  (visible: writes what a property reads)" if aid in self.visible else ""
             lines.append(f"  {name(aid)}: {f.describe()}{vis}")
+        owner = self._inst_of_action  # type: ignore[attr-defined]
+        for a in range(len(acts)):
+            for b in range(a + 1, len(acts)):
+                if owner[a] != owner[b]:
+                    self._independent(a, b)  # type: ignore[attr-defined]
         lines.append("Independent pairs of transitions of different instances:")
         shown = 0
         for (a, b), ind in sorted(self.pairs.items()):

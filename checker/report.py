@@ -59,6 +59,10 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
     out.append("")
     out.append(f"States: {st.states:,} distinct, {st.transitions:,} transitions, depth {st.depth}"
                + ("" if result.verdict != "incomplete" else f", {st.queue:,} left in the queue"))
+    out.append("Reductions: " + reductions_text(result))
+    cp = collision_probability(result)
+    if cp is not None:
+        out.append(f"Fingerprints: 64-bit; estimated probability that a collision hid a state: {cp:.2g}")
     if result.expectation is not None:
         e = result.expectation
         want = "holds" if e["verdict"] == "holds" else "violated " + ", ".join(e["properties"])
@@ -66,6 +70,37 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
         out.append(f"Expected: {want} -- {met}")
     out.append(f"Verdict: {result.verdict.upper()}" + _reason(result))
     return "\n".join(out) + "\n"
+
+
+def render_trace(trace: Trace, result: CheckResult, *, full_states: bool = False) -> list[str]:
+    """A trace's step lines exactly as the text report shows them (for the CI formats and diff)."""
+    return _trace_lines(trace, result.spec.model.slot_types(), full_states)
+
+
+def reductions_text(result: CheckResult) -> str:
+    red = result.reductions
+    if red is None:
+        return "none"
+    parts = []
+    if red.symmetric_machines:
+        parts.append("symmetry over " + ", ".join(red.symmetric_machines))
+    elif red.symmetry:
+        parts.append("symmetry: no interchangeable machine")
+    if red.por_active:
+        parts.append(f"partial-order ({red.ample_expansions:,} of "
+                     f"{red.ample_expansions + red.full_expansions:,} states expanded by an ample set)")
+    elif red.por:
+        parts.append("partial-order: no independent transitions to exploit")
+    if not red.por and not red.symmetry:
+        parts.append("none (--no-por --no-symmetry)")
+    return "; ".join(parts) + f"; store {result.store}"
+
+
+def collision_probability(result: CheckResult) -> float | None:
+    store = result.search.store if result.search is not None else None
+    if store is None or not hasattr(store, "collision_probability"):
+        return None
+    return store.collision_probability(result.stats.transitions)
 
 
 def render_timing(result: CheckResult) -> str:
@@ -177,7 +212,9 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
             "bytes_per_state": round(st.bytes_per_state, 1) if timing else None,
         },
         "warnings": [d.message for d in spec.diagnostics.warnings],
+        "reductions": _reductions_dict(result),
     }
+    d["stats"]["collision_probability"] = collision_probability(result)
     types = spec.model.slot_types()
     for p in result.properties:
         d["properties"].append({
@@ -190,6 +227,15 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         d["model_error"] = {"message": me.message, "line": me.line,
                             "trace": itf(me.trace, spec.path, types, f"model error: {me.message}")}
     return d
+
+
+def _reductions_dict(result: CheckResult) -> dict[str, Any] | None:
+    red = result.reductions
+    if red is None:
+        return None
+    return {"por": red.por, "por_active": red.por_active, "symmetry": red.symmetry,
+            "symmetric_machines": red.symmetric_machines, "solver": red.solver,
+            "ample_expansions": red.ample_expansions, "full_expansions": red.full_expansions}
 
 
 def render_json(result: CheckResult, *, timing: bool = True) -> str:
