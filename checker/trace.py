@@ -120,6 +120,21 @@ def state_view(model: CompiledModel, values: dict[str, Any]) -> StateView:
 
 def explain_failure(model: CompiledModel, expr: ast.Expr, values: dict[str, Any]) -> str:
     """Why `expr` is false in the state `values`: the falsifying bindings and the values read."""
+    found = failure_reads(model, expr, values)
+    if found is None:
+        return ""
+    parts, reads = found
+    types = model.slot_types()
+    read_text = ", ".join(f"{k} = {format_value(v, types.get(k))}" for k, v in reads.items())
+    head = "for " + ", ".join(parts) + ": " if parts else ""
+    return head + read_text
+
+
+def failure_reads(model: CompiledModel, expr: ast.Expr,
+                  values: dict[str, Any]) -> tuple[list[str], dict[str, Any]] | None:
+    """The falsifying bindings (`["e = 0"]`) of `expr` in `values` and the locations the failing
+    part reads with their values (`{"record[0]": 2, "purged": {1, 2}}`); None if it cannot be
+    evaluated.  The explanation renderers use the locations to find who last wrote them."""
     ev = Evaluator(model.checked, state_view(model, values))
     bindings: dict = {}
     e = expr
@@ -145,11 +160,8 @@ def explain_failure(model: CompiledModel, expr: ast.Expr, values: dict[str, Any]
         ev.on_read = lambda label, v: reads.setdefault(label, v)
         ev.eval(e, bindings)
     except (EvalError, KeyError, TypeError):
-        return ""
-    types = model.slot_types()
-    read_text = ", ".join(f"{k} = {format_value(v, types.get(k))}" for k, v in reads.items())
-    head = "for " + ", ".join(parts) + ": " if parts else ""
-    return head + read_text
+        return None
+    return parts, reads
 
 
 def model_error_message(model: CompiledModel, err: ModelError) -> tuple[str, int]:
