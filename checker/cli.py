@@ -74,7 +74,8 @@ class _Main(click.Group):
             click.echo(f"papcheck: {n} error{'s' if n != 1 else ''} in the spec", err=True)
             sys.exit(3)
         except UsageError as e:
-            click.echo(f"papcheck: error: {e}", err=True)
+            # a config mistake arrives already located (`pyproject.toml:3:1: error: ...`)
+            click.echo(getattr(e, "rendered", None) or f"papcheck: error: {e}", err=True)
             sys.exit(2)
         except PapcheckError as e:
             click.echo(f"papcheck: error: {e}", err=True)
@@ -107,17 +108,26 @@ def main() -> None:
 
 
 @main.command(epilog=CHECK_EXAMPLES)
-@click.argument("spec", type=click.Path(dir_okay=True))
+@click.argument("specs", nargs=-1, type=click.Path())
 @click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Override a constant (repeatable).")
-@click.option("--strategy", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
-              help="Breadth-first finds shortest traces; depth-first may use less memory.")
+@click.option("--strategy", type=click.Choice(["bfs", "dfs"]), default=None,
+              help="Breadth-first (default) finds shortest traces; depth-first may use less memory.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop (incomplete) after this many seconds.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
+              default=None, help="Output format (default: text, or the config's `format`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the result here instead of standard output.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
+              help="Also write the result in FORMAT to PATH (repeatable), e.g. --report sarif=papcheck.sarif.")
+@click.option("--gate", "gate_flag", is_flag=True,
+              help="Judge specs by their `expect` line (implied for a directory or several specs).")
+@click.option("--fail-on-incomplete/--no-fail-on-incomplete", default=None,
+              help="In gate mode, whether a run stopped by a limit fails the job with exit 4 (default: it does).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Read this config file instead of the nearest papcheck.toml or pyproject.toml.")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True),
               help="Write the counterexample (or model-error trace) as ITF JSON.")
 @click.option("--full-states", is_flag=True, help="Show every variable at every step, not only changes.")
@@ -126,20 +136,47 @@ def main() -> None:
 @click.option("--no-por", is_flag=True, help="Turn partial-order reduction off.")
 @click.option("--no-symmetry", is_flag=True, help="Turn symmetry reduction off.")
 @click.option("--no-solver", is_flag=True, help="Use footprints only (no z3 proofs) to find independent transitions.")
-@click.option("--store", type=click.Choice(["exact", "fingerprint"]), default="exact", show_default=True,
-              help="exact keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
+@click.option("--store", type=click.Choice(["exact", "fingerprint"]), default=None,
+              help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
-def check(spec: str, defines: tuple[str, ...], strategy: str, max_states: int | None, max_depth: int | None,
-          timeout: float | None, fmt: str, output: str | None, trace_out: str | None, full_states: bool,
-          no_timing: bool, quiet: bool, no_por: bool, no_symmetry: bool, no_solver: bool, store: str,
-          explain_por: bool, self_check: bool) -> None:
-    """Explore every interleaving of SPEC and judge its properties."""
-    from . import api, report
+def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
+          max_depth: int | None, timeout: float | None, fmt: str | None, output: str | None,
+          reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
+          trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
+          no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, self_check: bool) -> None:
+    """Explore every interleaving of each SPEC and judge its properties.
+
+    SPEC is a spec file, a directory (every *.pap below it) or a glob; with none, the `specs` of
+    the config ([tool.papcheck] in pyproject.toml, or papcheck.toml).  One spec file: the exit
+    code is its verdict.  Several specs, a directory, or --gate: gate mode, where a spec passes
+    when its `expect` line is met and a spec without one must hold.
+    """
+    from . import api, gate, report
     from .explore import Limits
 
-    spec_obj = api.load(spec, _defines(defines))
+    config = _config(config_path)
+    flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
+                          False if no_por else None, False if no_symmetry else None,
+                          False if no_solver else None, store)
+    job = gate.global_settings(config, flags)
+    fmt = job.format or "text"
+    targets = _reports(reports)
+    runs = gate.plan_runs(specs, config, _defines(defines), flags)
+    plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
+    if not (plain and len(runs) == 1):
+        if trace_out and len(runs) > 1:
+            raise UsageError("--trace-out needs a single spec and constant assignment")
+        _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
+                    output=output, targets=targets, trace_out=trace_out, full_states=full_states,
+                    timing=not no_timing, quiet=quiet)
+    run = runs[0]
+    spec, settings = run.path, run.settings
+    strategy, store = settings.strategy or "bfs", settings.store or "exact"
+    no_por, no_symmetry, no_solver = settings.por is False, settings.symmetry is False, settings.solver is False
+    max_states, max_depth, timeout = settings.max_states, settings.max_depth, settings.timeout
+    spec_obj = api.load(spec, run.constants)
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
     progress = None if quiet else _progress_display()
@@ -151,9 +188,10 @@ def check(spec: str, defines: tuple[str, ...], strategy: str, max_states: int | 
     finally:
         if progress:
             progress.close()
-    text = report.render_json(result, timing=not no_timing) if fmt == "json" else report.render_text(
-        result, full_states=full_states)
-    _write(output, text)
+    outcome = gate.outcome_of(result, spec, gate=False)
+    _write(output, _render(fmt, [outcome], full_states=full_states, timing=not no_timing))
+    for target_fmt, path in targets:
+        _write(path, _render(target_fmt, [outcome], full_states=full_states, timing=not no_timing))
     if trace_out:
         trace = result.counterexample
         if trace is None:
@@ -193,6 +231,149 @@ def parse(spec: str, defines: tuple[str, ...]) -> None:
     if checked.diagnostics.warnings:
         click.echo(checked.diagnostics.render(), err=True)
     click.echo(pretty_spec(tree), nl=False)
+
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+
+
+def _config(path: str | None):
+    """The configuration: --config FILE, else the nearest papcheck.toml / pyproject.toml."""
+    from . import gate
+    if path is not None:
+        if not os.path.isfile(path):
+            raise UsageError(f"--config {path}: no such file")
+        return gate.load_config(path)
+    found = gate.find_config()
+    return gate.load_config(found) if found else None
+
+
+def _reports(values: tuple[str, ...], formats: tuple[str, ...] = FORMATS) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        fmt, sep, path = v.partition("=")
+        if not sep or fmt not in formats or not path:
+            raise UsageError(f"--report {v}: expected FORMAT=PATH with FORMAT one of {', '.join(formats)}")
+        out.append((fmt, path))
+    return out
+
+
+def _render(fmt: str, outcomes: list, *, full_states: bool, timing: bool) -> str:
+    """One or several judged runs in an output format; a single plain run keeps the classic
+    text and JSON reports."""
+    from . import ci_formats, report
+    single = len(outcomes) == 1 and not outcomes[0].gate and outcomes[0].result is not None
+    if fmt == "text":
+        if single:
+            return report.render_text(outcomes[0].result, full_states=full_states)
+        return ci_formats.render_gate_text(outcomes, full_states=full_states)
+    if fmt == "json":
+        if single:
+            return report.render_json(outcomes[0].result, timing=timing)
+        return ci_formats.render_gate_json(outcomes, timing=timing)
+    return {"sarif": ci_formats.render_sarif, "junit": ci_formats.render_junit, "github": ci_formats.render_github,
+            "markdown": ci_formats.render_markdown}[fmt](outcomes)
+
+
+def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, output: str | None,
+                targets: list[tuple[str, str]], trace_out: str | None, full_states: bool, timing: bool,
+                quiet: bool) -> None:
+    """Several runs (or one in gate mode): check each, report them together, exit."""
+    from . import gate as gates, report
+    outcomes = []
+    for run in runs:
+        progress = None if quiet else _progress_display()
+        try:
+            outcome = gates.run_one(run, gate=gate, fail_on_incomplete=fail_on_incomplete,
+                                    progress=progress.update if progress else None)
+        finally:
+            if progress:
+                progress.close()
+        if not quiet and outcome.warnings:
+            click.echo(outcome.warnings, err=True)
+        outcomes.append(outcome)
+    _write(output, _render(fmt, outcomes, full_states=full_states, timing=timing))
+    for target_fmt, path in targets:
+        _write(path, _render(target_fmt, outcomes, full_states=full_states, timing=timing))
+    if trace_out:
+        result = outcomes[0].result
+        trace = result.counterexample if result is not None else None
+        if trace is None:
+            click.echo("papcheck: no counterexample to write to --trace-out", err=True)
+        else:
+            _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))
+    sys.exit(gates.exit_code(outcomes))
+
+
+DIFF_EXAMPLES = """
+\b
+Examples:
+  papcheck diff old/dynamodb_dns.pap specs/dynamodb_dns.pap
+  papcheck diff --git origin/main specs/dynamodb_dns_cas.pap
+  papcheck diff --git HEAD~1 specs/reference_dns.pap -D ENACTORS=2 --format markdown
+
+\b
+Exit codes: 0 no regression, 1 a property regressed (held -> violated,
+            witnessed -> never reached, or a new model error), 2 usage error,
+            3 the new version has spec errors, 4 incomplete (a limit was reached).
+"""
+
+
+@main.command(epilog=DIFF_EXAMPLES)
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--git", "git_rev", metavar="REV", help="Compare PATH with its version at git revision REV.")
+@click.option("-D", "defines", multiple=True, metavar="NAME=VALUE",
+              help="Override a constant in both versions (repeatable).")
+@click.option("--strategy", type=click.Choice(["bfs", "dfs"]), default=None, help="Search strategy (default bfs).")
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop each version's check (incomplete) after this many seconds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the comparison here instead of standard output.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
+              help="Also write the comparison in FORMAT (text, markdown, json) to PATH (repeatable).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Read this config file instead of the nearest papcheck.toml or pyproject.toml.")
+def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], strategy: str | None,
+         max_states: int | None, max_depth: int | None, timeout: float | None, fmt: str, output: str | None,
+         reports: tuple[str, ...], config_path: str | None) -> None:
+    """Compare two versions of a spec: BASE HEAD, or --git REV PATH.
+
+    Both are checked with the same constants and limits (flags, else the config's `define` and
+    limits; a matrix is not expanded).  Shows the properties that newly fail, with the new shortest
+    counterexample, or newly hold, witnesses gained or lost, the change in reachable states and
+    transitions, and the constants and transitions added, removed or changed.
+    """
+    from . import gate, specdiff
+    from .errors import SourceFile
+    from .parser import read_source
+
+    if git_rev is not None and len(paths) != 1:
+        raise UsageError("diff --git REV takes one spec path (compared with its version at REV)")
+    if git_rev is None and len(paths) != 2:
+        raise UsageError("diff takes two spec files, BASE and HEAD (or --git REV PATH)")
+    config = _config(config_path)
+    flags = gate.Settings(None, strategy, max_states, max_depth, timeout)
+    targets = _reports(reports, ("text", "markdown", "json"))
+    head_path = paths[-1]
+    runs = gate.plan_runs([head_path], config, {}, flags)
+    settings = runs[0].settings
+    constants = {**(config.define if config else {}), **_defines(defines)}
+    options = gate.Run(head_path, {}, {}, settings).check_options()
+    if git_rev is not None:
+        text = specdiff.git_show(git_rev, head_path)
+        label = f"{head_path}@{git_rev}"
+        base = SourceFile(label, text) if text is not None else None
+    else:
+        base, label = read_source(paths[0]), paths[0]
+    d = specdiff.diff_files(base, label, head_path, constants, options)
+    render = {"text": specdiff.render_text, "markdown": specdiff.render_markdown, "json": specdiff.render_json}
+    _write(output, render[fmt](d))
+    for target_fmt, path in targets:
+        _write(path, render[target_fmt](d))
+    sys.exit(d.exit_code)
 
 
 def _write(path: str | None, text: str) -> None:
