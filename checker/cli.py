@@ -107,6 +107,30 @@ def main() -> None:
     """
 
 
+def _see_options(f):
+    """`check --explain / --render DIR / --min-switches`: kept out of check's own signature; the
+    values travel in the click context to :func:`_see_minimize` and :func:`_see_outputs`."""
+    import functools
+
+    @click.option("--explain", "see_explain", is_flag=True,
+                  help="After the report, tell the counterexample in plain English (as `papcheck explain`).")
+    @click.option("--render", "see_render", metavar="DIR", type=click.Path(file_okay=False),
+                  help="Write every view of the counterexample into DIR (sequence chart, graphs, HTML report).")
+    @click.option("--min-switches/--no-min-switches", "see_min", default=None,
+                  help="Among the shortest counterexamples show one with the fewest context switches "
+                       "(default: on with --explain or --render).")
+    @functools.wraps(f)
+    def wrapper(*args, see_explain: bool, see_render: str | None, see_min: bool | None, **kwargs):
+        specs = kwargs.get("specs") or ()
+        if (see_explain or see_render) and not (len(specs) == 1 and os.path.isfile(specs[0])):
+            raise UsageError("--explain and --render take a single spec file")
+        ctx = click.get_current_context()
+        ctx.meta["papcheck.see"] = (see_explain, see_render,
+                                    see_min if see_min is not None else bool(see_explain or see_render))
+        return f(*args, **kwargs)
+    return wrapper
+
+
 @main.command(epilog=CHECK_EXAMPLES)
 @click.argument("specs", nargs=-1, type=click.Path())
 @click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Override a constant (repeatable).")
@@ -139,6 +163,7 @@ def main() -> None:
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default=None,
               help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
+@_see_options
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
@@ -188,6 +213,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     finally:
         if progress:
             progress.close()
+    minimized = _see_minimize(result)
     outcome = gate.outcome_of(result, spec, gate=False)
     _write(output, _render(fmt, [outcome], full_states=full_states, timing=not no_timing))
     for target_fmt, path in targets:
@@ -200,6 +226,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
             _write(trace_out, report.render_itf(trace, result, f"{spec_obj.name}: {result.verdict}"))
     if not quiet and fmt == "text" and not no_timing:
         click.echo(report.render_timing(result), err=True, nl=False)
+    _see_outputs(result, minimized)
     if explain_por:
         click.echo("\n".join(spec_obj.partial_order(not no_solver).explain()))
     if self_check:
@@ -374,6 +401,106 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     for target_fmt, path in targets:
         _write(path, render[target_fmt](d))
     sys.exit(d.exit_code)
+
+
+# ------------------------------------------------------------------ seeing the race (issue 4)
+
+
+def _see_minimize(result) -> list:
+    """Apply --min-switches to a plain check's result before it is reported."""
+    explain, render_dir, min_switches = click.get_current_context().meta.get("papcheck.see", (False, None, False))
+    if not min_switches:
+        return []
+    from .minimize import minimize_result
+    return minimize_result(result)
+
+
+def _see_outputs(result, minimized: list) -> None:
+    explain, render_dir, _ = click.get_current_context().meta.get("papcheck.see", (False, None, False))
+    if explain:
+        from .explain import render_explanation
+        click.echo("")
+        click.echo(render_explanation(result, None, minimized), nl=False)
+    if render_dir:
+        _render_all(result, render_dir)
+
+
+def _render_all(result, directory: str) -> None:
+    """Every view of the result's counterexample into a directory (`check --render DIR`)."""
+    raise UsageError("--render is not available yet")
+
+
+def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None):
+    from . import api
+    from .explore import Limits
+    spec_obj = api.load(spec, _defines(defines))
+    progress = _progress_display()
+    try:
+        return api.check(spec_obj, limits=Limits(max_states=max_states, timeout=timeout),
+                         progress=progress.update)
+    finally:
+        progress.close()
+
+
+def _see_trace_options(f):
+    """The options explain, render and replay share."""
+    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                     help="Stop the search (incomplete) after this many seconds.")(f)
+    f = click.option("--max-states", type=click.IntRange(min=1),
+                     help="Stop the search (incomplete) after this many states.")(f)
+    f = click.option("--min-switches/--no-min-switches", default=True, show_default=True,
+                     help="Among the shortest counterexamples use one with the fewest context switches "
+                          "(skipped with a note when the state space is too big).")(f)
+    f = click.option("--property", "prop_name", metavar="NAME",
+                     help="Use this property's trace (a violated invariant or a witnessed `reachable`) "
+                          "instead of the first counterexample.")(f)
+    f = click.option("-D", "defines", multiple=True, metavar="NAME=VALUE",
+                     help="Override a constant (repeatable).")(f)
+    return f
+
+
+def _see_prepare(spec: str, defines, prop_name, min_switches, max_states, timeout):
+    """Check SPEC, pick the trace to show, minimize its context switches."""
+    from .explain import pick_property
+    result = _see_run(spec, defines, max_states, timeout)
+    if prop_name is not None and pick_property(result, prop_name) is None:
+        names = ", ".join(p.name for p in result.properties) or "none"
+        raise UsageError(f"--property {prop_name}: no such property (the spec has: {names})")
+    minimized = []
+    if min_switches:
+        from .minimize import minimize_result
+        minimized = minimize_result(result, include_witnesses=prop_name is not None)
+    return result, minimized
+
+
+EXPLAIN_EXAMPLES = """
+\b
+Examples:
+  papcheck explain specs/dynamodb_dns.pap
+  papcheck explain specs/dynamodb_dns_skip_active.pap -D ENACTORS=2
+  papcheck explain examples/workshop/02_two_enactors/spec.pap --property stale_overwrite
+
+\b
+Exit codes: as `papcheck check` (0 holds, 1 violated, 2 usage, 3 spec error, 4 incomplete).
+"""
+
+
+@main.command(epilog=EXPLAIN_EXAMPLES)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@_see_trace_options
+def explain(spec: str, defines: tuple[str, ...], prop_name: str | None, min_switches: bool,
+            max_states: int | None, timeout: float | None) -> None:
+    """Tell SPEC's counterexample in plain English, then why it is a race.
+
+    The story comes from the transitions' doc comments (`## ...`) and the values each step
+    changed; the analysis names where the property breaks, the pair of conflicting steps whose
+    order decides it (checked by replaying the trace with the two swapped), what each instance
+    believed when it last checked, and the values the property failed on.
+    """
+    from .explain import render_explanation
+    result, minimized = _see_prepare(spec, defines, prop_name, min_switches, max_states, timeout)
+    click.echo(render_explanation(result, prop_name, minimized), nl=False)
+    sys.exit(result.exit_code)
 
 
 def _write(path: str | None, text: str) -> None:
