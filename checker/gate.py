@@ -160,6 +160,10 @@ def load_config(path: str) -> Config:
         msg = str(e)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if m is None and msg.endswith("(at end of document)"):
+            m = re.search(r"\s*\(at end of document\)$", msg)
+            last = text.rstrip("\n").splitlines() or [""]
+            line, col = len(last), len(last[-1]) + 1
         raise _config_error(source, line, col, f"not valid TOML: {msg[:m.start()] if m else msg}") from None
     is_pyproject = os.path.basename(path) == "pyproject.toml"
     table = "tool.papcheck" if is_pyproject else ""
