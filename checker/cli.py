@@ -191,6 +191,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
+        if explain_por or self_check:
+            raise UsageError("--explain-por and --self-check take a single spec file (without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -385,9 +387,10 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     flags = gate.Settings(None, strategy, max_states, max_depth, timeout)
     targets = _reports(reports, ("text", "markdown", "json"))
     head_path = paths[-1]
-    runs = gate.plan_runs([head_path], config, {}, flags)
-    settings = runs[0].settings
-    constants = {**(config.define if config else {}), **_defines(defines)}
+    if not os.path.isfile(head_path):
+        raise UsageError(f"{head_path}: no such file")
+    define, _, settings = gate.spec_settings(head_path, config, flags)  # a matrix is not expanded
+    cli_defines = _defines(defines)
     options = gate.Run(head_path, {}, {}, settings).check_options()
     if git_rev is not None:
         text = specdiff.git_show(git_rev, head_path)
@@ -395,7 +398,7 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
         base = SourceFile(label, text) if text is not None else None
     else:
         base, label = read_source(paths[0]), paths[0]
-    d = specdiff.diff_files(base, label, head_path, constants, options)
+    d = specdiff.diff_files(base, label, head_path, {**define, **cli_defines}, options, strict=set(cli_defines))
     render = {"text": specdiff.render_text, "markdown": specdiff.render_markdown, "json": specdiff.render_json}
     _write(output, render[fmt](d))
     for target_fmt, path in targets:

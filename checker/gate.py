@@ -440,6 +440,21 @@ def _matches(cfg: Config, path: str, patterns: list[str]) -> bool:
     return False
 
 
+def spec_settings(path: str, config: Config | None, cli: Settings) -> tuple[dict[str, Any], dict[str, list[Any]],
+                                                                        Settings]:
+    """The config's constants, matrix and settings for one spec (its [[overrides]] applied), with
+    the flags' settings on top."""
+    define: dict[str, Any] = dict(config.define) if config else {}
+    matrix: dict[str, list[Any]] = dict(config.matrix) if config else {}
+    settings = config.settings if config else Settings()
+    for o in (config.overrides if config else []):
+        if _matches(config, path, o.patterns):  # type: ignore[arg-type]
+            define.update(o.define)
+            matrix.update(o.matrix)
+            settings = o.settings.over(settings)
+    return define, matrix, cli.over(settings)
+
+
 def plan_runs(spec_args: Sequence[str], config: Config | None, cli_defines: dict[str, Any],
               cli: Settings) -> list[Run]:
     """Every run to make: the specs (arguments, else the config's), each under each matrix
@@ -463,15 +478,7 @@ def plan_runs(spec_args: Sequence[str], config: Config | None, cli_defines: dict
     declared_anywhere: set[str] = set()
     any_parsed = False
     for path in paths:
-        define: dict[str, Any] = dict(config.define) if config else {}
-        matrix: dict[str, list[Any]] = dict(config.matrix) if config else {}
-        settings = config.settings if config else Settings()
-        for o in (config.overrides if config else []):
-            if _matches(config, path, o.patterns):  # type: ignore[arg-type]
-                define.update(o.define)
-                matrix.update(o.matrix)
-                settings = o.settings.over(settings)
-        settings = cli.over(settings)
+        define, matrix, settings = spec_settings(path, config, cli)
         declared = declared_constants(path)
         if declared is not None:
             any_parsed = True

@@ -159,12 +159,14 @@ def check_side(source: SourceFile, constants: dict[str, Any], options: dict[str,
 
 
 def diff_files(base: SourceFile | None, base_label: str, head_path: str, constants: dict[str, Any],
-               options: dict[str, Any]) -> SpecDiff:
-    """Check both versions and compare them.  `base` None: the spec does not exist in the base."""
+               options: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()) -> SpecDiff:
+    """Check both versions and compare them.  `base` None: the spec does not exist in the base.
+    Each version gets the constants it declares; a name in `strict` (a -D flag) that neither
+    declares is a usage error, where a config constant is simply not for this spec."""
     head_source = read_source(head_path)
-    if constants:
+    if strict:
         known = set(_declared(head_source) or []) | set((_declared(base) or []) if base else [])
-        for k in constants:
+        for k in sorted(strict):
             if known and k not in known:
                 raise UsageError(f"-D {k}: neither version of the spec declares a constant '{k}'")
     head = check_side(head_source, constants, options, strict=True)

@@ -184,3 +184,11 @@ def test_git_new_file_and_bad_revision(repo):
     assert "base: does not exist in HEAD" in r.stdout
     r = papcheck("diff", "--git", "no-such-branch", "dns.pap")
     assert r.exit_code == 2 and "--git no-such-branch: no such revision" in r.stderr
+
+
+def test_config_constants_apply_where_declared(files):
+    (files / "papcheck.toml").write_text('define = { ENACTORS = 2, PLANS = 5, OTHER = 1 }\nmax-states = 100000\n')
+    r = papcheck("diff", "base.pap", "head.pap", "--format", "json")
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    assert doc["head"]["constants"]["ENACTORS"] == 2 and doc["base"]["constants"]["PLANS"] == 5
