@@ -20,7 +20,7 @@ from .compile import CompiledModel
 from .errors import Diagnostics, SourceFile
 from .explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
 from .parser import parse, read_source
-from .resolve import CheckedSpec, check_spec
+from .resolve import LIVENESS_KINDS, CheckedSpec, check_spec
 from .store import make_store
 from .trace import Trace, build_trace, explain_failure, model_error_message
 
@@ -71,6 +71,9 @@ def load_text(text: str, path: str = "<spec>", constants: dict[str, Any] | None 
 
 def load_source(source: SourceFile, constants: dict[str, Any] | None = None) -> Spec:
     checked = check_spec(parse(source), source, constants)
+    from .reduce import symmetric_machines
+    symmetric_machines(checked, checked.diagnostics)  # a `symmetric` machine that is not is an error
+    checked.diagnostics.raise_if_errors()
     return Spec(source.path, checked, CompiledModel(checked))
 
 
@@ -83,6 +86,7 @@ class PropertyResult:
     trace: Trace | None = None
     explanation: str = ""
     doc: str = ""
+    trap: Any = None  # liveness.TrapSummary, for a violated `recoverable`
 
 
 @dataclass
@@ -105,6 +109,7 @@ class CheckResult:
     expectation: dict[str, Any] | None = None
     search: SearchResult | None = field(default=None, repr=False)
     reductions: "Reductions | None" = None
+    liveness: Any = None  # liveness.LivenessOutcome, when the spec has liveness properties
 
     @property
     def exit_code(self) -> int:
@@ -197,14 +202,24 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         msg, line = model_error_message(model, err)
         model_error = ModelErrorResult(msg, line, trace)
 
-    if finding is not None or any(p.status == "unreachable" for p in props):
+    live = None
+    if any(p.kind in LIVENESS_KINDS for p in spec.checked.properties):
+        # on its own unreduced graph, even after a safety violation: these get their own verdicts
+        from .liveness import check_liveness
+        live = check_liveness(model, limits)
+        for pr in props:
+            lv = live.verdicts.get(pr.name)
+            if lv is not None:
+                pr.status, pr.trace, pr.explanation, pr.trap = lv.status, lv.trace, lv.explanation, lv.trap
+
+    if finding is not None or any(p.status in ("unreachable", "violated") for p in props):
         verdict = "violated"
-    elif search.complete:
+    elif search.complete and all(p.status != "unknown" for p in props):
         verdict = "holds"
     else:
         verdict = "incomplete"
     result = CheckResult(spec, verdict, search.stop_reason, props, search.stats, strategy, store,
-                         model_error, search=search, reductions=red)
+                         model_error, search=search, reductions=red, liveness=live)
     result.expectation = _expectation(spec, result)
     return result
 

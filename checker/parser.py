@@ -16,7 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .errors import Diagnostics, SourceFile, Span, SpecError, UsageError
+from .errors import Diagnostics, Note, SourceFile, Span, SpecError, UsageError
 
 MAX_SPEC_BYTES = 2_000_000
 
@@ -24,7 +24,12 @@ MAX_SPEC_BYTES = 2_000_000
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("checker").joinpath("grammar/papcheck.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    options = dict(parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                   lexer_callbacks={"NAME": _check_name})
+    try:  # the LALR tables take a second to build: Lark caches them in the temp directory
+        return Lark(grammar, cache=True, **options)
+    except OSError:
+        return Lark(grammar, **options)
 
 
 def read_source(path: str) -> SourceFile:
@@ -40,19 +45,31 @@ def read_source(path: str) -> SourceFile:
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     empty = SourceFile(path, "")
     if len(data) > MAX_SPEC_BYTES:
-        raise SpecError.single(empty, Span(0, 0, 0, 0),
-                               f"spec file is larger than {MAX_SPEC_BYTES // 1_000_000} MB; "
+        raise SpecError.single(empty, Span.point(1, 1),
+                               f"the file is larger than {MAX_SPEC_BYTES // 1_000_000} MB; "
                                "a protocol spec is a few hundred lines")
     if b"\0" in data:
-        raise SpecError.single(empty, Span(0, 0, 0, 0), "this is a binary file, not a papcheck spec")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        nul = data.index(b"\0")
+        line, col = _byte_position(data, nul)
         raise SpecError.single(empty, Span.point(line, col),
-                               f"the file is not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+                               "this is a binary file (it contains a zero byte), not a papcheck spec")
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the spec
+    except UnicodeDecodeError as e:
+        line, col = _byte_position(data, e.start)
+        # Show the line with the bad byte replaced, so the caret has something to point at.
+        shown = SourceFile(path, data.decode("utf-8", errors="replace"))
+        raise SpecError.single(shown, Span.point(line, col),
+                               f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be decoded; "
+                               "save the spec as UTF-8") from None
     return SourceFile(path, text)
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and character column of a byte offset (the column counts decoded chars)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, col
 
 
 def parse_file(path: str) -> ast.Spec:
@@ -69,98 +86,336 @@ def parse(source: SourceFile) -> ast.Spec:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
         raise _syntax_error(source, e) from None
+    except _ReservedName as e:
+        raise SpecError.single(source, _tspan(e.token),
+                               f"'{e.token}' is a reserved word and cannot be used as a name") from None
     try:
         spec = _Builder(source, _doc_comments(text)).transform(tree)
     except VisitError as e:  # a builder callback raised: unwrap to its own error
         if isinstance(e.orig_exc, SpecError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):
+            raise _too_deep(source) from None
         raise
+    except RecursionError:
+        raise _too_deep(source) from None
     return spec
 
 
+def _too_deep(source: SourceFile) -> SpecError:
+    """The tree builder recursed too deep: point at the bracket where nesting is deepest."""
+    depth = best = best_at = 0
+    for i, c in enumerate(source.text):
+        if c in "([{":
+            depth += 1
+            if depth > best:
+                best, best_at = depth, i
+        elif c in ")]}":
+            depth -= 1
+    line, col = _position(source.text, best_at)
+    return SpecError.single(source, Span.point(line, col),
+                            f"expressions are nested too deeply here ({best} levels of brackets); "
+                            "split the expression up")
+
+
 # ------------------------------------------------------------------------------- syntax errors
+#
+# Lark reports a syntax error as "this token, in this parser state".  We turn that into one sentence
+# a newcomer can act on: first a table of known slips (each rule looks at the bad token, the token
+# before it and what the parser could have accepted), then a generic "unexpected X; expected Y"
+# where Y is a short phrase ("an expression", "a declaration") rather than a dozen token names.
 
-_NAMED_TERMINALS = {
-    "NAME": "a name",
-    "INT": "a number",
-    "$END": "the end of the file",
-}
+# Words of expressions and statements.  They cannot be names, because a name may stand where they
+# do.  Words used only in declarations (state, record, set, ...) stay usable as names: the parser
+# knows from the position which one is meant, and `var record: ...` reads naturally.
+RESERVED = frozenset({
+    "true", "false", "self", "not", "and", "or", "in", "at", "if", "then", "else", "elif",
+    "forall", "exists", "union", "intersect", "minus", "choose", "send", "assert", "skip",
+    "where", "when",
+})
+
+_DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invariant", "reachable",
+               "recoverable", "eventually", "always_eventually", "leads_to", "deadlock_free", "expect")
+# Declarations that only appear at the top level: seen inside braces, a '}' is probably missing.
+_TOP_ONLY = frozenset(_DECL_WORDS) - {"var", "fair"}
+_EXPR_START = frozenset({"NAME", "INT", "true", "false", "self", "(", "{", "-", "not", "if", "forall",
+                         "exists"})
+_STMT_WORDS = frozenset({"if", "choose", "send", "assert", "skip"})
+_OPERATORS = frozenset({"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
+                        "in", "not", "union", "intersect", "minus", "at", ".", "[", "("})
+_CLOSERS = {"}": "{", ")": "(", "]": "["}
+_TYPE_SHAPES = {"set": "set[ELEMENT], for example set[0..3]",
+                "map": "map[KEY, VALUE], for example map[0..3, bool]",
+                "chan": "chan[MESSAGE, CAPACITY], for example chan[0..3, 2]"}
 
 
-def _describe_terminal(name: str) -> str:
-    if name in _NAMED_TERMINALS:
-        return _NAMED_TERMINALS[name]
-    for term in _lark().terminals:
-        if term.name == name and term.pattern.type == "str":
-            return f"'{term.pattern.value}'"
-    return name.lower()
+class _ReservedName(Exception):
+    """Raised by the lexer when a reserved word stands where a name is expected."""
+
+    def __init__(self, token: Token):
+        super().__init__(str(token))
+        self.token = token
+
+
+def _check_name(tok: Token) -> Token:
+    # Lark retypes a NAME into a keyword token wherever the keyword is acceptable; a NAME that is
+    # still spelled like a reserved word stands where only a name fits, e.g. `var in: bool`.
+    if tok in RESERVED:
+        raise _ReservedName(tok)
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _terminal_text() -> dict[str, str]:
+    """Terminal name -> its literal text, for the keyword and punctuation terminals."""
+    return {t.name: t.pattern.value for t in _lark().terminals if t.pattern.type == "str"}
+
+
+def _text_of(name: str) -> str:
+    """A terminal's literal text ('}', 'state'), or its name for NAME, INT and $END."""
+    return _terminal_text().get(name, name)
+
+
+def _describe_expected(names: set[str]) -> str:
+    """A short human phrase for the set of terminals the parser could have accepted."""
+    items = {_text_of(n) for n in names}
+    phrases: list[str] = []
+    if len(items & set(_DECL_WORDS)) >= 5:
+        phrases.append("a declaration (const, type, var, machine, a property or expect)")
+        items -= set(_DECL_WORDS) | {"$END"}
+    if _STMT_WORDS <= items:
+        phrases.append("a statement")
+        items -= _STMT_WORDS | _EXPR_START | {";"}
+    elif len(items & _EXPR_START) >= 5:
+        phrases.append("an expression")
+        items -= _EXPR_START
+    if len(items & _OPERATORS) >= 5:
+        phrases.insert(0, "an operator")
+        items -= _OPERATORS
+    singles = {"NAME": "a name", "INT": "a number", "$END": "the end of the file"}
+    rest = sorted(singles.get(i, f"'{i}'") for i in items)
+    words = phrases + rest
+    if not words:
+        return "something else"
+    if len(words) > 5:
+        words = words[:4] + ["another token"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "the end of the file"
     if tok.type == "NAME":
-        return f"the name '{tok}'"
+        return f"name '{tok}'"
     if tok.type == "INT":
-        return f"the number {tok}"
+        return f"number {tok}"
     return f"'{tok}'"
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    """The character offset of a 1-based line and column."""
+    pos = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        pos = nl + 1
+    return pos + col - 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _open_brackets(text: str, upto: int) -> list[tuple[str, int]]:
+    """Brackets opened before `upto` and not yet closed, outermost first (comments skipped)."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < upto:
+        c = text[i]
+        if c == "#":
+            nl = text.find("\n", i)
+            i = upto if nl < 0 else nl
+            continue
+        if c in "{([":
+            stack.append((c, i))
+        elif c in _CLOSERS and stack and stack[-1][0] == _CLOSERS[c]:
+            stack.pop()
+        i += 1
+    return stack
+
+
+def _end_span(text: str) -> Span:
+    """Just after the last character of the file: where an early end of file is reported."""
+    lines = text.rstrip().splitlines()
+    if not lines:
+        return Span.point(1, 1)
+    return Span.point(len(lines), len(lines[-1]) + 1)
 
 
 def _syntax_error(source: SourceFile, e: UnexpectedInput) -> SpecError:
     diags = Diagnostics(source)
     if isinstance(e, UnexpectedCharacters):
-        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else "?"
-        hint = ""
-        if ch in "\"'":
-            hint = " (papcheck specs have no strings; use an enum for names)"
-        elif ch == "=":
-            hint = " (use ':=' to assign, '==' to compare)"
-        elif ch == "&" or ch == "|":
-            hint = " (use 'and' / 'or' for logic, 'union' / 'intersect' for sets)"
-        elif ch == "!":
-            hint = " (use 'not' for negation, '!=' for inequality)"
-        diags.error(Span.point(e.line, e.column), f"unexpected character {ch!r}{hint}")
+        span, message = _bad_character(source.text, e)
+        diags.error(span, message)
         return SpecError(diags)
-    if isinstance(e, UnexpectedEOF):
-        lines = source.text.rstrip().splitlines()
-        last = len(lines)
-        col = len(lines[-1]) + 1 if lines else 1
-        expected = sorted({_describe_terminal(t) for t in e.expected})
-        diags.error(Span.point(max(last, 1), col),
-                    "the file ends in the middle of a declaration; expected " + _one_of(expected))
+    if not isinstance(e, UnexpectedToken):  # UnexpectedEOF: only the Earley parser raises it
+        diags.error(_end_span(source.text), "the file ends too early")
         return SpecError(diags)
-    assert isinstance(e, UnexpectedToken)
-    tok = e.token
-    line, col = (tok.line, tok.column) if tok.line is not None else (1, 1)
-    if tok.type == "$END":
-        lines = source.text.rstrip().splitlines()
-        line, col = max(len(lines), 1), (len(lines[-1]) + 1 if lines else 1)
-    width = max(1, len(str(tok))) if tok.type != "$END" else 1
-    span = Span(line, col, line, col + width)
-    expected_names = set(e.expected)
-    expected = sorted({_describe_terminal(t) for t in expected_names})
-    message = f"unexpected {_describe_token(tok)}; expected {_one_of(expected)}"
-    if tok.type == "EQUAL" and "__ANON_1" not in expected_names and any(
-            _describe_terminal(t) == "':='" for t in expected_names):
-        message = "unexpected '='; to assign a value use ':='"
-    elif tok.type == "EQUAL":
-        message = "unexpected '='; to compare use '==' (':=' assigns)"
-    elif tok.type == "$END":
-        message = f"the file ends too early; expected {_one_of(expected)}"
-    elif tok.type == "NAME" and str(tok) in ("and", "or", "not") :
-        message = f"unexpected '{tok}'"
-    diags.error(span, message)
+    message, span, notes = _unexpected_token(source, e)
+    diags.error(span, message, notes)
     return SpecError(diags)
 
 
-def _one_of(items: list[str]) -> str:
-    if not items:
-        return "something else"
-    if len(items) == 1:
-        return items[0]
-    if len(items) > 8:
-        return ", ".join(items[:8]) + " or another token"
-    return ", ".join(items[:-1]) + " or " + items[-1]
+def _bad_character(text: str, e: UnexpectedCharacters) -> tuple[Span, str]:
+    pos = e.pos_in_stream
+    ch = text[pos] if pos < len(text) else "?"
+    two = text[pos:pos + 2]
+    span = Span.point(e.line, e.column)
+    if ch in "\"'":
+        close = text.find(ch, pos + 1)
+        nl = text.find("\n", pos)
+        if close > 0 and (nl < 0 or close < nl):
+            span = Span(e.line, e.column, e.line, e.column + close - pos + 1)
+        return span, "papcheck specs have no strings; use an enum type for names"
+    if two in ("&&", "||"):
+        word = "and" if two == "&&" else "or"
+        return Span(e.line, e.column, e.line, e.column + 2), f"'{two}' is not papcheck syntax; write '{word}'"
+    if ch == "&":
+        return span, "'&' is not papcheck syntax; write 'and' (or 'intersect' for sets)"
+    if ch == "|":
+        return span, "'|' is not papcheck syntax; write 'or' (or 'union' for sets)"
+    if ch == "!":
+        return span, "'!' is not papcheck syntax; write 'not' (inequality is '!=')"
+    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+    return span, f"unexpected character {shown}"
+
+
+def _stack(e: UnexpectedToken) -> list:
+    ip = getattr(e, "interactive_parser", None)
+    return list(ip.parser_state.value_stack) if ip is not None else []
+
+
+def _accepts(e: UnexpectedToken) -> set[str]:
+    # The parser's own `expected` includes tokens that are only valid after a default reduction
+    # which the bad token would then undo; accepts() tries each one and keeps the real ones.
+    ip = getattr(e, "interactive_parser", None)
+    if ip is not None:
+        try:
+            return set(ip.accepts())
+        except Exception:  # an accepts() failure must not hide the user's error
+            pass
+    return set(e.expected)
+
+
+def _tok(x) -> str | None:
+    """The text of a stack entry when it is a single token (None for a reduced subtree)."""
+    return str(x) if isinstance(x, Token) else None
+
+
+def _unexpected_token(source: SourceFile, e: UnexpectedToken) -> tuple[str, Span, list[Note]]:
+    text = source.text
+    tok = e.token
+    if tok.type == "$END" or tok.line is None:
+        span = _end_span(text)
+        at = len(text)
+    else:
+        span = _tspan(tok)
+        at = tok.start_pos if tok.start_pos is not None else _offset(text, tok.line, tok.column)
+    accepts = _accepts(e)
+    texts = {_text_of(n) for n in accepts}
+    stack = _stack(e)
+    prev = _tok(stack[-1]) if stack else None
+    value = str(tok)
+    what = _describe_token(tok)
+    expected = _describe_expected(accepts)
+    opened = _open_brackets(text, at)
+
+    def unclosed_note() -> list[Note]:
+        ch, off = opened[-1]
+        line, col = _position(text, off)
+        return [Note(Span.point(line, col), f"this '{ch}' is not closed")]
+
+    if tok.type == "$END":
+        if opened:
+            ch, off = opened[-1]
+            return (f"the file ends before the '{ch}' on line {_position(text, off)[0]} is closed; "
+                    f"a '{_closer(ch)}' is missing", span, unclosed_note())
+        return f"the file ends too early; expected {expected}", span, []
+    if texts == {"protocol"}:
+        return f"a spec starts with `protocol NAME`; found {what}", span, []
+    if value in RESERVED and "NAME" in accepts and value not in texts:
+        return f"'{value}' is a reserved word and cannot be used as a name", span, []
+    if value == "=":
+        if ":=" in texts:
+            return "unexpected '='; to assign a value use ':='", span, []
+        if "==" in texts or "<" in texts:
+            return "unexpected '='; to compare use '==' (':=' assigns)", span, []
+    if value == "==" and "=" in texts:
+        return "unexpected '=='; a declaration's value is given with '='", span, []
+    if value == ":=" and ":=" not in texts:
+        return ("unexpected ':='; assignments are statements in a transition's '{ ... }' "
+                "(to compare use '==')", span, [])
+    if value == "if" and prev == "else":
+        return "write 'elif' instead of 'else if'", span, []
+    if value in _CLOSERS and prev == "," and isinstance(stack[-1], Token):
+        return (f"a ',' must be followed by another item; remove the ',' before '{value}'",
+                _tspan(stack[-1]), [])
+    if prev == "->" and "NAME" in accepts:
+        return f"'->' must be followed by the name of a state; found {what}", span, []
+    if value == ":" and "{" in texts:
+        return "unexpected ':'; blocks are written in braces '{ ... }', not with ':' and indentation", span, []
+    if value == "/" and text[at:at + 2] == "//":
+        return "'//' does not start a comment; comments start with '#'", Span(
+            span.line, span.col, span.line, span.col + 2), []
+    if tok.type == "NAME" and at > 0 and text[at - 1].isdigit():
+        start = at
+        while start > 0 and text[start - 1].isdigit():
+            start -= 1
+        word = text[start:at] + value
+        line, col = _position(text, start)
+        return (f"'{word}' is neither a number nor a name (a name starts with a letter)",
+                Span(line, col, line, col + len(word)), [])
+    if value in ("<", "(") and prev in _TYPE_SHAPES:
+        return f"a {prev} type is written {_TYPE_SHAPES[prev]}", span, []
+    if value == "]" and len(stack) >= 3 and _tok(stack[-3]) == "map":
+        return "a map type needs a key and a value type: map[KEY, VALUE]", span, []
+    if value == "..":
+        return ("a range lo..hi is a type or a domain (after 'in'), not a value", span, [])
+    if value in _TOP_ONLY and value not in texts and opened and opened[-1][0] == "{":
+        line = _position(text, opened[-1][1])[0]
+        return (f"unexpected '{value}' inside a block: the '{{' on line {line} is not closed; "
+                "is a '}' missing?", span, unclosed_note())
+    if value == "on" and "state" in texts:
+        return "a transition must be inside a state: `state NAME { on ... }`", span, []
+    if tok.type == "NAME" and "on" in texts:
+        return f"unexpected {what}; a transition starts with 'on', as in `on {value} ...`", span, []
+    if ":=" in texts and value in _OPERATORS | {"=="}:
+        return f"unexpected {what}; expected ':=' (an expression alone is not a statement)", span, []
+    top_level = len(texts & set(_DECL_WORDS)) >= 5
+    if top_level:
+        if len(stack) == 2 and _tok(stack[0]) == "protocol" and prev in _DECL_WORDS:
+            return ("'protocol' must be followed by the protocol's name, as in `protocol Dns`",
+                    _tspan(stack[-1]), [])
+        if value == "}":
+            return "unexpected '}': there is no '{' for it to close", span, []
+        if value == ";":
+            return "unexpected ';'; declarations need no ';' (it only separates statements)", span, []
+        if tok.type == "NAME":
+            import difflib
+            close = difflib.get_close_matches(value, _DECL_WORDS, n=1, cutoff=0.7)
+            if close:
+                return f"unexpected {what}; did you mean '{close[0]}'?", span, []
+    notes: list[Note] = []
+    if opened and _closer(opened[-1][0]) in texts and value != _closer(opened[-1][0]):
+        line, col = _position(text, opened[-1][1])
+        notes.append(Note(Span.point(line, col), f"the '{opened[-1][0]}' opened here"))
+    return f"unexpected {what}; expected {expected}", span, notes
+
+
+def _closer(opener: str) -> str:
+    return {v: k for k, v in _CLOSERS.items()}[opener]
 
 
 # -------------------------------------------------------------------------------- tree -> AST

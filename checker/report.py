@@ -43,10 +43,16 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
             if p.doc:
                 out.append(f"  {p.doc}")
             shortest = " shortest" if result.strategy == "bfs" else ""
-            out.append(f"  {p.trace.length}-step{shortest} counterexample:")
+            if p.trace.loop is not None:
+                out.append(f"  counterexample: a {p.trace.loop}-step prefix, then a cycle repeated for ever:")
+            else:
+                out.append(f"  {p.trace.length}-step{shortest} counterexample:")
             out.extend(_trace_lines(p.trace, types, full_states))
             if p.explanation:
-                out.append(f"  {p.name} fails {p.explanation}")
+                why = p.explanation if p.explanation.startswith("for ") else f"where {p.explanation}"
+                out.append(f"  {p.name} fails {why}")
+            if p.trap is not None:
+                out.extend(_trap_lines(p.trap))
     out.append("")
     out.append("Properties:")
     width = max((len(p.kind) + len(p.name) for p in result.properties), default=0) + 1
@@ -60,6 +66,8 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
     out.append(f"States: {st.states:,} distinct, {st.transitions:,} transitions, depth {st.depth}"
                + ("" if result.verdict != "incomplete" else f", {st.queue:,} left in the queue"))
     out.append("Reductions: " + reductions_text(result))
+    if result.liveness is not None:
+        out.append("Liveness: " + liveness_text(result.liveness))
     cp = collision_probability(result)
     if cp is not None:
         out.append(f"Fingerprints: 64-bit; estimated probability that a collision hid a state: {cp:.2g}")
@@ -116,14 +124,22 @@ def _status_text(p, result: CheckResult) -> str:
     if p.status == "holds":
         return "holds"
     if p.status == "witnessed":
-        return f"witnessed in {p.trace.length} steps" if p.trace else "witnessed"
+        return f"witnessed in {_steps(p.trace.length)}" if p.trace else "witnessed"
+    if p.status == "violated" and p.trace is not None and p.trace.loop is not None:
+        return f"violated: a run of {p.trace.length} steps, looping back to step {p.trace.loop}"
+    if p.status == "violated" and p.trap is not None:
+        return f"violated: trapped after {p.trace.length} steps ({p.trap.states:,} states in the trap)"
     if p.status == "violated":
-        return f"violated in {p.trace.length} steps" if p.trace else "violated"
+        return f"violated in {_steps(p.trace.length)}" if p.trace else "violated"
     if p.status == "unreachable":
         return "never reached: no reachable state satisfies it (vacuous spec?)"
     if result.verdict == "violated":
         return "not decided (the search stopped at the first violation)"
     return "not decided (the search did not finish)"
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _reason(result: CheckResult) -> str:
@@ -142,20 +158,57 @@ def _trace_lines(trace: Trace, types: dict[str, Type], full: bool) -> list[str]:
     if trace.failing_step is not None:
         steps.append(trace.failing_step)
     for step in steps:
+        mark = _loop_mark(trace, step)
         if step.instance is None:
-            lines.append(f"  {step.index:>3}  initial state")
+            lines.append(f"  {step.index:>3}  initial state" + mark)
             lines.extend("         " + l for l in _state_lines(step.state, types))
             continue
         failing = step is trace.failing_step
         where = f"line {step.line}" if step.line else ""
         lines.append(f"  {step.index:>3}  {step.action_text().ljust(width)}  {where}"
-                     + ("   <-- fails here" if failing else ""))
+                     + ("   <-- fails here" if failing else "") + mark)
         if full and not failing:
             lines.extend("         " + l for l in _state_lines(step.state, types))
         else:
             for name, old, new in step.changes:
                 lines.extend("         " + l for l in _change_lines(name, old, new, types.get(name)))
     return lines
+
+
+def _loop_mark(trace: Trace, step: Step) -> str:
+    """Where a lasso's cycle starts and ends (liveness counterexamples)."""
+    if trace.loop is None:
+        return ""
+    last = len(trace.steps) - 1
+    if step.index == trace.loop == last:
+        return "   <-- stops here: no transition is enabled, this state repeats for ever"
+    if step.index == trace.loop:
+        return "   <-- the cycle starts here"
+    if step.index == last:
+        return f"   <-- back to step {trace.loop}: the cycle repeats for ever"
+    return ""
+
+
+def _trap_lines(trap: Any) -> list[str]:
+    """The summary of a `recoverable` trap (a liveness.TrapSummary)."""
+    out = [f"  the trap: {trap.states:,} states are reachable from step {trap.entry_step}, none can "
+           f"recover ({trap.stuck_states:,} reachable states are stuck in all)"]
+    if trap.enabled:
+        out.append("    still enabled in the trap: " + ", ".join(trap.enabled))
+    if trap.terminal_states:
+        out.append(f"    {trap.terminal_states:,} of its states have no enabled transition")
+    out.append("    what each instance does there: "
+               + "; ".join(f"{i}: {', '.join(s)}" for i, s in trap.instances.items()))
+    if trap.fixed:
+        out.append("    never changes in the trap: " + ", ".join(f"{k} = {v}" for k, v in trap.fixed))
+    return out
+
+
+def liveness_text(live: Any) -> str:
+    """How recoverability and liveness were checked (a liveness.LivenessOutcome)."""
+    fair = ", ".join(live.fair) if live.fair else "none declared"
+    return (f"checked on the full state graph, without reductions ({live.states:,} states, "
+            f"{live.transitions:,} transitions); weak fairness: {fair}")
 
 
 def _state_lines(state: dict[str, Any], types: dict[str, Type]) -> list[str]:
@@ -222,6 +275,12 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
             "explanation": p.explanation or None,
             "trace": itf(p.trace, spec.path, types, f"{p.kind} {p.name}: {p.status}") if p.trace else None,
         })
+        if p.trap is not None:
+            d["properties"][-1]["trap"] = _trap_dict(p.trap)
+    if result.liveness is not None:
+        lv = result.liveness
+        d["liveness"] = {"states": lv.states, "transitions": lv.transitions, "complete": lv.complete,
+                         "reduction": lv.reduction, "fair": lv.fair}
     if result.model_error is not None:
         me = result.model_error
         d["model_error"] = {"message": me.message, "line": me.line,
@@ -240,6 +299,12 @@ def _reductions_dict(result: CheckResult) -> dict[str, Any] | None:
 
 def render_json(result: CheckResult, *, timing: bool = True) -> str:
     return json.dumps(result_dict(result, timing=timing), indent=2, ensure_ascii=False) + "\n"
+
+
+def _trap_dict(trap: Any) -> dict[str, Any]:
+    return {"entry_step": trap.entry_step, "states": trap.states, "stuck_states": trap.stuck_states,
+            "terminal_states": trap.terminal_states, "enabled": trap.enabled,
+            "instances": trap.instances, "fixed": dict(trap.fixed)}
 
 
 # --------------------------------------------------------------------------------------- ITF

@@ -149,6 +149,22 @@ class CheckedSpec:
         return {n: c.value for n, c in self.constants.items()}
 
 
+def _a(t: Type) -> str:
+    """A type as a noun phrase for messages: 'an integer (0..3)', 'a set (set[Gen])'."""
+    if isinstance(t, BoolT):
+        return "a bool"
+    if isinstance(t, IntT):
+        return "an integer"
+    if isinstance(t, RangeT):
+        return f"an integer ({t})"
+    if isinstance(t, EnumT):
+        return f"a {t.name} value" if t.name else f"a value of {t}"
+    if isinstance(t, InstT):
+        return f"an instance of machine {t.machine}"
+    kind = {SetT: "a set", MapT: "a map", RecordT: "a record", ChanT: "a channel"}.get(type(t))
+    return f"{kind} ({t})" if kind else str(t)
+
+
 # --------------------------------------------------------------------------------------- resolve
 
 
@@ -192,22 +208,41 @@ class _Resolver:
         self.properties: list[PropertyInfo] = []
         self.uid = 0
         self.machine: MachineInfo | None = None  # while checking a machine body
+        # Names whose declaration had an error: a use of one is not reported again, so a bad
+        # `var x: 3..1` gives one error, not one more per line that reads x.
+        self.failed: set[str] = set()
         self.in_property = False
 
     # ---- helpers
     def error(self, span: Span, msg: str, notes=()) -> None:
         self.diags.error(span, msg, notes)
 
+    def name_span(self, span: Span, name: str) -> Span:
+        """Narrow a declaration's span to its name, so a caret points at the name, not the line."""
+        if span.line <= 0:
+            return span
+        import re
+        found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])").search(
+            self.source.line(span.line), span.col - 1)
+        return Span(span.line, found.start() + 1, span.line, found.end() + 1) if found else span
+
     def declare(self, scope: _Scope, name: str, sym, span: Span) -> bool:
+        span = self.name_span(span, name)
         prev = scope.lookup(name) if scope is not self.globals else self.globals.names.get(name)
         if prev is None and scope is not self.globals:
             prev = self.globals.names.get(name)
         if prev is not None or name in BUILTINS or name == "self":
             where = self.decl_spans.get(name)
             notes = [Note(where, f"'{name}' is declared here")] if where else []
-            what = "a built-in function" if name in BUILTINS else "already declared"
-            self.error(span, f"'{name}' is {what}" if name in BUILTINS or name == "self"
-                       else f"'{name}' is already declared", notes)
+            if name in BUILTINS:
+                message = f"'{name}' is a built-in function; choose another name"
+            elif isinstance(sym, VarSym) and sym.machine is not None and isinstance(prev, VarSym) \
+                    and prev.machine is None:
+                message = (f"machine variable '{name}' has the name of a shared variable; "
+                           "give it its own name")
+            else:
+                message = f"'{name}' is already declared"
+            self.error(span, message, notes)
             return False
         scope.names[name] = sym
         if scope is self.globals or not isinstance(sym, BoundSym):
@@ -237,9 +272,13 @@ class _Resolver:
                 elif isinstance(d, ast.ExpectDecl):
                     expects.append(d)
             except _Abort:
-                pass
+                if isinstance(d, (ast.ConstDecl, ast.TypeDecl, ast.VarDecl, ast.MachineDecl)):
+                    self.failed.add(d.name)
+        # every machine's locals and states first: a body may read M[i].x or test M[i] at s
+        # of a machine declared after it
+        scopes = {m.name: self.machine_locals(m) for m in self.machines}
         for m in self.machines:
-            self.machine_body(m)
+            self.machine_body(m, scopes[m.name])
         for d in self.spec.decls:
             if isinstance(d, ast.PropertyDecl):
                 self.property_decl(d)
@@ -247,7 +286,10 @@ class _Resolver:
         if not self.machines and not self.diags.errors:
             self.error(self.spec.span if self.spec.span.line else Span.point(1, 1),
                        "the spec declares no machine; nothing can happen")
-        self.warnings()
+        if not self.diags.errors:
+            # An expression abandoned at an error may hide a read or a target state, so the
+            # warnings would be guesses: they are given once the spec has no errors.
+            self.warnings()
         self.diags.raise_if_errors()
         return CheckedSpec(self.source, self.spec, self.constants, self.shared, self.machines,
                            self.properties, expects, self.types, self.refs, self.domains, self.diags)
@@ -265,6 +307,12 @@ class _Resolver:
         if d.name in self.overrides:
             value = self.overrides.pop(d.name)
             overridden = True
+            if declared_type is None:
+                default = self.const_value(d.value)
+                if isinstance(default, bool) != isinstance(value, bool):
+                    kind = "true or false" if isinstance(default, bool) else "an integer"
+                    raise UsageError(f"-D {d.name}={format_value(value)}: {d.name} is {kind} "
+                                     f"(its default is {format_value(default)})")
         else:
             value = self.const_value(d.value, declared_type)
             overridden = False
@@ -286,10 +334,13 @@ class _Resolver:
             self.constants[d.name] = sym
 
     def _const_mismatch(self, d: ast.ConstDecl, value, declared: Type, overridden: bool):
-        msg = f"constant {d.name} = {format_value(value)} is not a value of its type {declared.describe()}"
+        msg = (f"constant {d.name} = {format_value(value)} is outside its type {declared.describe()}"
+               if isinstance(declared, RangeT) and not isinstance(value, bool)
+               else f"constant {d.name} = {format_value(value)} is not a value of its type {declared.describe()}")
         if overridden:
-            raise UsageError(f"-D {d.name}={format_value(value)}: {d.name} must be of type "
-                             f"{declared.describe()} ({self.source.path}:{d.span.line})")
+            within = f"in {declared.describe()}" if isinstance(declared, RangeT) else f"of type {declared}"
+            raise UsageError(f"-D {d.name}={format_value(value)}: {d.name} must be {within} "
+                             f"(declared at {self.source.path}:{d.span.line})")
         self.error(d.value.span, msg)
         raise _Abort()
 
@@ -340,8 +391,12 @@ class _Resolver:
                 return sym.type
             if isinstance(sym, MachineInfo):
                 return sym.index_type
+            if sym is None and te.name in self.failed:
+                raise _Abort()
             if sym is None:
-                self.error(te.span, f"unknown type '{te.name}'")
+                similar = self._similar(te.name, self.globals)
+                hint = f"; did you mean '{similar}'?" if similar else ""
+                self.error(te.span, f"unknown type '{te.name}'{hint}")
             else:
                 self.error(te.span, f"'{te.name}' is not a type")
             raise _Abort()
@@ -444,14 +499,17 @@ class _Resolver:
         if self.declare(self.globals, d.name, info, d.span):
             self.machines.append(info)
 
-    def machine_body(self, m: MachineInfo) -> None:
-        d = m.decl
+    def machine_locals(self, m: MachineInfo) -> _Scope:
+        """Declare and type a machine's local variables and states; returns the machine's scope."""
         self.machine = m
         self.machine_scope = _Scope(self.globals)
-        for v in d.vars:
+        for v in m.decl.vars:
             try:
                 t = self.resolve_type(v.type)
                 sym = VarSym(v.name, t, m, v)
+                if v.name == "state":
+                    self.error(v.span, "'state' is the name of an instance's control state in traces "
+                                       f"({m.name}[0].state); give the variable another name")
                 if not self.declare(self.machine_scope, v.name, sym, v.span):
                     continue
                 if isinstance(t, ChanT):
@@ -461,15 +519,23 @@ class _Resolver:
                 sym.inits = [self.initial_value(v, t, i) for i in range(m.count)]
                 m.locals.append(sym)
             except _Abort:
-                pass
+                self.failed.add(v.name)
+        self.machine = None
+        self.machine_states(m)
+        return self.machine_scope
+
+    def machine_states(self, m: MachineInfo) -> None:
+        """Number a machine's control states (before any body: `M[i] at s` may come first)."""
+        d = m.decl
         names: dict[str, StateInfo] = {}
         inits = []
         if not d.states:
-            self.error(d.span, f"machine {m.name} has no states; give it at least one `state NAME {{ ... }}`")
+            self.error(self.name_span(d.span, m.name),
+                       f"machine {m.name} has no states; give it at least one `state NAME {{ ... }}`")
         for sd in d.states:
             if sd.name in names:
-                self.error(sd.span, f"machine {m.name} has two states named '{sd.name}'",
-                           [Note(names[sd.name].decl.span, "the first is here")])
+                self.error(self.name_span(sd.span, sd.name), f"machine {m.name} has two states named '{sd.name}'",
+                           [Note(self.name_span(names[sd.name].decl.span, sd.name), "the first is here")])
                 continue
             st = StateInfo(sd.name, len(m.states), sd.final, sd)
             names[sd.name] = st
@@ -477,15 +543,21 @@ class _Resolver:
             if sd.initial:
                 inits.append(st)
         if len(inits) > 1:
-            self.error(inits[1].decl.span, f"machine {m.name} has more than one `init` state",
-                       [Note(inits[0].decl.span, "the first is here")])
+            self.error(self.name_span(inits[1].decl.span, "init"), f"machine {m.name} has more than one `init` state",
+                       [Note(self.name_span(inits[0].decl.span, "init"), "the first is here")])
         m.initial = inits[0].index if inits else 0
+
+    def machine_body(self, m: MachineInfo, scope: _Scope) -> None:
+        self.machine = m
+        self.machine_scope = scope
+        names = {st.name: st for st in m.states}
         for st in m.states:
             seen: dict[str, ast.Transition] = {}
             for td in st.decl.transitions:
                 if td.name in seen:
-                    self.error(td.span, f"state {st.name} has two transitions named '{td.name}'",
-                               [Note(seen[td.name].span, "the first is here")])
+                    self.error(self.name_span(td.span, td.name),
+                               f"state {st.name} has two transitions named '{td.name}'",
+                               [Note(self.name_span(seen[td.name].span, td.name), "the first is here")])
                     continue
                 seen[td.name] = td
                 try:
@@ -514,7 +586,7 @@ class _Resolver:
         if td.recv is not None:
             ct = self.expr(td.recv.chan, scope)
             if not isinstance(ct, ChanT):
-                self.error(td.recv.chan.span, f"recv needs a channel, this is {ct}")
+                self.error(td.recv.chan.span, f"recv needs a channel, but this is {_a(ct)}")
                 raise _Abort()
             self.check_location(td.recv.chan)
             b = self.new_bound(td.recv.var, ct.elem, td.recv.span)
@@ -562,7 +634,7 @@ class _Resolver:
         elif isinstance(s, ast.Send):
             ct = self.expr(s.chan, scope)
             if not isinstance(ct, ChanT):
-                self.error(s.chan.span, f"send needs a channel, this is {ct}")
+                self.error(s.chan.span, f"send needs a channel, but this is {_a(ct)}")
                 raise _Abort()
             self.check_location(s.chan)
             self.expr(s.value, scope, ct.elem)
@@ -570,8 +642,13 @@ class _Resolver:
         elif isinstance(s, ast.MethodCall):
             t = self.expr(s.target, scope)
             if not isinstance(t, SetT) or s.method not in ("add", "remove"):
-                what = "sets have add(x) and remove(x)" if isinstance(t, SetT) else f"{t} has no methods"
-                self.error(s.span, f"unknown operation '.{s.method}(...)': {what}")
+                if isinstance(t, SetT):
+                    msg = f"sets have no '.{s.method}(...)'; they have add(x) and remove(x)"
+                else:
+                    msg = f"'.{s.method}(...)' is an operation on sets, but this is {_a(t)}"
+                    if isinstance(t, MapT):
+                        msg += "; set a map entry with m[key] := value"
+                self.error(s.span, msg)
                 raise _Abort()
             self.check_location(s.target)
             if len(s.args) != 1:
@@ -613,20 +690,21 @@ class _Resolver:
     def expect_bool(self, e: ast.Expr, scope: _Scope, what: str) -> None:
         t = self.expr(e, scope, BoolT())
         if not isinstance(t, BoolT):
-            self.error(e.span, f"{what} must be true or false, this is {t}")
+            self.error(e.span, f"{what} must be true or false, but this is {_a(t)}")
             raise _Abort()
 
     # ---- properties
     def property_decl(self, d: ast.PropertyDecl) -> None:
         if any(p.name == d.name for p in self.properties):
             prev = next(p for p in self.properties if p.name == d.name)
-            self.error(d.span, f"two properties are named '{d.name}'", [Note(prev.decl.span, "the first is here")])
+            self.error(self.name_span(d.span, d.name), f"two properties are named '{d.name}'",
+                       [Note(self.name_span(prev.decl.span, d.name), "the first is here")])
             return
         self.properties.append(PropertyInfo(d.kind, d.name, d))
-        if d.kind in LIVENESS_KINDS:
-            self.error(d.span, f"'{d.kind}' properties are not supported yet (planned); "
-                               "use invariant, reachable or deadlock_free")
-            return
+        if d.kind in LIVENESS_KINDS[1:] and not any(p.kind in LIVENESS_KINDS[1:] for p in self.properties[:-1]) \
+                and not any(m.fair or any(t.decl.fair for t in m.transitions) for m in self.machines):
+            self.diags.warning(d.span, "no machine or transition is declared `fair`: a run may starve any "
+                                       f"machine for ever, so '{d.kind}' is judged without fairness")
         self.in_property = True
         try:
             if d.expr is not None:
@@ -649,14 +727,17 @@ class _Resolver:
         for e in expects:
             for n in e.names:
                 if n not in names:
-                    self.error(e.span, f"expect names '{n}', but no property has that name")
+                    import difflib
+                    close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.75)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    self.error(self.name_span(e.span, n), f"expect names '{n}', but no property has that name{hint}")
 
     # ---- warnings
     def warnings(self) -> None:
         for v in self.shared + [l for m in self.machines for l in m.locals]:
             if not v.used:
                 owner = f" of machine {v.machine.name}" if v.machine else ""
-                self.diags.warning(v.decl.span, f"variable '{v.name}'{owner} is never read")
+                self.diags.warning(self.name_span(v.decl.span, v.name), f"variable '{v.name}'{owner} is never read")
         for m in self.machines:
             if not m.states:
                 continue
@@ -673,12 +754,14 @@ class _Resolver:
                         todo.append(n)
             for s in m.states:
                 if s.index not in seen:
-                    self.diags.warning(s.decl.span, f"state {m.name}.{s.name} is unreachable: no "
-                                                    "transition leads to it, so its transitions never fire")
+                    self.diags.warning(self.name_span(s.decl.span, s.name),
+                                       f"state {m.name}.{s.name} is unreachable: no "
+                                       "transition leads to it, so its transitions never fire")
                 elif not s.decl.transitions and not s.final:
-                    self.diags.warning(s.decl.span, f"state {m.name}.{s.name} has no transitions; an "
-                                                    "instance that enters it stops for ever (mark it "
-                                                    "`final` if that is intended)")
+                    self.diags.warning(self.name_span(s.decl.span, s.name),
+                                       f"state {m.name}.{s.name} has no transitions; an "
+                                       "instance that enters it stops for ever (mark it "
+                                       "`final` if that is intended)")
 
     # ---- expressions
     def domain(self, e: ast.Expr, scope: _Scope):
@@ -688,7 +771,7 @@ class _Resolver:
             hi = self.expr(e.hi, scope, IntT())
             for part, t in ((e.lo, lo), (e.hi, hi)):
                 if not isinstance(t, (IntT, RangeT)):
-                    self.error(part.span, f"range bounds must be integers, this is {t}")
+                    self.error(part.span, f"range bounds must be integers, but this is {_a(t)}")
                     raise _Abort()
             desc = ("range", e.lo, e.hi)
             elem: Type = IntT()
@@ -730,7 +813,7 @@ class _Resolver:
             desc = ("set", t)
             self.domains[id(e)] = desc
             return t.elem, desc
-        self.error(e.span, f"expected a domain (a type, lo..hi or a set), this is {t}")
+        self.error(e.span, f"expected a domain (a type, lo..hi or a set), but this is {_a(t)}")
         raise _Abort()
 
     def _is_const(self, e: ast.Expr) -> bool:
@@ -760,14 +843,14 @@ class _Resolver:
     def _int(self, e: ast.Expr, scope: _Scope, what: str) -> Type:
         t = self._sub(e, scope, IntT())
         if not isinstance(t, (IntT, RangeT)):
-            self.error(e.span, f"{what} must be an integer, this is {t}")
+            self.error(e.span, f"{what} must be an integer, but this is {_a(t)}")
             raise _Abort()
         return t
 
     def _bool(self, e: ast.Expr, scope: _Scope, what: str) -> Type:
         t = self._sub(e, scope, BoolT())
         if not isinstance(t, BoolT):
-            self.error(e.span, f"{what} must be true or false, this is {t}")
+            self.error(e.span, f"{what} must be true or false, but this is {_a(t)}")
             raise _Abort()
         return t
 
@@ -796,7 +879,7 @@ class _Resolver:
             t = self._sub(e.elem, scope, elem)
             if not compatible(value_type(elem), value_type(t)) and not (
                     isinstance(elem, (IntT, RangeT)) and isinstance(t, (IntT, RangeT))):
-                self.error(e.span, f"'in' tests a {t} against a domain of {elem}")
+                self.error(e.span, f"'in' tests {_a(t)} against a domain of {elem}")
                 raise _Abort()
             return BoolT()
         if isinstance(e, ast.RangeExpr):
@@ -840,8 +923,9 @@ class _Resolver:
                 if not e.elems:
                     self.error(e.span, "the type of this empty set is unknown here")
                 else:
-                    self.error(e.span, "a set literal needs a known element type here; "
-                                       "use it where a set variable's type applies")
+                    self.error(e.span, "the element type of this set literal is unknown here; write it "
+                                       "where a set of known type is expected (assigned to, or compared "
+                                       "with, a set variable)")
                 raise _Abort()
             for x in e.elems:
                 xt = self._sub(x, scope, expected.elem)
@@ -860,9 +944,9 @@ class _Resolver:
                 extra = [f for f in got if f not in want]
                 parts = []
                 if missing:
-                    parts.append("missing " + ", ".join(missing))
+                    parts.append("it lacks " + ", ".join(f"'{f}'" for f in missing))
                 if extra:
-                    parts.append("unknown " + ", ".join(extra))
+                    parts.append(f"{expected} has no " + ", ".join(f"'{f}'" for f in extra))
                 self.error(e.span, f"record literal does not match {expected}: " + "; ".join(parts))
                 raise _Abort()
             ftypes = dict(expected.fields)
@@ -876,6 +960,8 @@ class _Resolver:
 
     def _name(self, e: ast.Name, scope: _Scope) -> Type:
         sym = scope.lookup(e.name)
+        if sym is None and e.name in self.failed:
+            raise _Abort()
         if sym is None:
             similar = self._similar(e.name, scope)
             hint = f"; did you mean '{similar}'?" if similar else ""
@@ -933,7 +1019,7 @@ class _Resolver:
             lt = self._typed_pair(e.left, e.right, scope)
             rt = self.types[id(e.right)]
             if not (compatible(value_type(lt), value_type(rt)) or compatible(value_type(rt), value_type(lt))):
-                self.error(e.span, f"'{op}' compares a {lt} with a {rt}")
+                self.error(e.span, f"'{op}' compares {_a(lt)} with {_a(rt)}; both sides need the same type")
                 raise _Abort()
             if isinstance(lt, ChanT):
                 self.error(e.span, "channels cannot be compared; compare len(q)")
@@ -982,7 +1068,7 @@ class _Resolver:
             raise _Abort()
         t = self._sub(e.args[0], scope)
         if not isinstance(t, (SetT, ChanT)):
-            self.error(e.args[0].span, f"len takes a set or a channel, not {t}")
+            self.error(e.args[0].span, f"len takes a set or a channel, not {_a(t)}")
             raise _Abort()
         return IntT()
 
@@ -996,7 +1082,8 @@ class _Resolver:
                 return InstT(sym.name)
         bt = self._sub(e.base, scope)
         if not isinstance(bt, MapT):
-            self.error(e.base.span, f"only maps can be indexed; this is {bt}")
+            hint = f"; to test membership write 'x in {_show(e.base)}'" if isinstance(bt, SetT) else ""
+            self.error(e.base.span, f"only maps can be indexed, but this is {_a(bt)}{hint}")
             raise _Abort()
         kt = self._sub(e.index, scope, bt.key)
         if not compatible(bt.key, value_type(kt)) and not compatible(bt.key, kt):
@@ -1021,7 +1108,8 @@ class _Resolver:
             self.refs[id(e)] = var
             return var.type
         if not isinstance(bt, RecordT):
-            self.error(e.span, f"'.{e.name}': only records and machine instances have fields; this is {bt}")
+            self.error(e.span, f"'.{e.name}': only records and machine instances have fields, "
+                               f"but this is {_a(bt)}")
             raise _Abort()
         ft = dict(bt.fields).get(e.name)
         if ft is None:
@@ -1029,6 +1117,11 @@ class _Resolver:
                                f"(fields: {', '.join(f for f, _ in bt.fields)})")
             raise _Abort()
         return ft
+
+
+def _show(e: ast.Expr) -> str:
+    """A short way to name an expression in a hint: its variable name, else 's'."""
+    return e.name if isinstance(e, ast.Name) else "s"
 
 
 # -------------------------------------------------------------------------------- value helpers
@@ -1039,7 +1132,7 @@ def default_value(t: Type):
     if isinstance(t, BoolT):
         return False
     if isinstance(t, RangeT):
-        return t.lo if t.lo <= 0 <= t.hi else t.lo
+        return 0 if t.lo <= 0 <= t.hi else t.lo
     if isinstance(t, EnumT):
         return t.members[0]
     if isinstance(t, SetT):
