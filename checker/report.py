@@ -49,7 +49,8 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
                 out.append(f"  {p.trace.length}-step{shortest} counterexample:")
             out.extend(_trace_lines(p.trace, types, full_states))
             if p.explanation:
-                why = p.explanation if p.explanation.startswith("for ") else f"where {p.explanation}"
+                why = p.explanation if p.explanation.startswith(("for ", "on ", "from ", "everywhere")) \
+                    else f"where {p.explanation}"
                 out.append(f"  {p.name} fails {why}")
             if p.trap is not None:
                 out.extend(_trap_lines(p.trap))
@@ -126,9 +127,9 @@ def _status_text(p, result: CheckResult) -> str:
     if p.status == "witnessed":
         return f"witnessed in {_steps(p.trace.length)}" if p.trace else "witnessed"
     if p.status == "violated" and p.trace is not None and p.trace.loop is not None:
-        return f"violated: a run of {p.trace.length} steps, looping back to step {p.trace.loop}"
+        return f"violated: a {p.trace.length}-step run looping back to step {p.trace.loop}"
     if p.status == "violated" and p.trap is not None:
-        return f"violated: trapped after {p.trace.length} steps ({p.trap.states:,} states in the trap)"
+        return f"violated: trapped at step {p.trace.length} ({p.trap.states:,} states in the trap)"
     if p.status == "violated":
         return f"violated in {_steps(p.trace.length)}" if p.trace else "violated"
     if p.status == "unreachable":
@@ -196,7 +197,7 @@ def _trap_lines(trap: Any) -> list[str]:
     if trap.enabled:
         out.append("    still enabled in the trap: " + ", ".join(trap.enabled))
     if trap.terminal_states:
-        out.append(f"    {trap.terminal_states:,} of its states have no enabled transition")
+        out.append(f"    states of the trap without any enabled transition: {trap.terminal_states:,}")
     out.append("    what each instance does there: "
                + "; ".join(f"{i}: {', '.join(s)}" for i, s in trap.instances.items()))
     if trap.fixed:
