@@ -425,12 +425,74 @@ def _see_outputs(result, minimized: list) -> None:
         click.echo("")
         click.echo(render_explanation(result, None, minimized), nl=False)
     if render_dir:
-        _render_all(result, render_dir)
+        _render_all(result, render_dir, minimized)
 
 
-def _render_all(result, directory: str) -> None:
+def _render_all(result, directory: str, minimized: list | None = None) -> None:
     """Every view of the result's counterexample into a directory (`check --render DIR`)."""
-    raise UsageError("--render is not available yet")
+    from .render_dot import have_dot
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{directory}: cannot create: {e.strerror or e}") from None
+    views = [("report.html", "html", "sequence"), ("sequence.svg", "svg", "sequence"),
+             ("hb.dot", "dot", "hb"), ("states.dot", "dot", "states")]
+    if have_dot():
+        views += [("hb.svg", "svg", "hb"), ("states.svg", "svg", "states")]
+    written = []
+    for name, fmt, view in views:
+        data = _view(result, None, fmt, view, minimized)
+        if data is None:
+            break
+        path = os.path.join(directory, name)
+        _write_bytes(path, data)
+        written.append(path)
+    if written:
+        click.echo("papcheck: wrote " + ", ".join(written), err=True)
+    else:
+        click.echo("papcheck: no counterexample to render", err=True)
+    if not have_dot():
+        click.echo("papcheck: note: hb.svg and states.svg need Graphviz (apt-get install graphviz)", err=True)
+
+
+def _view(result, prop_name: str | None, fmt: str, view: str, minimized: list | None = None) -> bytes | None:
+    """One view of the result as bytes; None when there is no trace to draw."""
+    from .explain import pick_property
+    if fmt == "html":
+        from .html_report import html_report
+        return html_report(result, prop_name, minimized).encode("utf-8")
+    prop = pick_property(result, prop_name)
+    error = ""
+    if prop is not None and prop.trace is not None:
+        trace = prop.trace
+    elif prop_name is None and result.model_error is not None:
+        trace, prop, error = result.model_error.trace, None, result.model_error.message
+    else:
+        return None
+    if view == "sequence":
+        if fmt != "svg":
+            raise UsageError(f"--to {fmt}: the sequence chart is drawn as SVG (--to svg, or --to html for "
+                             "the whole report); --to dot, png and pdf are for --view hb and --view states")
+        from .render_svg import sequence_svg
+        return sequence_svg(result.spec, trace, prop, error=error).encode("utf-8")
+    from . import render_dot
+    dot = (render_dot.hb_dot if view == "hb" else render_dot.states_dot)(result.spec, trace, prop)
+    if fmt == "dot":
+        return dot.encode("utf-8")
+    return render_dot.convert(dot, fmt)
+
+
+def _write_bytes(path: str | None, data: bytes) -> None:
+    if path is None:
+        out = click.get_binary_stream("stdout")
+        out.write(data)
+        out.flush()
+        return
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
 def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None):
@@ -504,6 +566,87 @@ def explain(spec: str, defines: tuple[str, ...], prop_name: str | None, min_swit
     result, minimized = _see_prepare(spec, defines, prop_name, min_switches, max_states, timeout)
     click.echo(render_explanation(result, prop_name, minimized), nl=False)
     sys.exit(result.exit_code)
+
+
+RENDER_EXAMPLES = """
+\b
+Examples:
+  papcheck render specs/dynamodb_dns.pap -o race.svg
+  papcheck render specs/dynamodb_dns.pap --to html -o race.html
+  papcheck render specs/dynamodb_dns.pap --view hb --to png -o hb.png
+  papcheck render specs/dynamodb_dns.pap --view states --to dot | dot -Tsvg > states.svg
+
+\b
+Views: sequence (SVG, drawn natively), hb (happens-before graph), states
+(the trace's states and the transitions not taken); --to html is the whole
+report in one offline file.  dot is always available; svg, png and pdf of the
+graphs need Graphviz's `dot` (apt-get install graphviz).
+Exit codes: 0 written, 2 usage error (or Graphviz missing), 3 spec error.
+"""
+
+
+@main.command(epilog=RENDER_EXAMPLES)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--to", "fmt", type=click.Choice(["svg", "dot", "png", "pdf", "html"]), default="svg",
+              show_default=True, help="Output format.")
+@click.option("--view", type=click.Choice(["sequence", "hb", "states"]), default="sequence", show_default=True,
+              help="What to draw (ignored by --to html, which has them all).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of standard output.")
+@_see_trace_options
+def render(spec: str, fmt: str, view: str, output: str | None, defines: tuple[str, ...], prop_name: str | None,
+           min_switches: bool, max_states: int | None, timeout: float | None) -> None:
+    """Draw SPEC's counterexample: a sequence chart, a happens-before graph, the states around it,
+    or a self-contained HTML report."""
+    if fmt in ("png", "pdf") and output is None and sys.stdout.isatty():
+        raise UsageError(f"--to {fmt} writes binary data: give -o FILE")
+    if fmt in ("dot", "png", "pdf") and view == "sequence":
+        raise UsageError(f"--to {fmt}: the sequence chart is drawn as SVG (--to svg, or --to html for the "
+                         "whole report); --to dot, png and pdf are for --view hb and --view states")
+    if fmt in ("svg", "png", "pdf") and view != "sequence":
+        from .render_dot import have_dot
+        if not have_dot():
+            from .render_dot import convert
+            convert("", fmt)  # raises the install message
+    result, minimized = _see_prepare(spec, defines, prop_name, min_switches, max_states, timeout)
+    data = _view(result, prop_name, fmt, view, minimized)
+    if data is None:
+        click.echo(f"papcheck: {spec}: no trace to draw (verdict: {result.verdict})", err=True)
+        sys.exit(result.exit_code if result.verdict == "incomplete" else 0)
+    _write_bytes(output, data)
+
+
+GRAPH_EXAMPLES = """
+\b
+Examples:
+  papcheck graph specs/dynamodb_dns.pap -D ENACTORS=2 -D PLANS=3 -D ENDPOINTS=1 -o graph.dot
+  papcheck graph examples/workshop/01_one_enactor/spec.pap --to svg -o graph.svg --labels
+"""
+
+
+@main.command(epilog=GRAPH_EXAMPLES)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Override a constant (repeatable).")
+@click.option("--to", "fmt", type=click.Choice(["dot", "svg", "png", "pdf"]), default="dot", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of standard output.")
+@click.option("--max-states", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Refuse specs with more reachable states than this.")
+@click.option("--labels", is_flag=True, help="Write each state's values in its node (default: a number; "
+                                             "the values are in the tooltip).")
+def graph(spec: str, defines: tuple[str, ...], fmt: str, output: str | None, max_states: int,
+          labels: bool) -> None:
+    """Draw the whole reachable state graph of a small SPEC (for teaching); states that violate
+    an invariant are red, deadlocks orange."""
+    from . import api
+    from .render_dot import convert, graph_dot, have_dot
+    if fmt != "dot" and not have_dot():
+        convert("", fmt)  # raises the install message
+    if fmt in ("png", "pdf") and output is None and sys.stdout.isatty():
+        raise UsageError(f"--to {fmt} writes binary data: give -o FILE")
+    spec_obj = api.load(spec, _defines(defines))
+    dot = graph_dot(spec_obj, max_states, labels)
+    _write_bytes(output, dot.encode("utf-8") if fmt == "dot" else convert(dot, fmt))
 
 
 def _write(path: str | None, text: str) -> None:
