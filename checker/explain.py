@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .api import CheckResult, PropertyResult
 from .minimize import Minimized
-from .race import Cell, TraceFacts, cell_text, overlap, schedule, switch_count
+from .race import Cell, TraceFacts, cell_text, fails_text, overlap, schedule, switch_count
 from .trace import Step, Trace
 from .types import MapT, Type, format_value
 
@@ -227,7 +227,7 @@ def analysis(result: CheckResult, prop: PropertyResult, facts: TraceFacts) -> li
         acted = (f" it acted on that check at step{'s' if len(later) > 1 else ''} "
                  f"{', '.join(map(str, later))} without checking again." if later else
                  " it had already acted on it.")
-        now = {_own(k, inst): v for k, v in st.now_reads.items() if k in chk.reads}
+        now = {_own(k, inst): v for k, v in st.now_reads.items() if k in chk.reads and chk.reads[k] != v}
         then = {_own(k, inst): v for k, v in chk.reads.items()}
         paras.append(
             f"What {inst} believed: at step {chk.step} ({tr}) {what} `{chk.text}` was "
@@ -235,7 +235,7 @@ def analysis(result: CheckResult, prop: PropertyResult, facts: TraceFacts) -> li
             f"(changed by {_steps_by(facts, st.changers)}), so the same check is now "
             f"{_tf(st.now_value)};{acted}")
     if prop.explanation:
-        paras.append(f"Which property broke: {prop.name} fails {prop.explanation}.")
+        paras.append(f"Which property broke: {fails_text(prop)}.")
     if len(facts.steps) > 2:
         paras.append(f"Any reordering of these {len(facts.steps) - 1} steps that keeps every pair of "
                      "conflicting steps in order is also a counterexample (papcheck render --view hb "

@@ -409,7 +409,6 @@ class TraceFacts:
         instances' later writes have turned around by the end of the trace."""
         n = len(self.steps) - 1
         upto = n if upto is None else upto
-        final = self.trace.last_state
         for k in range(upto, 0, -1):
             f = self.steps[k]
             if f.instance != instance:
@@ -421,16 +420,31 @@ class TraceFacts:
                                    and any(overlap(c, x) for c in cells for x in self.steps[j].changed)})
                 if not changers:
                     continue
-                # the instance's own variables keep their values of check time: the question is
-                # whether the shared state it relied on still answers the same
-                pre = self.trace.steps[k - 1].state
-                mixed = {name: pre[name] if name.startswith(instance + ".") else v
-                         for name, v in final.items()}
+                # The state of check time with only the OTHER instances' later writes applied: the
+                # question is whether what others did turned the answer around, not what the
+                # instance itself did since.
+                mixed = dict(self.trace.steps[k - 1].state)
+                for j in range(k + 1, n + 1):
+                    if self.steps[j].instance == instance:
+                        continue
+                    for name, old, new in self.trace.steps[j].changes:
+                        if isinstance(self.types.get(name), MapT):
+                            cur, o = dict(mixed[name]), dict(old)
+                            cur.update((key, v) for key, v in new if o[key] != v)
+                            mixed[name] = tuple((key, cur[key]) for key, _ in new)
+                        else:
+                            mixed[name] = new
                 again = self.recheck(chk, mixed)
                 if again is None or again[0] == chk.value:
                     continue
                 return StaleCheck(instance, chk, again[0], again[1], changers)
         return None
+
+
+def fails_text(prop: PropertyResult) -> str:
+    """ "endpoint_has_ips fails for e = 0: record[0] = 2, ..." (as the text report words it)."""
+    e = prop.explanation
+    return f"{prop.name} fails " + (e if e.startswith(("for ", "on ", "from ", "everywhere")) else f"where {e}")
 
 
 def switch_count(trace: Trace) -> int:

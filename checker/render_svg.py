@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from .api import PropertyResult, Spec
 from .footprint import ANY
-from .race import Cell, TraceFacts, cell_text
+from .race import Cell, TraceFacts, cell_text, fails_text
 from .trace import Trace
 from .types import MapT, format_value
 
@@ -176,7 +176,7 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
     final_h = 40
     footer = []
     if prop is not None and prop.explanation:
-        footer.append(f"{prop.name} fails {prop.explanation}")
+        footer.append(fails_text(prop))
     elif prop is not None and prop.status == "witnessed":
         footer.append(f"the last state satisfies {prop.name}")
     if pair is not None:
