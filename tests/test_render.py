@@ -189,3 +189,11 @@ def test_render_holds_spec_has_nothing_to_draw(monkeypatch):
     assert r.exit_code == 0 and "no trace to draw" in r.output
     r = invoke(["render", "specs/dynamodb_dns_cas.pap", "--to", "html"], monkeypatch)
     assert r.exit_code == 0 and "HOLDS" in r.output
+
+
+def test_readme_picture_is_the_current_chart(incident):
+    """docs/img/dynamodb_dns_sequence.svg (shown in the README) is what papcheck draws today."""
+    spec, result, prop, facts = incident
+    assert (ROOT / "docs" / "img" / "dynamodb_dns_sequence.svg").read_text() == sequence_svg(
+        spec, prop.trace, prop, facts)
+    assert "docs/img/dynamodb_dns_sequence.svg" in (ROOT / "README.md").read_text()
