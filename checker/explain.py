@@ -273,11 +273,12 @@ def explain(result: CheckResult, prop_name: str | None = None,
         return Explanation(head, f"No trace to explain (verdict: {result.verdict}).")
     trace = prop.trace
     what = {"violated": "is violated", "witnessed": "is witnessed"}.get(prop.status, prop.status)
-    kind = "deadlock" if prop.kind == "deadlock_free" else f"{prop.kind} {prop.name}"
+    kind = f"{prop.kind} {prop.name}"
     ex = Explanation(head, f"{kind} {what} (line {prop.line}).", prop.doc)
     ex.story = story(result, trace)
     n = switch_count(trace)
-    summary = f"What happens ({trace.length} steps, {n} context switch{'es' if n != 1 else ''}"
+    summary = (f"What happens ({trace.length} step{'s' if trace.length != 1 else ''}, "
+               f"{n} context switch{'es' if n != 1 else ''}")
     info = next((m for m in (minimized or []) if m.prop == prop.name), None)
     if info is not None and not info.note:
         summary += (f"; the fewest of any {trace.length}-step trace" +

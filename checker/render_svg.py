@@ -190,7 +190,8 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
 
     # ---- drawing
     out: list[str] = []
-    title = f"{spec.name}: " + (f"{prop.kind} {prop.name} {prop.status}" if prop else "trace")
+    title = f"{spec.name}: " + (f"{prop.kind} {prop.name} {prop.status}" if prop else
+                                ("model error" if trace.failing_step is not None else "trace"))
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" class="papcheck-sequence" width="{width}" '
                f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">')
     out.append(f"<title>{_a(title)}</title>")

@@ -204,3 +204,16 @@ def test_explain_witness_trace(monkeypatch):
     r = CliRunner().invoke(main, ["explain", "specs/dynamodb_dns.pap", "--property", "cleanup_ran"])
     assert "reachable cleanup_ran is witnessed" in r.output
     assert "The last state satisfies cleanup_ran: purged = {1}" in r.output
+
+
+def test_layering_seeing_modules_sit_above_api_and_never_print():
+    import re
+    checker = ROOT / "checker"
+    mine = ("race", "minimize", "explain", "render_svg", "render_dot", "html_report", "replay")
+    for lower in ("api.py", "report.py", "trace.py", "explore.py", "footprint.py", "model.py"):
+        src = (checker / lower).read_text()
+        assert not any(f"import {m}" in src or f".{m} import" in src for m in mine), lower
+    for mod in mine:
+        src = (checker / f"{mod}.py").read_text()
+        assert "import click" not in src and "from .cli" not in src and not re.search(r"\bprint\(", src), mod
+        assert "sys.exit" not in src, mod
