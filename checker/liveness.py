@@ -70,7 +70,7 @@ class Graph:
     index: dict[State, int] = field(default_factory=dict)
     parent: list[int] = field(default_factory=list)  # -1 for an initial state
     via: list[Label | None] = field(default_factory=list)  # label of the edge from the parent
-    edges: list[list[tuple[Label, int]]] = field(default_factory=list)  # in model order
+    edges: list[tuple[tuple[Label, int], ...]] = field(default_factory=list)  # in model order
     initial: list[int] = field(default_factory=list)
     transitions: int = 0
     complete: bool = False
@@ -181,6 +181,7 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
     cut = False
     max_states, max_depth = limits.max_states, limits.max_depth
     labeled = model.labeled_successors
+    labels: dict[Label, Label] = {}
     try:
         for s0 in model.initial_states():
             if s0 not in index:
@@ -189,7 +190,7 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
                 states.append(s0)
                 parent.append(-1)
                 via.append(None)
-                edges.append([])
+                edges.append(())
                 depth.append(0)
         u = 0
         while u < len(states):
@@ -207,17 +208,19 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
                 g.stop_reason = "model_error"
                 break
             d1 = depth[u] + 1
-            out = edges[u]
+            out = []
             for lab, t in succ:
+                lab = labels.setdefault(lab, lab)  # one object per distinct label: memory
                 v = index.get(t)
                 if v is None:  # inlined: this loop runs once per transition
                     v = index[t] = len(states)
                     states.append(t)
                     parent.append(u)
                     via.append(lab)
-                    edges.append([])
+                    edges.append(())
                     depth.append(d1)
                 out.append((lab, v))
+            edges[u] = tuple(out)
             g.transitions += len(out)
             u += 1
             if deadline is not None and not u & 1023 and time.perf_counter() >= deadline:
