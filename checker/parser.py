@@ -19,6 +19,10 @@ from . import ast
 from .errors import Diagnostics, Note, SourceFile, Span, SpecError, UsageError
 
 MAX_SPEC_BYTES = 2_000_000
+MAX_NESTING = 100  # levels of the syntax tree, declarations included
+# Each parameter and nested `choose` of a transition is a loop in the generated Python, which
+# allows 20 nested blocks; the model code needs a few of its own.
+MAX_LOOPS = 12
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +93,7 @@ def parse(source: SourceFile) -> ast.Spec:
     except _ReservedName as e:
         raise SpecError.single(source, _tspan(e.token),
                                f"'{e.token}' is a reserved word and cannot be used as a name") from None
+    _check_nesting(source, tree)
     try:
         spec = _Builder(source, _doc_comments(text)).transform(tree)
     except VisitError as e:  # a builder callback raised: unwrap to its own error
@@ -100,6 +105,23 @@ def parse(source: SourceFile) -> ast.Spec:
     except RecursionError:
         raise _too_deep(source) from None
     return spec
+
+
+def _check_nesting(source: SourceFile, tree: Tree) -> None:
+    """Refuse absurdly deep nesting before anything recurses over it.
+
+    Later stages walk the tree recursively and generate Python whose parser allows 200 nested
+    brackets; real specs nest about a dozen levels, so a hundred is a bound no spec needs.
+    """
+    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            span = Span.point(meta.line, meta.column) if not getattr(meta, "empty", True) else Span.point(1, 1)
+            raise SpecError.single(source, span, f"the spec is nested too deeply here (more than {MAX_NESTING} "
+                                                 "levels); split the expression into smaller ones")
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
 
 
 def _too_deep(source: SourceFile) -> SpecError:
@@ -517,6 +539,11 @@ class _Builder(Transformer):
         # tail: [recv|None, guard|None, block, target|None] with placeholders for the optional params
         recv, guard, body, target = tail[-4:]
         sp = _mspan(meta)
+        too_deep = _too_many_loops(body, len(params))
+        if too_deep is not None:
+            raise SpecError.single(self.source, too_deep.span,
+                                   f"more than {MAX_LOOPS} nested 'choose' and parameters in one transition; "
+                                   "split the transition up")
         return ast.Transition(
             str(name), params, recv, guard, body, str(target) if target is not None else None,
             fair=bool(fair), doc=self._doc(sp), span=sp,
@@ -708,6 +735,23 @@ class _Builder(Transformer):
 
     def field_init(self, meta, items):
         return (str(items[0]), items[1])
+
+
+def _too_many_loops(stmts: tuple, depth: int) -> "ast.Choose | None":
+    """The first `choose` nested deeper than MAX_LOOPS (parameters count as levels), if any."""
+    for s in stmts:
+        if isinstance(s, ast.Choose):
+            if depth + 1 > MAX_LOOPS:
+                return s
+            found = _too_many_loops(s.body, depth + 1)
+        elif isinstance(s, ast.If):
+            found = next((f for f in (_too_many_loops(b, depth) for _, b in s.branches) if f), None) \
+                or _too_many_loops(s.orelse, depth)
+        else:
+            found = None
+        if found is not None:
+            return found
+    return None
 
 
 def _scope_chooses(stmts: list) -> tuple:

@@ -286,9 +286,11 @@ class _Resolver:
         if not self.machines and not self.diags.errors:
             self.error(self.spec.span if self.spec.span.line else Span.point(1, 1),
                        "the spec declares no machine; nothing can happen")
-        if not self.diags.errors:
-            # An expression abandoned at an error may hide a read or a target state, so the
-            # warnings would be guesses: they are given once the spec has no errors.
+        if self.diags.errors:
+            # An expression abandoned at an error may hide a read or a target state, so warnings
+            # would be guesses; a newcomer fixes the errors first and sees the warnings after.
+            self.diags.items = [d for d in self.diags.items if d.severity == "error"]
+        else:
             self.warnings()
         self.diags.raise_if_errors()
         return CheckedSpec(self.source, self.spec, self.constants, self.shared, self.machines,
@@ -944,9 +946,10 @@ class _Resolver:
                 extra = [f for f in got if f not in want]
                 parts = []
                 if missing:
-                    parts.append("it lacks " + ", ".join(f"'{f}'" for f in missing))
+                    parts.append(("fields " if len(missing) > 1 else "field ") + ", ".join(f"'{f}'" for f in missing)
+                                 + (" are missing" if len(missing) > 1 else " is missing"))
                 if extra:
-                    parts.append(f"{expected} has no " + ", ".join(f"'{f}'" for f in extra))
+                    parts.append(f"{expected} has no field " + ", ".join(f"'{f}'" for f in extra))
                 self.error(e.span, f"record literal does not match {expected}: " + "; ".join(parts))
                 raise _Abort()
             ftypes = dict(expected.fields)
