@@ -55,16 +55,35 @@ class MapType(TypeExpr):
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EnumType(TypeExpr):
     members: tuple[tuple[str, Span], ...]
     span: Span = _span()
 
+    # the member spans sit inside the tuple, so equality is spelled out to leave them out
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnumType) and self._key() == other._key()
 
-@dataclass(frozen=True)
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return tuple(m for m, _ in self.members)
+
+
+@dataclass(frozen=True, eq=False)
 class RecordType(TypeExpr):
     fields: tuple[tuple[str, TypeExpr, Span], ...]
     span: Span = _span()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RecordType) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return tuple((f, t) for f, t, _ in self.fields)
 
 
 @dataclass(frozen=True)

@@ -471,8 +471,11 @@ class _Gen:
         if s.orelse or cont is not None:
             lines.append(f"{ind}else:")
             if cont is None:
+                before = len(lines)
                 for st in s.orelse:
                     self.stmt(st, ctx, lines, ind + "    ", act)
+                if len(lines) == before:  # only skips or writes of zero-width variables
+                    lines.append(f"{ind}    pass")
             else:
                 self.block(s.orelse, ctx, lines, ind + "    ", cont, act)
 
@@ -635,6 +638,7 @@ class _Gen:
         if labeled:
             lines.append("    _cur = None")
             lines.append("    try:")
+            lines.append("        pass")  # a spec whose machines have no transition leaves it empty
             ind = "        "
         for m in self.c.machines:
             for inst in range(m.count):

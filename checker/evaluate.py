@@ -39,6 +39,8 @@ class Evaluator:
         self.domains: dict[int, Any] = checked.domains
         self.state = state
         self.on_read: Callable[[str, Any], None] | None = None
+        self.self_index: int | None = None  # set by eval(); domain_values() may come first
+        self.machine: Any = None
 
     def eval(self, e: ast.Expr, env: dict, self_index: int | None = None, machine: Any = None) -> Any:
         self.self_index = self_index

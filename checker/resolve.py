@@ -469,6 +469,8 @@ class _Resolver:
                 break
         self.expr(e, self.globals if self.machine is None else self.machine_scope, target,
                   const_only=True, allow_self=self.machine is not None)
+        # `var e: enum { a, b } = 3` must be a type error, not a value the layout cannot encode
+        self.require(e, target, f"the initial value of '{d.name}'")
         try:
             v = Evaluator(self).eval(e, {}, self_index=self_index)
             return fill_value(t, target, v)
