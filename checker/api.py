@@ -206,7 +206,11 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if any(p.kind in LIVENESS_KINDS for p in spec.checked.properties):
         # on its own unreduced graph, even after a safety violation: these get their own verdicts
         from .liveness import check_liveness
-        live = check_liveness(model, limits)
+        live_limits = limits
+        if limits is not None and limits.timeout:  # one time budget for both searches
+            live_limits = Limits(limits.max_states, limits.max_depth,
+                                 max(limits.timeout - search.stats.seconds, 1e-3))
+        live = check_liveness(model, live_limits)
         for pr in props:
             lv = live.verdicts.get(pr.name)
             if lv is not None:
@@ -218,7 +222,10 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         verdict = "holds"
     else:
         verdict = "incomplete"
-    result = CheckResult(spec, verdict, search.stop_reason, props, search.stats, strategy, store,
+    stop = search.stop_reason
+    if stop == "done" and live is not None and not live.complete:
+        stop = live.stop_reason  # the safety search finished, the liveness graph did not
+    result = CheckResult(spec, verdict, stop, props, search.stats, strategy, store,
                          model_error, search=search, reductions=red, liveness=live)
     result.expectation = _expectation(spec, result)
     return result

@@ -208,6 +208,9 @@ def _trap_lines(trap: Any) -> list[str]:
 def liveness_text(live: Any) -> str:
     """How recoverability and liveness were checked (a liveness.LivenessOutcome)."""
     fair = ", ".join(live.fair) if live.fair else "none declared"
+    if not live.complete:
+        return (f"not decided: building the full state graph stopped ({live.stop_reason}) after "
+                f"{live.states:,} states")
     return (f"checked on the full state graph, without reductions ({live.states:,} states, "
             f"{live.transitions:,} transitions); weak fairness: {fair}")
 
