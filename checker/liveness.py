@@ -4,8 +4,10 @@ The safety search (:mod:`checker.explore`) keeps no edges; the properties here n
 spec declares one of ``recoverable``, ``eventually``, ``always_eventually`` or ``leads_to``, this
 module explores the model again, breadth-first and WITHOUT any reduction (partial-order reduction
 and symmetry are sound for invariants, not for these properties as implemented), records every
-edge with its action id, and decides each property with networkx (strongly connected components,
-reverse reachability).  Specs without such properties never reach this module, so the invariant
+edge with its action id, and decides each property: strongly connected components with networkx
+(after trimming the states that lie on no cycle), forward and backward reachability by plain
+breadth-first search over the recorded edges (building a networkx graph of every state would cost
+more than the search).  Specs without such properties never reach this module, so the invariant
 path stays as fast as it is.
 
 Semantics (docs/liveness.md gives the user's version):
