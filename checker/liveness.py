@@ -10,7 +10,7 @@ breadth-first search over the recorded edges (building a networkx graph of every
 more than the search).  Specs without such properties never reach this module, so the invariant
 path stays as fast as it is.
 
-Semantics (docs/liveness.md gives the user's version):
+Semantics (README.md, "Recoverability and liveness", gives the user's version):
 
 * A run is an infinite path of the graph, or a finite path ending in a state with no successor,
   which then repeats for ever (stuttering, as SPIN does at end states; TLC would instead report a
