@@ -1,0 +1,159 @@
+"""Generated protocols (tests/genspec.py): the compiled model against an independent oracle.
+
+* The compiled invariant and `reachable` functions agree, on every reachable state, with the
+  interpreter (checker.evaluate) evaluating the properties' ASTs on the decoded state.
+* Decoding then encoding a state gives it back.
+* A BFS counterexample is as short as the shallowest violating state found by a separate
+  level-by-level search; DFS reaches the same verdict, and the same state and transition counts
+  when the space is explored completely.
+
+The default runs are small (the suite stays fast); the `slow` variants run many more examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from checker import api
+from checker.evaluate import EvalError, Evaluator
+from checker.model import ModelError
+from checker.trace import state_view
+from tests.genspec import protocols
+
+QUICK = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+MANY = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def levels(model) -> tuple[dict, bool]:
+    """Every reachable state with its BFS depth (plain loop over model.successors); a state whose
+    successors raise a model error is kept but not expanded.  Also says whether one did."""
+    depth = {s: 0 for s in model.initial_states()}
+    frontier = list(depth)
+    errored = False
+    while frontier:
+        nxt = []
+        for s in frontier:
+            try:
+                succ = model.successors(s)
+            except ModelError:
+                errored = True
+                continue
+            for t in succ:
+                if t not in depth:
+                    depth[t] = depth[s] + 1
+                    nxt.append(t)
+        frontier = nxt
+    return depth, errored
+
+
+def compiled_outcome(fn, s) -> Any:
+    try:
+        return fn(s)
+    except ModelError:
+        return "error"
+
+
+def interpreted_invariants(spec: api.Spec, values: dict) -> Any:
+    """Index of the first invariant false in the state, -1, or "error" (as the compiled inv())."""
+    ev = Evaluator(spec.checked, state_view(spec.model, values))
+    for i, p in enumerate(spec.checked.properties):
+        if p.kind != "invariant":
+            continue
+        try:
+            if not ev.eval(p.decl.expr, {}):
+                return i
+        except EvalError:
+            return "error"
+    return -1
+
+
+def interpreted_witnesses(spec: api.Spec, values: dict) -> Any:
+    ev = Evaluator(spec.checked, state_view(spec.model, values))
+    bits = 0
+    for i, p in enumerate(spec.checked.properties):
+        if p.kind != "reachable":
+            continue
+        try:
+            if ev.eval(p.decl.expr, {}):
+                bits |= 1 << i
+        except EvalError:
+            return "error"
+    return bits
+
+
+def check_against_oracle(text: str) -> None:
+    spec = api.load_text(text, "gen.pap")
+    model = spec.model
+    depth, errored = levels(model)
+    for s in depth:
+        values = model.decode(s)
+        assert model.layout.encode(values) == s
+        assert compiled_outcome(model.violated_invariant, s) == interpreted_invariants(spec, values), \
+            f"invariants disagree on {values}\n{text}"
+        assert compiled_outcome(model.witnesses, s) == interpreted_witnesses(spec, values), \
+            f"reachable properties disagree on {values}\n{text}"
+
+
+def check_search(text: str) -> None:
+    spec = api.load_text(text, "gen.pap")
+    bfs = api.check(spec, por=False, symmetry=False)
+    dfs = api.check(spec, por=False, symmetry=False, strategy="dfs")
+    assert bfs.verdict == dfs.verdict, text
+    if bfs.stop_reason == "done":
+        # nothing stopped either search early: both saw the whole reachable space
+        assert (bfs.stats.states, bfs.stats.transitions) == (dfs.stats.states, dfs.stats.transitions)
+        assert [p.status for p in bfs.properties] == [p.status for p in dfs.properties]
+    depth, errored = levels(spec.model)
+    if bfs.stop_reason == "done":
+        assert bfs.stats.states == len(depth)
+    inv = {s: compiled_outcome(spec.model.violated_invariant, s) for s in depth}
+    bad = [d for s, d in depth.items() if inv[s] != "error" and inv[s] >= 0]
+    violated = [p for p in bfs.properties if p.kind == "invariant" and p.status == "violated"]
+    if violated:
+        # BFS reports the shallowest violation
+        assert violated[0].trace.length == min(bad), text
+    elif bfs.model_error is None and not any(p.kind == "deadlock_free" for p in bfs.properties):
+        assert not bad, text  # with neither a model error nor a deadlock to stop it, BFS saw them all
+    for i, p in enumerate(bfs.properties):
+        if p.status == "witnessed":
+            hits = [d for s, d in depth.items()
+                    if compiled_outcome(spec.model.witnesses, s) not in ("error", 0)
+                    and spec.model.witnesses(s) >> i & 1]
+            assert p.trace.length == min(hits), text
+
+
+@QUICK
+@given(protocols())
+def test_compiled_properties_agree_with_the_interpreter(text):
+    check_against_oracle(text)
+
+
+@QUICK
+@given(protocols(model_errors=True))
+def test_compiled_properties_agree_with_the_interpreter_with_model_errors(text):
+    check_against_oracle(text)
+
+
+@QUICK
+@given(protocols())
+def test_bfs_and_dfs_agree_and_bfs_is_shortest(text):
+    check_search(text)
+
+
+@pytest.mark.slow
+@MANY
+@given(protocols())
+def test_many_generated_protocols_against_the_oracle(text):
+    check_against_oracle(text)
+    check_search(text)
+
+
+@pytest.mark.slow
+@MANY
+@given(protocols(model_errors=True))
+def test_many_generated_protocols_with_model_errors(text):
+    check_against_oracle(text)
+    check_search(text)
