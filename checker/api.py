@@ -172,20 +172,27 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
+    traces_from = search
+    if red.por_active and strategy == "bfs" and (search.findings or search.witnesses):
+        traces_from = _shortest_traces(model, search, canon, limits)
+        red.notes.append("traces recomputed without partial-order reduction, so they are shortest")
     props: list[PropertyResult] = []
     model_error = None
-    finding = search.findings[0] if search.findings else None
+    finding = traces_from.findings[0] if traces_from.findings else None
+    if search.findings and not traces_from.findings:  # only if the bounded run timed out
+        traces_from, finding = search, search.findings[0]
     for i, p in enumerate(spec.checked.properties):
         pr = PropertyResult(p.name, p.kind, p.decl.span.line, "unknown", doc=p.decl.doc)
         if p.kind == "reachable":
             if i in search.witnesses:
                 pr.status = "witnessed"
-                pr.trace = _trace(model, search, search.witnesses[i], canon)
+                src = traces_from if i in traces_from.witnesses else search
+                pr.trace = _trace(model, src, src.witnesses[i], canon)
             elif search.complete:
                 pr.status = "unreachable"
         elif finding is not None and finding.prop == i and finding.kind in ("invariant", "deadlock"):
             pr.status = "violated"
-            pr.trace = _trace(model, search, finding.state, canon)
+            pr.trace = _trace(model, traces_from, finding.state, canon)
             if p.kind == "invariant" and p.decl.expr is not None:
                 pr.explanation = explain_failure(model, p.decl.expr, pr.trace.last_state)
             else:
@@ -196,7 +203,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if finding is not None and finding.kind == "model_error":
         err = finding.error
         assert err is not None
-        path, labels = concrete_path(model, path_to(search.store, finding.state, model, canon), canon)
+        path, labels = concrete_path(model, path_to(traces_from.store, finding.state, model, canon), canon)
         label = error_label(model, path[-1])
         trace = build_trace(model, path, labels, label)
         msg, line = model_error_message(model, err)
@@ -229,6 +236,21 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                          model_error, search=search, reductions=red, liveness=live)
     result.expectation = _expectation(spec, result)
     return result
+
+
+def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None) -> SearchResult:
+    """Partial-order reduction keeps a violation reachable but may lengthen the path to it.  A
+    breadth-first search without it, bounded by the depth already found, finds the shortest."""
+    depth = 0
+    stored = [f.state for f in search.findings] + list(search.witnesses.values())
+    for s in stored:
+        depth = max(depth, len(path_to(search.store, s, model, canon)) - 1)
+    full = model.successors
+    expand = (lambda s, d: [canon(t) for t in full(s)]) if canon is not None else None  # noqa: E731
+    # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
+    # a prefix of the unreduced search, so it meets what the unreduced search meets first.
+    bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)
+    return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon)
 
 
 def _trace(model: CompiledModel, search: SearchResult, state, canon) -> Trace:

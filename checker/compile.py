@@ -70,6 +70,7 @@ class _Gen:
         self.tmp = 0
         self.actions: list[Action] = []
         self.action_index: dict[tuple, int] = {}
+        self.tolerant = False
 
     # ------------------------------------------------------------------------------ helpers
     def fresh(self, prefix: str = "_v") -> str:
@@ -160,7 +161,7 @@ class _Gen:
             if isinstance(bt, MapT):
                 inner = self.chunk(e.base, ctx)
                 k = self.encoded_key(e.index, bt.key, ctx, e.span, "key")
-                rel = _mul(k, bt.value.width)
+                rel = _mul(k, bt.value.width) if bt.value.width or isinstance(k, int) else f"(0 * {k})"
                 if inner is None:
                     return self.expr(e.base, ctx), rel
                 return inner[0], _add(inner[1], rel)
@@ -171,7 +172,8 @@ class _Gen:
         base = self.lay.machine_base[m.name]
         if isinstance(e, ast.Index):
             i = self.encoded_key(e.index, m.index_type, ctx, e.span, "instance")
-            return _add(base, _mul(i, self.lay.stride[m.name])), None
+            stride = self.lay.stride[m.name]
+            return _add(base, _mul(i, stride) if stride or isinstance(i, int) else f"(0 * {i})"), None
         return base, None
 
     def encoded_key(self, k: ast.Expr, ktype: Type, ctx: _Ctx, span: Span, kind: str) -> str | int:
@@ -194,13 +196,14 @@ class _Gen:
     def read(self, container: str, off: str | int, t: Type) -> str:
         w = t.width
         if w == 0:
-            raw = "0"
+            # nothing to read, but a computed offset still runs its key or index check
+            raw = "0" if isinstance(off, int) else f"(0 * {off})"
         elif off == 0:
             raw = f"({container} & {(1 << w) - 1})"
         else:
             raw = f"(({container} >> {off}) & {(1 << w) - 1})"
         if isinstance(t, RangeT):
-            if w == 0:
+            if w == 0 and raw == "0":
                 return str(t.lo)
             return raw if t.lo == 0 else f"({raw} + {t.lo})"
         return raw
@@ -632,6 +635,18 @@ class _Gen:
                 ls.append(f"{ind2}A(t)")
         self.block(tr.decl.body, body_ctx, lines, ind, finish, act)
 
+    def tolerant_function(self) -> str:
+        """`succ_tolerant(s) -> (labeled successors, model errors)`: for rebuilding traces."""
+        self.tolerant = True
+        lines = ["def succ_tolerant(s):", "    out = []", "    A = out.append", "    errs = []",
+                 "    E = errs.append", "    _cur = None"]
+        for m in self.c.machines:
+            for inst in range(m.count):
+                self.instance_block(m, inst, lines, "    ", True)
+        lines.append("    return out, errs")
+        self.tolerant = False
+        return "\n".join(lines)
+
     def successor_function(self, labeled: bool) -> str:
         lines = ["def succ(s):", "    out = []", "    A = out.append"]
         ind = "    "
@@ -673,7 +688,7 @@ class _Gen:
             return
         if len(m.states) == 1:
             for tr in by_state.get(0, []):
-                self.transition(tr, m, inst, lines, ind, labeled)
+                self._emit(tr, m, inst, lines, ind, labeled)
             return
         pc = self.fresh("_pc")
         lines.append(f"{ind}{pc} = {pc_src}")
@@ -685,7 +700,25 @@ class _Gen:
             lines.append(f"{ind}{'if' if first else 'elif'} {pc} == {st.index}:")
             first = False
             for tr in trs:
-                self.transition(tr, m, inst, lines, ind + "    ", labeled)
+                self._emit(tr, m, inst, lines, ind + "    ", labeled)
+
+    def _emit(self, tr: TransitionInfo, m: MachineInfo, inst: int, lines: list[str], ind: str,
+              labeled: bool) -> None:
+        """A transition's code; in tolerant mode its model errors are collected, not raised, so a
+        trace can be rebuilt through a state where some other transition would fail."""
+        if not self.tolerant:
+            self.transition(tr, m, inst, lines, ind, labeled)
+            return
+        key = (m.name, inst, tr.name, tr.state.name)
+        if key not in self.action_index:
+            self.action_index[key] = len(self.actions)
+            self.actions.append(Action(m, inst, tr, tuple(b.name for b, _ in tr.params)))
+        lines.append(f"{ind}_cur = ({self.action_index[key]}, ())")
+        lines.append(f"{ind}try:")
+        self.transition(tr, m, inst, lines, ind + "    ", labeled)
+        lines.append(f"{ind}except _ModelError as _e:")
+        lines.append(f"{ind}    _e.label = _Label(*_cur)")
+        lines.append(f"{ind}    E(_e)")
 
     def property_functions(self) -> str:
         ctx = _Ctx("s", None, None)
@@ -804,9 +837,11 @@ class CompiledModel:
         fast = gen.successor_function(labeled=False)
         gen.tmp = 0
         labeled = gen.successor_function(labeled=True).replace("def succ(", "def succ_labeled(", 1)
+        gen.tmp = 0
+        tolerant = gen.tolerant_function()
         props = gen.property_functions()
         per_instance = gen.instance_functions()
-        self.source = "\n\n".join([fast, labeled, props, per_instance]) + "\n"
+        self.source = "\n\n".join([fast, labeled, tolerant, props, per_instance]) + "\n"
         namespace: dict[str, Any] = {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError,
                                      "_Label": Label, "__builtins__": {"min": min, "max": max, "abs": abs,
                                                                        "all": all, "any": any, "range": range,
@@ -814,7 +849,9 @@ class CompiledModel:
         exec(compile(self.source, f"<papcheck:{checked.name}>", "exec"), namespace)
         self.successors = namespace["succ"]
         self._labeled = namespace["succ_labeled"]
+        self._tolerant = namespace["succ_tolerant"]
         self._inv = namespace["inv"]
+        self.violated_invariant = self._inv  # the generated function itself: no wrapper call per state
         self.witnesses = namespace["reach"]
         self.is_final = namespace["final"]
         self.actions = gen.actions
@@ -827,11 +864,15 @@ class CompiledModel:
     def labeled_successors(self, s: int) -> list[tuple[Label, int]]:
         return [(Label(*cur), t) for cur, t in self._labeled(s)]
 
+    def tolerant_successors(self, s: int) -> tuple[list[tuple[Label, int]], list[ModelError]]:
+        """Labeled successors of the transitions that do not fail, and the model errors of those
+        that do (each with its label).  For rebuilding traces, never for the search."""
+        out, errs = self._tolerant(s)
+        return [(Label(*cur), t) for cur, t in out], errs
+
     def initial_states(self) -> list[int]:
         return [self.layout.initial_state()]
 
-    def violated_invariant(self, s: int) -> int:
-        return self._inv(s)
 
     def decode(self, s: int) -> dict[str, Any]:
         return self.layout.decode(s)

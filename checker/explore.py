@@ -210,7 +210,7 @@ def path_to(store: Store, state: State, model: Model | None = None,
         cur = next(norm(s) for s in model.initial_states() if fp(norm(s)) == fps[0])
         path = [cur]
         for want in fps[1:]:
-            cur = next(u for u in map(norm, model.successors(cur)) if fp(u) == want)
+            cur = next(u for u in map(norm, _successors(model, cur)) if fp(u) == want)
             path.append(cur)
         return path
     path = [state]
@@ -220,6 +220,19 @@ def path_to(store: Store, state: State, model: Model | None = None,
         p = store.parent(p)
     path.reverse()
     return path
+
+
+def _labeled(model: Model, s: State) -> list[tuple[Label, State]]:
+    """Labeled successors of s from the transitions that do not raise a model error there: a path
+    found under partial-order reduction may pass a state where a transition it did not take fails."""
+    tolerant = getattr(model, "tolerant_successors", None)
+    if tolerant is not None:
+        return tolerant(s)[0]
+    return model.labeled_successors(s)
+
+
+def _successors(model: Model, s: State) -> list[State]:
+    return [t for _, t in _labeled(model, s)]
 
 
 def concrete_path(model: Model, path: list[State], canon: Callable[[State], State] | None
@@ -232,7 +245,7 @@ def concrete_path(model: Model, path: list[State], canon: Callable[[State], Stat
     cur = next(s for s in model.initial_states() if canon(s) == path[0])
     states, labels = [cur], []
     for want in path[1:]:
-        for lab, u in model.labeled_successors(cur):
+        for lab, u in _labeled(model, cur):
             if canon(u) == want:
                 states.append(u)
                 labels.append(lab)
@@ -247,7 +260,7 @@ def label_path(model: Model, path: list[State]) -> list[Label]:
     """The label of each step of a path (the first matching transition in model order)."""
     labels = []
     for s, t in zip(path, path[1:]):
-        for lab, u in model.labeled_successors(s):
+        for lab, u in _labeled(model, s):
             if u == t:
                 labels.append(lab)
                 break
@@ -257,7 +270,11 @@ def label_path(model: Model, path: list[State]) -> list[Label]:
 
 
 def error_label(model: Model, state: State) -> Label | None:
-    """The transition that raises a model error in `state`."""
+    """The transition that raises a model error in `state` (the first, in model order)."""
+    tolerant = getattr(model, "tolerant_successors", None)
+    if tolerant is not None:
+        errs = tolerant(state)[1]
+        return errs[0].label if errs else None
     try:
         model.labeled_successors(state)
     except ModelError as e:

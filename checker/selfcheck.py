@@ -65,8 +65,12 @@ def self_check(spec: Spec, *, strategy: str = "bfs", limits: Limits | None = Non
         if comparable and r.verdict != base.verdict:
             report.problems.append(f"{name}: verdict {r.verdict}, unreduced {base.verdict}")
         for p, q in zip(base.properties, r.properties):
-            if comparable and _decided(p.status) != _decided(q.status):
+            undecided = "unknown" in (p.status, q.status)  # the search stopped first: order-dependent
+            if comparable and not undecided and _decided(p.status) != _decided(q.status):
                 report.problems.append(f"{name}: {q.kind} {q.name} is {q.status}, unreduced {p.status}")
+            if strategy == "bfs" and p.trace is not None and q.trace is not None and p.trace.length != q.trace.length:
+                report.problems.append(f"{name}: the trace of {q.name} has {q.trace.length} steps, "
+                                       f"the unreduced shortest {p.trace.length}")
         if comparable and (base.model_error is None) != (r.model_error is None):
             report.problems.append(f"{name}: model error {'found' if r.model_error else 'missed'}, "
                                    f"unreduced {'found' if base.model_error else 'none'}")

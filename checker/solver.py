@@ -200,6 +200,7 @@ class _Exec:
         pc = st.get(pc_key, m.state_type)
         self.enabled = [pc == tr.state.index]
         self.err = z3.BoolVal(False)
+        self.path = z3.BoolVal(True)
         for b, dom in tr.params:
             if dom[0] != "type":
                 self.enabled.append(self.in_domain(self.bindings[b.uid], dom, st))
@@ -207,7 +208,6 @@ class _Exec:
             raise Unsupported("channels")
         if tr.decl.guard is not None:
             self.enabled.append(self.expr(tr.decl.guard, st, {}))
-        self.path = z3.BoolVal(True)
         self.stmts(tr.decl.body, st, {})
         if tr.target is not None and tr.target is not tr.state:
             st.set(pc_key, z3.IntVal(tr.target.index))
