@@ -33,7 +33,10 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
         me = result.model_error
         out.append("")
         out.append(f"MODEL ERROR at line {me.line}: {me.message}")
-        out.append(f"  reached in {me.trace.length + 1} steps; the last one fails:")
+        if me.trace.failing_step is not None:
+            out.append(f"  reached in {me.trace.length + 1} steps; the last one fails:")
+        else:  # a property's expression failed on a state, not a transition
+            out.append(f"  evaluating it fails in the state reached in {me.trace.length} steps:")
         out.extend(_trace_lines(me.trace, types, full_states))
     for p in result.properties:
         if p.status == "violated" and p.trace is not None:

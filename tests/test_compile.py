@@ -372,3 +372,25 @@ def test_timeout_is_incomplete(toy_check):
 def test_a_violation_found_before_a_limit_is_reported(toy_check):
     r = toy_check(BIG.replace("a + b >= 0", "a + b < 3"), limits=Limits(max_states=1000))
     assert r.verdict == "violated" and r.prop("fine").trace.length == 3
+
+
+def test_keys_of_single_valued_maps_are_still_checked(toy_check):
+    # a map whose values have one possible value takes no bits; reading it must still check the key
+    r = toy_check("""protocol W0
+var m: map[0..1, 1..1] = 1
+var k: 0..3
+machine M { state s { on inc when k < 3 { k := k + 1 } } }
+invariant ok: m[k] == 1
+""")
+    assert r.model_error is not None and r.model_error.message == "key 2 is outside the map's key type 0..1"
+    assert r.model_error.line == 5 and r.model_error.trace.length == 2
+
+
+def test_instance_indices_of_stateless_machines_are_still_checked(toy_check):
+    r = toy_check("""protocol I0
+var k: 0..3
+machine W[2] { state s { on t { skip } } }
+machine M { state s { on inc when k < 3 { k := k + 1 } } }
+invariant ok: W[k] at s
+""")
+    assert r.model_error is not None and "instance index 2" in r.model_error.message

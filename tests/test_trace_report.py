@@ -178,3 +178,16 @@ def test_no_timing_json_is_byte_identical_across_runs(tmp_path):
     assert first.exit_code == 0, first.output
     assert first.stdout == second.stdout
     assert '"seconds": null' in first.stdout
+
+
+def test_text_report_of_a_model_error_in_a_property(toy_check):
+    r = toy_check("""protocol E
+var m: map[0..1, 0..1]
+var k: 0..3
+machine M { state s { on inc when k < 3 { k := k + 1 } } }
+invariant ok: m[k] == 0
+""")
+    lines = report.render_text(r).splitlines()
+    i = lines.index("MODEL ERROR at line 5: key 2 is outside the map's key type 0..1")
+    assert lines[i + 1] == "  evaluating it fails in the state reached in 2 steps:"
+    assert not any("fails here" in l for l in lines)
