@@ -193,3 +193,12 @@ def test_parse_prints_the_normal_form(path):
 def test_parse_of_a_bad_spec_exits_3(tmp_path):
     r = run("parse", write(tmp_path, SPEC_ERROR))
     assert r.exit_code == 3 and "unknown name 'y'" in r.stderr
+
+
+def test_exit_4_on_timeout(tmp_path):
+    big = ("protocol Big\nvar a: 0..40\nvar b: 0..40\n"
+           "machine A { state s { on inc when a < 40 { a := a + 1 } } }\n"
+           "machine B { state s { on inc when b < 40 { b := b + 1 } } }\n")
+    r = run("check", "-q", "--no-por", "--no-symmetry", "--timeout", "1e-9", write(tmp_path, big))
+    assert r.exit_code == 4
+    assert "Verdict: INCOMPLETE (stopped at --timeout)" in r.stdout
