@@ -12,10 +12,14 @@ machine instance i at its current control state form an ample set when
       :mod:`checker.solver`), so nothing another instance does can enable, disable or be
       affected by them;
   C2  none of them writes a location any property reads (invisibility);
-  C3  cycle proviso: no successor through the ample set was already expanded.  In breadth-first
-      search that is "already stored and not in the next level" (the last-expanded state of any
-      cycle then has an edge back to an expanded state, so every cycle of the reduced graph has a
-      fully expanded state); in depth-first search, conservatively, "already stored".
+  C3  cycle proviso: every cycle of the reduced graph has a fully expanded state.  Statically:
+      every instance that steps on a cycle returns to its control state, so a cycle of ample
+      steps needs a cycle among the instance's safe control states (a transition without `->`
+      is a self-loop); instances without one need no further check.  For the others, dynamically:
+      no successor through the ample set was already expanded (in breadth-first search, stored
+      but neither in the current level's unexpanded part nor in the next level; in depth-first
+      search, conservatively, stored at all), so the last-expanded state of any cycle is fully
+      expanded.
 Otherwise s is fully expanded.  This preserves invariant violations, `reachable` witnesses, model
 errors and deadlocks (a transition outside the ample set stays enabled, with the same effect and
 the same errors, until it is taken).
@@ -64,6 +68,7 @@ class PartialOrder:
     safe: list[frozenset]  # per instance index: the control-state indices whose transitions are safe
     visible: set[int]  # action ids that write a property location
     pairs: dict[tuple[int, int], Independence] = field(default_factory=dict)
+    cyclic: list[bool] = field(default_factory=list)  # per instance: can its safe steps loop?
 
     @staticmethod
     def build(model: Any, use_solver: bool = True) -> "PartialOrder":
@@ -111,6 +116,7 @@ class PartialOrder:
                 if all(independent(a, b) for a in mine for b in others):
                     safe_states.add(st.index)
             po.safe.append(frozenset(safe_states))
+            po.cyclic.append(_cycle_among(m, safe_states))
         return po
 
     def expander(self, store: Any, full: Callable, canon: Callable | None, strategy: str) -> Callable:
@@ -122,18 +128,27 @@ class PartialOrder:
             if self.safe[k]:
                 off = lay.pc_offset(m, inst)
                 mask = (1 << lay.pc_type[m.name].width) - 1
-                candidates.append((off, mask, self.safe[k], model.instance_successors[k]))
+                candidates.append((off, mask, self.safe[k], model.instance_successors[k], self.cyclic[k]))
+        # BFS bookkeeping for C3: `pending` holds the current level's states not expanded yet,
+        # `nxt` the states first stored at the next level.  A successor is acceptable unless it
+        # was already expanded: then the last-expanded state of every cycle of the reduced graph
+        # has an edge to an expanded state, so it is fully expanded.
         level = [-1]
-        nxt: set = set()
+        sets = {"pending": set(), "nxt": set()}
         bfs = strategy == "bfs"
         contains = store.__contains__
         stats = self.stats = {"ample": 0, "full": 0}
 
         def expand(s, d):
-            if bfs and d != level[0]:
-                level[0] = d
-                nxt.clear()
-            for off, mask, safe, succ_i in candidates:
+            if bfs:
+                if d != level[0]:
+                    level[0] = d
+                    sets["pending"], sets["nxt"] = sets["nxt"], set()
+                pending, nxt = sets["pending"], sets["nxt"]
+                pending.discard(s)
+            best = None
+            best_new = None
+            for off, mask, safe, succ_i, cyclic in candidates:
                 if (s >> off) & mask in safe:
                     ts = succ_i(s)
                     if not ts:
@@ -141,15 +156,23 @@ class PartialOrder:
                     if canon is not None:
                         ts = [canon(t) for t in ts]
                     ok = True
+                    new = []
                     for t in ts:
-                        if contains(t) and not (bfs and t in nxt):
-                            ok = False
+                        if contains(t):
+                            if cyclic and not (bfs and (t in nxt or t in pending)):
+                                ok = False  # C3 rejects this instance; another may still do
+                                break
+                        else:
+                            new.append(t)
+                    if ok and (best is None or len(ts) < len(best)):
+                        best, best_new = ts, new
+                        if len(ts) == 1:
                             break
-                    if ok:
-                        if bfs:
-                            nxt.update(ts)
-                        stats["ample"] += 1
-                        return ts
+            if best is not None:
+                if bfs:
+                    nxt.update(best_new)
+                stats["ample"] += 1
+                return best
             ts = full(s)
             if canon is not None:
                 ts = [canon(t) for t in ts]
@@ -195,6 +218,26 @@ class PartialOrder:
         if not any_safe:
             lines.append("  (none: every control state has a transition that is visible or depends on another instance)")
         return lines
+
+
+def _cycle_among(m: MachineInfo, safe: set[int]) -> bool:
+    """Is there a cycle in m's control graph using only transitions out of `safe` states?"""
+    succ: dict[int, set[int]] = {s: set() for s in safe}
+    for tr in m.transitions:
+        if tr.state.index in safe:
+            target = tr.target.index if tr.target is not None else tr.state.index
+            if target in safe:
+                succ[tr.state.index].add(target)
+    color: dict[int, int] = {}
+
+    def visit(n: int) -> bool:  # depth-first search for a back edge
+        color[n] = 1
+        for x in succ[n]:
+            if color.get(x) == 1 or (x not in color and visit(x)):
+                return True
+        color[n] = 2
+        return False
+    return any(n not in color and visit(n) for n in succ)
 
 
 def _both_write(fa: Footprint, fb: Footprint, clash: list) -> bool:
