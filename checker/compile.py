@@ -390,9 +390,11 @@ class _Gen:
             if iv is not None and elem.lo <= iv[0] and iv[1] <= elem.hi:
                 enc = x if elem.lo == 0 else f"({x} - {elem.lo})"
                 return f"({neg}(({sset} >> {enc}) & 1))"
-            v = self.fresh()
-            return (f"({neg}({elem.lo} <= ({v} := {x}) <= {elem.hi} and "
-                    f"(({sset} >> ({v} - {elem.lo})) & 1)))")
+            v, sv = self.fresh(), self.fresh()
+            # the set is read first even when x is outside its elements: reading it runs its own
+            # key and instance checks (M[9].s must be a model error, whatever x is)
+            return (f"({neg}(({sv} := {sset}) >= 0 and {elem.lo} <= ({v} := {x}) <= {elem.hi} and "
+                    f"(({sv} >> ({v} - {elem.lo})) & 1)))")
         return f"({neg}(({sset} >> {x}) & 1))"
 
     def domain_iter(self, dom: ast.Expr, ctx: _Ctx) -> tuple[list[int] | None, str, str | None, tuple | None]:

@@ -141,10 +141,13 @@ class Evaluator:
                 raise EvalError("control states have no value here", e.span)
             return self.state.pcs[(base[1].name, base[2])] == e.state
         if isinstance(e, ast.SetLit):
-            return frozenset(self._ev(x, env) for x in e.elems)
+            # a literal's values must fit its type, as the compiled model checks when it encodes one
+            elem = getattr(self.types.get(id(e)), "elem", None)
+            return frozenset(_fit(elem, self._ev(x, env), x) for x in e.elems)
         if isinstance(e, ast.RecordLit):
             t = self.types[id(e)]
-            vals = dict((f, self._ev(x, env)) for f, x in e.fields)
+            ftypes = dict(t.fields)  # type: ignore[attr-defined]
+            vals = dict((f, _fit(ftypes[f], self._ev(x, env), x)) for f, x in e.fields)
             return tuple((f, vals[f]) for f, _ in t.fields)  # type: ignore[attr-defined]
         raise EvalError("this expression cannot be evaluated here", getattr(e, "span", None))
 
@@ -210,6 +213,13 @@ class Evaluator:
         if op == "minus":
             return a - b
         raise AssertionError(op)
+
+
+def _fit(t: Type | None, v: Any, e: ast.Expr) -> Any:
+    """v itself, if it is a value of t (only ranges can be missed: other types are checked statically)."""
+    if isinstance(t, RangeT) and not (t.lo <= v <= t.hi):
+        raise EvalError(f"value {format_value(v)} is outside {t.describe()}", e.span)
+    return v
 
 
 def _path(e: ast.Expr) -> str:
