@@ -136,21 +136,39 @@ def test_hand_model_limits():
 
 
 def test_explorer_uses_the_store_it_is_given():
-    class CountingStore(ExactStore):
-        name = "counting"
+    class ListStore:
+        """A deliberately different store (a list of pairs): only the Store interface is shared."""
+
+        name = "list"
 
         def __init__(self) -> None:
-            super().__init__()
+            self.pairs: list[tuple] = []
+            self.seen: set = set()
             self.inserts = 0
 
         def insert(self, state, parent) -> bool:
             self.inserts += 1
-            return super().insert(state, parent)
+            if state in self.seen:
+                return False
+            self.seen.add(state)
+            self.pairs.append((state, parent))
+            return True
 
-    store = CountingStore()
-    r = explore(Jugs(goal=99), store=store)
-    assert r.store is store and len(store) == 16
-    assert store.inserts == 1 + r.stats.transitions  # the initial state, then every successor
+        def parent(self, state):
+            return next(p for s, p in self.pairs if s == state)
+
+        def __len__(self) -> int:
+            return len(self.pairs)
+
+        def memory_bytes(self) -> int:
+            return 0
+
+    store = ListStore()
+    r = explore(Jugs(), store=store)
+    assert r.store is store and store.inserts >= len(store) > 1
+    assert [s for s, _ in store.pairs] == list(explore(Jugs()).store._parent)  # same BFS order
+    path = path_to(store, r.findings[0].state)
+    assert len(path) - 1 == 6 and path[0] == (0, 0)
 
 
 def test_bfs_and_dfs_visit_the_same_states_of_a_complete_space():
