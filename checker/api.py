@@ -165,8 +165,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             red.por_active = True
             expand = po.expander(st, model.successors, canon, strategy)
     if expand is None and canon is not None:
-        full, cf = model.successors, canon
-        expand = lambda s, d: [cf(t) for t in full(s)]  # noqa: E731
+        expand = sym.expander(model.successors)
     search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
                      expand=expand, canon=canon)
     if po is not None and red.por_active:

@@ -101,6 +101,8 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     inv = model.violated_invariant
     reach = model.witnesses
     insert = store.insert
+    pmap = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
+    fast = pmap is not None
     max_states = limits.max_states
     max_depth = limits.max_depth
     deadline = started + limits.timeout if limits.timeout else None
@@ -157,14 +159,19 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 break
             d1 = d + 1
             for t in ts:
-                if insert(t, s):
-                    if has_inv or pending:
-                        found = examine(t)
-                        if found is not None:
-                            if d1 > stats.depth:
-                                stats.depth = d1
-                            break
-                    frontier.append((t, d1))
+                if fast:  # the exact store's parent map, inline: no method call per transition
+                    if t in pmap:
+                        continue
+                    pmap[t] = s
+                elif not insert(t, s):
+                    continue
+                if has_inv or pending:
+                    found = examine(t)
+                    if found is not None:
+                        if d1 > stats.depth:
+                            stats.depth = d1
+                        break
+                frontier.append((t, d1))
             if max_states is not None and len(store) >= max_states:
                 result.stop_reason = "max_states"
                 break

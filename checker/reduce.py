@@ -260,6 +260,12 @@ class Symmetry:
     def describe(self) -> str:
         return ", ".join(f"{m.name} ({m.count} instances)" for m in self.machines)
 
+    def expander(self, successors: Callable) -> Callable:
+        """expand(s, depth): the canonical successors of s, in one generated function."""
+        ns: dict[str, Any] = {"succ": successors, "canon": self.canon}
+        exec("def expand(s, d):\n    return [canon(t) for t in succ(s)]\n", ns)
+        return ns["expand"]
+
 
 def symmetric_machines(checked: CheckedSpec, diags: Diagnostics | None = None) -> list[MachineInfo]:
     """The machines whose instances are provably interchangeable (see the module docstring)."""

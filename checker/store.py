@@ -23,7 +23,8 @@ class Store(Protocol):
     name: str
 
     def insert(self, state: State, parent: State | None) -> bool:
-        """Record state (reached from parent); False when it was already there."""
+        """Record state (reached from parent); False when it was already there.  A store may
+        also offer `parent_map`, a dict the explorer then updates inline, to the same effect."""
 
     def parent(self, state: State) -> State | None:
         """The state it was first reached from (None for an initial state)."""
@@ -42,6 +43,9 @@ class ExactStore:
 
     def __init__(self) -> None:
         self._parent: dict[State, State | None] = {}
+        # the explorer may insert through this dict directly, exactly as insert() would; not
+        # when a subclass overrides insert() (to count, to log): then insert() must be called
+        self.parent_map = self._parent if type(self).insert is ExactStore.insert else None
 
     def insert(self, state: State, parent: State | None) -> bool:
         d = self._parent
