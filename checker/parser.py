@@ -81,7 +81,15 @@ def parse_file(path: str) -> ast.Spec:
 
 
 def parse(source: SourceFile) -> ast.Spec:
-    """Parse a spec; raises SpecError with a located, human-worded message on bad syntax."""
+    """Parse a spec; raises SpecError with a located, human-worded message on bad syntax.
+
+    Memoized on (path, text): the AST is immutable, and a run may ask twice (a CI gate reads
+    the declared constants before checking)."""
+    return _parse_cached(source)
+
+
+@lru_cache(maxsize=16)
+def _parse_cached(source: SourceFile) -> ast.Spec:
     text = source.text
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise SpecError.single(source, Span.point(1, 1),
