@@ -298,131 +298,253 @@ def _mentions(t: Type, m: MachineInfo) -> bool:
 
 
 def _asymmetry(checked: CheckedSpec, m: MachineInfo):
-    """None if m's instances are interchangeable, else (span, reason)."""
-    for v in checked.shared + [l for mm in checked.machines for l in mm.locals]:
-        if _mentions(v.type, m):
-            return v.decl.span, f"variable '{v.name}' holds values of its index type (not supported yet)"
-    for v in m.locals:
-        if any(x != v.inits[0] for x in v.inits):
-            return v.decl.span, f"its instances start with different values of '{v.name}'"
-    finder = _AsymmetryFinder(checked, m)
-    for mm in checked.machines:
-        for tr in mm.transitions:
-            d = tr.decl
-            for node in _walk_transition(d):
-                r = finder.check(node)
-                if r is not None:
-                    return r
-    for p in checked.properties:
-        for e in (p.decl.expr, p.decl.expr2):
-            if e is not None:
-                for node in _walk(e):
-                    r = finder.check(node)
-                    if r is not None:
-                        return r
+    """None if m's instances are interchangeable, else (span, reason).
+
+    Values of m's index type (`self`, names bound over m, variables of that type, map keys and
+    set elements of it) may only name instances: index m or a map keyed by m, be compared with
+    == / != to another such value, be tested for membership in a set of them, or be stored where
+    the declared type is m's index type.  Arithmetic, ordering, numbers standing for instances
+    (`Enactor[0]`, `owner == 1`) and an initial state that is not symmetric all break it."""
+    bad = _init_asymmetry(checked, m)
+    if bad is not None:
+        return bad
+    finder = _ContextFinder(checked, m)
+    try:
+        for mm in checked.machines:
+            for tr in mm.transitions:
+                finder.transition(tr.decl)
+        for p in checked.properties:
+            for e in (p.decl.expr, p.decl.expr2):
+                if e is not None:
+                    finder.expr(e, False)
+    except _Asymmetric as a:
+        return a.span, a.reason
     return None
 
 
-class _AsymmetryFinder:
+class _Asymmetric(Exception):
+    def __init__(self, span, reason: str):
+        self.span, self.reason = span, reason
+
+
+def _is_index(t: Type | None, m: MachineInfo) -> bool:
+    return isinstance(t, RangeT) and t.instance_of == m.name
+
+
+class _ContextFinder:
+    """Walks transitions and properties, knowing at each node whether a value of the machine's
+    index type may stand there (`allowed`); see _asymmetry."""
+
     def __init__(self, checked: CheckedSpec, m: MachineInfo):
         self.c = checked
         self.m = m
-        self.allowed_bound: set[int] = set()
 
-    def check(self, node):
-        c, m = self.c, self.m
-        if isinstance(node, ast.SelfRef):
-            t = c.types.get(id(node))
-            if isinstance(t, RangeT) and t.instance_of == m.name:
-                return node.span, "it uses 'self' (its behaviour may depend on its index)"
-        if isinstance(node, ast.Index):
-            sym = c.refs.get(id(node.base)) if isinstance(node.base, ast.Name) else None
-            if sym is m and not self._instance_bound(node.index):
-                return node.span, f"{m.name}[...] is indexed by something other than a name bound over {m.name}"
-        if isinstance(node, ast.Name):
-            sym = c.refs.get(id(node))
-            if isinstance(sym, BoundSym) and isinstance(sym.type, RangeT) and sym.type.instance_of == m.name:
-                if id(node) not in self.allowed_bound:
-                    return node.span, (f"'{node.name}' ranges over {m.name} and is used as a number "
-                                       f"(only {m.name}[{node.name}] and ==/!= keep instances interchangeable)")
-        if isinstance(node, ast.Binary) and node.op in ("==", "!="):
-            for side in (node.left, node.right):
-                if self._instance_bound(side):
-                    self.allowed_bound.add(id(side))
-        if isinstance(node, ast.Index) and self._instance_bound(node.index):
-            sym = c.refs.get(id(node.base)) if isinstance(node.base, ast.Name) else None
-            if sym is m:
-                self.allowed_bound.add(id(node.index))
-        if isinstance(node, ast.Field) and isinstance(node.base, ast.Name) and c.refs.get(id(node.base)) is m:
-            return node.span, f"it names a single instance of {m.name}"
-        return None
+    def _t(self, e) -> Type | None:
+        return self.c.types.get(id(e))
 
-    def _instance_bound(self, e) -> bool:
-        if not isinstance(e, ast.Name):
-            return False
-        sym = self.c.refs.get(id(e))
-        return isinstance(sym, BoundSym) and isinstance(sym.type, RangeT) and sym.type.instance_of == self.m.name
+    def _mtyped(self, e) -> bool:
+        return _is_index(self._t(e), self.m)
+
+    def need_index(self, e, what: str) -> None:
+        """e stands where an instance is meant: it must be a value of the index type."""
+        if not self._mtyped(e):
+            raise _Asymmetric(e.span, f"{what} names a particular instance of {self.m.name}")
+        self.expr(e, True)
+
+    def transition(self, d: ast.Transition) -> None:
+        for p in d.params:
+            if isinstance(p.domain, ast.Expr):
+                self.domain(p.domain)
+        if d.recv is not None:
+            self.expr(d.recv.chan, False)
+        if d.guard is not None:
+            self.expr(d.guard, False)
+        self.stmts(d.body)
+
+    def stmts(self, body) -> None:
+        for s in body:
+            if isinstance(s, ast.Assign):
+                self.expr(s.target, False)
+                if self._mtyped(s.target):
+                    self.need_index(s.value, "the assigned value")
+                else:
+                    self.expr(s.value, False)
+            elif isinstance(s, ast.If):
+                for cond, b in s.branches:
+                    self.expr(cond, False)
+                    self.stmts(b)
+                self.stmts(s.orelse)
+            elif isinstance(s, ast.Choose):
+                self.domain(s.domain)
+                if s.cond is not None:
+                    self.expr(s.cond, False)
+                self.stmts(s.body)
+            elif isinstance(s, ast.Send):
+                self.expr(s.chan, False)
+                ct = self._t(s.chan)
+                if isinstance(ct, ChanT) and _is_index(ct.elem, self.m):
+                    self.need_index(s.value, "the message")
+                else:
+                    self.expr(s.value, False)
+            elif isinstance(s, ast.MethodCall):
+                self.expr(s.target, False)
+                st = self._t(s.target)
+                for a in s.args:
+                    if isinstance(st, SetT) and _is_index(st.elem, self.m):
+                        self.need_index(a, "the element")
+                    else:
+                        self.expr(a, False)
+            elif isinstance(s, ast.Assert):
+                self.expr(s.cond, False)
+
+    def domain(self, e) -> None:
+        if isinstance(e, ast.Name) and self.c.refs.get(id(e)) is self.m:
+            return
+        if isinstance(e, ast.RangeExpr):
+            self.expr(e.lo, False)
+            self.expr(e.hi, False)
+            return
+        if isinstance(e, ast.SetLit):
+            for x in e.elems:
+                self.expr(x, self._mtyped(x))
+            return
+        self.expr(e, False)
+
+    def expr(self, e, allowed: bool) -> None:
+        m = self.m
+        if self._mtyped(e) and not allowed and not isinstance(e, (ast.Index, ast.Field)):
+            raise _Asymmetric(e.span, "it uses an instance index as a number"
+                              if not isinstance(e, ast.SelfRef) else
+                              "it uses 'self' other than to name an instance")
+        if isinstance(e, (ast.IntLit, ast.BoolLit, ast.SelfRef, ast.Name)):
+            return
+        if isinstance(e, ast.Index):
+            base_t = self._t(e.base)
+            names_m = isinstance(e.base, ast.Name) and self.c.refs.get(id(e.base)) is m
+            if names_m or (isinstance(base_t, MapT) and _is_index(base_t.key, m)):
+                self.need_index(e.index, "the index")
+            else:
+                self.expr(e.index, False)
+            if not names_m:
+                self.expr(e.base, False)
+            if self._mtyped(e) and not allowed:
+                raise _Asymmetric(e.span, "it uses an instance index as a number")
+            return
+        if isinstance(e, ast.Field):
+            self.expr(e.base, False)
+            if self._mtyped(e) and not allowed:
+                raise _Asymmetric(e.span, "it uses an instance index as a number")
+            return
+        if isinstance(e, ast.At):
+            self.expr(e.base, False)
+            return
+        if isinstance(e, ast.Binary) and e.op in ("==", "!="):
+            if self._mtyped(e.left) or self._mtyped(e.right):
+                self.need_index(e.left, "a compared value")
+                self.need_index(e.right, "a compared value")
+            else:
+                self.expr(e.left, False)
+                self.expr(e.right, False)
+            return
+        if isinstance(e, ast.In):
+            desc = self.c.domains.get(id(e.domain))
+            elem_t = desc[1] if desc and desc[0] == "type" else (
+                desc[1].elem if desc and desc[0] == "set" else None)
+            if _is_index(elem_t, m):
+                self.need_index(e.elem, "the element")
+            else:
+                self.expr(e.elem, False)
+            self.domain(e.domain)
+            return
+        if isinstance(e, ast.Quant):
+            self.domain(e.domain)
+            self.expr(e.body, False)
+            return
+        if isinstance(e, ast.Cond):
+            self.expr(e.cond, False)
+            self.expr(e.then, allowed)
+            self.expr(e.orelse, allowed)
+            return
+        if isinstance(e, ast.SetLit):
+            st = self._t(e)
+            for x in e.elems:
+                if isinstance(st, SetT) and _is_index(st.elem, m):
+                    self.need_index(x, "the element")
+                else:
+                    self.expr(x, False)
+            return
+        if isinstance(e, ast.RecordLit):
+            rt = self._t(e)
+            ftypes = dict(rt.fields) if isinstance(rt, RecordT) else {}
+            for f, x in e.fields:
+                if _is_index(ftypes.get(f), m):
+                    self.need_index(x, f"field {f}")
+                else:
+                    self.expr(x, False)
+            return
+        if isinstance(e, ast.Unary):
+            self.expr(e.operand, False)
+        elif isinstance(e, ast.Binary):
+            self.expr(e.left, False)
+            self.expr(e.right, False)
+        elif isinstance(e, ast.Call):
+            for a in e.args:
+                self.expr(a, False)
+        elif isinstance(e, ast.RangeExpr):
+            self.expr(e.lo, False)
+            self.expr(e.hi, False)
 
 
-def _walk(node):
-    """Pre-order walk of an expression; parents come before children (the finder relies on it)."""
-    yield node
-    if isinstance(node, ast.Expr):
-        for f in node.__dataclass_fields__:
-            v = getattr(node, f)
-            if isinstance(v, ast.Expr):
-                yield from _walk(v)
-            elif isinstance(v, tuple):
-                for x in v:
-                    if isinstance(x, ast.Expr):
-                        yield from _walk(x)
-                    elif isinstance(x, tuple):
-                        for y in x:
-                            if isinstance(y, ast.Expr):
-                                yield from _walk(y)
+def _init_asymmetry(checked: CheckedSpec, m: MachineInfo):
+    """The initial state must be invariant under permuting m's instances (checked on the two
+    generators of the symmetric group: a swap and a rotation)."""
+    n = m.count
+    gens = [tuple([1, 0] + list(range(2, n))), tuple(list(range(1, n)) + [0])]
+    pm = {m.name: None}
+    for perm in gens:
+        pm[m.name] = perm
+        for v in checked.shared:
+            if _remap_value(v.inits[0], v.type, pm) != v.inits[0]:
+                return v.decl.span, f"the initial value of '{v.name}' singles out instances"
+        for mm in checked.machines:
+            for v in mm.locals:
+                for i, init in enumerate(v.inits):
+                    image = _remap_value(init, v.type, pm)
+                    j = perm[i] if mm is m else i
+                    if image != v.inits[j]:
+                        return v.decl.span, f"its instances start with different values of '{v.name}'" \
+                            if mm is m else f"the initial value of '{v.name}' singles out instances"
+    return None
 
 
-def _walk_stmts(stmts):
-    for s in stmts:
-        if isinstance(s, ast.Assign):
-            yield from _walk(s.target)
-            yield from _walk(s.value)
-        elif isinstance(s, ast.If):
-            for c, b in s.branches:
-                yield from _walk(c)
-                yield from _walk_stmts(b)
-            yield from _walk_stmts(s.orelse)
-        elif isinstance(s, ast.Choose):
-            yield from _walk(s.domain)
-            if s.cond is not None:
-                yield from _walk(s.cond)
-            yield from _walk_stmts(s.body)
-        elif isinstance(s, ast.Send):
-            yield from _walk(s.value)
-            yield from _walk(s.chan)
-        elif isinstance(s, ast.MethodCall):
-            yield from _walk(s.target)
-            for a in s.args:
-                yield from _walk(a)
-        elif isinstance(s, ast.Assert):
-            yield from _walk(s.cond)
-
-
-def _walk_transition(d: ast.Transition):
-    for p in d.params:
-        if isinstance(p.domain, ast.Expr):
-            yield from _walk(p.domain)
-    if d.recv is not None:
-        yield from _walk(d.recv.chan)
-    if d.guard is not None:
-        yield from _walk(d.guard)
-    yield from _walk_stmts(d.body)
+def _remap_value(v, t: Type, perms: dict):
+    """The user value v of type t with every instance index of a permuted machine renamed."""
+    if isinstance(t, RangeT):
+        perm = perms.get(t.instance_of)
+        return perm[v] if perm is not None else v
+    if isinstance(t, SetT):
+        return frozenset(_remap_value(x, t.elem, perms) for x in v)
+    if isinstance(t, MapT):
+        moved = {_remap_value(k, t.key, perms): _remap_value(x, t.value, perms) for k, x in v}
+        return tuple((k, moved[k]) for k in t.key.values())  # type: ignore[attr-defined]
+    if isinstance(t, RecordT):
+        return tuple((f, _remap_value(x, ft, perms)) for (f, x), (_, ft) in zip(v, t.fields))
+    if isinstance(t, ChanT):
+        return tuple(_remap_value(x, t.elem, perms) for x in v)
+    return v
 
 
 def build_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry | None:
-    """Generate the canonicalizer: sort each symmetric machine's instance slices."""
+    """The canonicalizer: the least state of the orbit (exact, as Rumur's exhaustive mode).
+    When no variable holds instance indices, permuting instances only reorders their slices of
+    the packed state, and sorting the slices finds the least: generated code.  Otherwise every
+    permutation is applied (slices moved, indices renamed inside maps, sets, records, channels)
+    and the least image kept."""
     if not machines:
         return None
+    names = {m.name for m in machines}
+    if any(_mentions_any(slot.type, names) for slot in model.layout.slots):
+        return _generic_symmetry(model, machines)
     lay = model.layout
     lines = ["def canon(s):"]
     for n, m in enumerate(machines):
@@ -446,3 +568,120 @@ def build_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry | None:
     ns: dict[str, Any] = {"__builtins__": {"sorted": sorted}}
     exec(compile(src, "<papcheck:symmetry>", "exec"), ns)
     return Symmetry(machines, ns["canon"], src)
+
+
+def _mentions_any(t: Type, names: set[str]) -> bool:
+    if isinstance(t, RangeT):
+        return t.instance_of in names
+    if isinstance(t, SetT):
+        return _mentions_any(t.elem, names)
+    if isinstance(t, MapT):
+        return _mentions_any(t.key, names) or _mentions_any(t.value, names)
+    if isinstance(t, RecordT):
+        return any(_mentions_any(ft, names) for _, ft in t.fields)
+    if isinstance(t, ChanT):
+        return _mentions_any(t.elem, names)
+    return False
+
+
+def _raw_remapper(t: Type, names: set[str]):
+    """f(raw bits, {machine: permutation}) renaming instance indices inside an encoded value, or
+    None when t holds none."""
+    if not _mentions_any(t, names):
+        return None
+    if isinstance(t, RangeT):  # an instance index: encoded as itself (lo = 0)
+        x = t.instance_of
+        return lambda raw, pm: pm[x][raw]
+    if isinstance(t, SetT):
+        x, n = t.elem.instance_of, t.width  # type: ignore[attr-defined]
+
+        def set_map(raw, pm):
+            perm, out = pm[x], 0
+            for i in range(n):
+                if (raw >> i) & 1:
+                    out |= 1 << perm[i]
+            return out
+        return set_map
+    if isinstance(t, MapT):
+        w, size = t.value.width, t.key.size  # type: ignore[attr-defined]
+        mv = (1 << w) - 1
+        inner = _raw_remapper(t.value, names)
+        kx = t.key.instance_of if isinstance(t.key, RangeT) and t.key.instance_of in names else None
+
+        def map_map(raw, pm):
+            out = 0
+            for i in range(size):
+                e = (raw >> (i * w)) & mv
+                if inner is not None:
+                    e = inner(e, pm)
+                j = pm[kx][i] if kx is not None else i
+                out |= e << (j * w)
+            return out
+        return map_map
+    if isinstance(t, RecordT):
+        parts = []
+        off = 0
+        for _, ft in t.fields:
+            parts.append((off, (1 << ft.width) - 1, _raw_remapper(ft, names)))
+            off += ft.width
+
+        def rec_map(raw, pm):
+            out = 0
+            for o, mk, f in parts:
+                e = (raw >> o) & mk
+                out |= (f(e, pm) if f is not None else e) << o
+            return out
+        return rec_map
+    if isinstance(t, ChanT):
+        lw, ew, cap = t.len_width, t.elem.width, t.capacity
+        me = (1 << ew) - 1
+        inner = _raw_remapper(t.elem, names)
+
+        def chan_map(raw, pm):
+            out = raw & ((1 << lw) - 1)
+            for k in range(cap):
+                e = (raw >> (lw + k * ew)) & me
+                out |= inner(e, pm) << (lw + k * ew)  # type: ignore[misc]
+            return out
+        return chan_map
+    return None
+
+
+def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
+    from itertools import permutations, product
+    lay = model.layout
+    names = {m.name for m in machines}
+    order = [m.name for m in machines]
+    perm_lists = [list(permutations(range(m.count))) for m in machines]
+    static_mask = 0
+    moving = []  # (offset, mask, remapper, machine name or None, instance, offset within slice)
+    for slot in lay.slots:
+        width = slot.type.width
+        if width == 0:
+            continue
+        mask = (1 << width) - 1
+        in_sym = slot.machine is not None and slot.machine.name in names
+        f = _raw_remapper(slot.type, names)
+        if not in_sym and f is None:
+            static_mask |= mask << slot.offset
+            continue
+        rel = slot.offset - lay.pc_offset(slot.machine, slot.instance) if in_sym else 0
+        moving.append((slot.offset, mask, f, slot.machine.name if in_sym else None, slot.instance, rel))
+
+    def canon(s: int) -> int:
+        base = s & static_mask
+        raws = [(s >> off) & mask for off, mask, _, _, _, _ in moving]
+        best = -1
+        for combo in product(*perm_lists):
+            pm = dict(zip(order, combo))
+            t = base
+            for (off, _, f, mname, inst, rel), raw in zip(moving, raws):
+                if f is not None:
+                    raw = f(raw, pm)
+                if mname is not None:
+                    off = lay.machine_base[mname] + pm[mname][inst] * lay.stride[mname] + rel
+                t |= raw << off
+            if best < 0 or t < best:
+                best = t
+        return best
+    return Symmetry(machines, canon, "# every permutation of " + ", ".join(order))

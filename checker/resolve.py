@@ -258,7 +258,11 @@ class _Resolver:
         self._check_overrides()
         expects: list[ast.ExpectDecl] = []
         machine_decls: list[ast.MachineDecl] = []
-        for d in self.spec.decls:
+        # shared variables after every machine header, so `map[Node, bool]` may name a machine
+        # declared further down (a spec lists its variables before its machines)
+        ordered = [d for d in self.spec.decls if not isinstance(d, ast.VarDecl)] + \
+            [d for d in self.spec.decls if isinstance(d, ast.VarDecl)]
+        for d in ordered:
             try:
                 if isinstance(d, ast.ConstDecl):
                     self.const_decl(d)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checker import api
+from checker.errors import SpecError
 from checker.explore import Limits
 from checker.selfcheck import CONFIGS, self_check
 from tests.genspec import protocols
@@ -48,6 +49,84 @@ def test_symmetry_keeps_counterexamples_concrete_and_shortest() -> None:
     assert reduced.reductions.symmetric_machines == ["Enactor"]
     assert reduced.stats.states < plain.stats.states
     assert reduced.counterexample.length == plain.counterexample.length == 12
+
+
+MUTEX = """
+protocol Mutex
+const N = 3
+var owner: map[Node, bool] = false
+var holder: set[Node] = {}
+var last: map[Node, bool] = false
+machine Node[N] {
+  state idle {
+    on acquire when not (exists j in Node: owner[j]) { owner[self] := true; holder.add(self) } -> crit
+  }
+  state crit {
+    on release { owner[self] := false; holder.remove(self); last[self] := true } -> idle
+  }
+}
+invariant mutex: forall i in Node: forall j in Node: (i != j) => not (Node[i] at crit and Node[j] at crit)
+invariant one: len(holder) <= 1
+"""
+
+
+def _rumur_counts(model: str, n: int, symmetry: str, tmp: Path) -> tuple[int, int]:
+    import re
+    import subprocess
+    text = re.sub(r"const N: \d+;", f"const N: {n};", model)
+    (tmp / "m.m").write_text(text)
+    subprocess.run(["rumur", "--symmetry-reduction", symmetry, "--output", str(tmp / "m.c"), str(tmp / "m.m")],
+                   check=True, capture_output=True)
+    subprocess.run(["cc", "-std=c11", "-O0", "-mcx16", "-o", str(tmp / "m"), str(tmp / "m.c"), "-lpthread"],
+                   check=True, capture_output=True)
+    out = subprocess.run([str(tmp / "m")], capture_output=True, text=True).stdout
+    m = re.search(r"(\d+) states, (\d+) rules fired", out)
+    assert m, out
+    return int(m.group(1)), int(m.group(2))
+
+
+@pytest.mark.rumur
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_symmetry_over_instance_indexed_data_matches_rumur(n: int, tmp_path: Path) -> None:
+    import shutil
+    if not (shutil.which("rumur") and shutil.which("cc")):
+        pytest.skip("rumur or cc missing")
+    model = (Path(__file__).resolve().parent.parent / "models" / "mutex_scalarset.m").read_text()
+    spec = api.load_text(MUTEX, constants={"N": n})
+    plain = api.check(spec, por=False, symmetry=False)
+    reduced = api.check(spec, por=False, symmetry=True)
+    assert reduced.reductions.symmetric_machines == ["Node"]
+    assert (plain.stats.states, plain.stats.transitions) == _rumur_counts(model, n, "off", tmp_path)
+    assert (reduced.stats.states, reduced.stats.transitions) == _rumur_counts(model, n, "exhaustive", tmp_path)
+
+
+def test_instance_indexed_data_agrees_under_every_reduction() -> None:
+    report = self_check(api.load_text(MUTEX))
+    assert report.ok, report.render()
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("owner[self] := true; holder.add(self)", None),
+    ("owner[0] := true; holder.add(self)", "names a particular instance"),
+    ("owner[self] := true; holder.add(self); if self < 1 { skip }", "other than to name an instance"),
+])
+def test_what_breaks_symmetry(change: str, reason) -> None:
+    from checker.reduce import symmetric_machines
+    text = MUTEX.replace("owner[self] := true; holder.add(self)", change)
+    spec = api.load_text(text)
+    found = symmetric_machines(spec.checked)
+    assert (found == []) == (reason is not None)
+    if reason is not None:
+        with pytest.raises(SpecError) as err:
+            api.load_text(text.replace("machine Node", "symmetric machine Node"))
+        assert reason in str(err.value)
+
+
+def test_an_asymmetric_initial_state_is_not_reduced() -> None:
+    from checker.reduce import symmetric_machines
+    text = MUTEX.replace("var owner: map[Node, bool] = false", "var owner: map[Node, bool] = false\nvar first: Node = 0")
+    spec = api.load_text(text.replace("invariant one", "reachable r: first == first\ninvariant one"))
+    assert symmetric_machines(spec.checked) == []
 
 
 def test_self_check_catches_a_broken_reduction(monkeypatch) -> None:
@@ -107,7 +186,7 @@ def reduction_protocols(draw) -> str:
     amax = draw(st.integers(1, 2))
     kmax = draw(st.integers(1, 2))
     lines = ["protocol Gen", f"var g: 0..{gmax} = 0", f"var s: set[0..{kmax}] = {{}}",
-             f"var m: map[0..{kmax}, 0..{gmax}] = 0"]
+             f"var m: map[0..{kmax}, 0..{gmax}] = 0", "var c: map[W, bool] = false", "var sw: set[W] = {}"]
     body = {
         "local_inc": f"when a < {amax} {{ a := a + 1 }}",
         "local_flip": "{ b := not b }",
@@ -120,6 +199,11 @@ def reduction_protocols(draw) -> str:
         "map": f"{{ m[min(a, {kmax})] := min(g, {gmax}) }}",
         "choose": f"{{ choose x in 0..{kmax} where x not in s\n      s.add(x)\n      a := min(x, {amax}) }}",
         "cond": f"{{ if g > 0 {{ a := min(a + 1, {amax}) }} else {{ b := true }} }}",
+        "claim": "when not (exists j in W: c[j]) { c[self] := true }",
+        "unclaim": "when c[self] { c[self] := false }",
+        "join": "{ sw.add(self) }",
+        "leave": "when self in sw { sw.remove(self) }",
+        "peer": "{ choose j in W where j != self and not c[j]\n      b := true }",
     }
     names = sorted(body)
     lines.append(f"machine W[{n}] {{")
@@ -142,6 +226,8 @@ def reduction_protocols(draw) -> str:
         f"g <= {c}", f"len(s) <= {min(c, kmax + 1)}", f"forall i in W: W[i].a <= {min(c, amax)}",
         f"not (exists i in W: W[i].b and g == {c})", f"m[0] <= {c}",
         f"not (exists i in W: exists j in W: i != j and W[i].a == {amax} and W[j].a == {amax})",
+        "not (exists i in W: exists j in W: i != j and c[i] and c[j])", f"len(sw) <= {min(c + 1, n)}",
+        "forall i in W: c[i] => i in sw",
     ] + ([f"not (exists i in W: W[i] at p{nstates - 1} and g == {c})"] if nstates > 1 else [])))
     lines.append(f"invariant inv: {invariant}")
     lines.append(f"reachable r: {draw(st.sampled_from(['g == ' + str(gmax), 'len(s) > 0', 'exists i in W: W[i].b']))}")
