@@ -445,6 +445,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="kill a run after this long and show 'timeout' (default 900)")
     ap.add_argument("--tools", default=None,
                     help="comma-separated subset of papcheck,handbfs,spin,rumur (default: all)")
+    ap.add_argument("--skip-config", action="append", default=[], metavar="TEXT",
+                    help="leave out the papcheck configurations whose name contains TEXT "
+                         "(repeatable; the first remaining one is the ratio baseline)")
     ap.add_argument("--papcheck-config", action="append", type=_config_arg, default=[],
                     metavar="NAME=FLAGS", help="an extra papcheck row: its name and extra CLI flags")
     ap.add_argument("--no-incident", action="store_true", help="leave out the incident row")
@@ -479,7 +482,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     env = environment(repeat, a.timeout_per_run, args)  # before the runs: the load average
-    configs = [*PAPCHECK_CONFIGS, *a.papcheck_config]
+    configs = [c for c in PAPCHECK_CONFIGS if not a.skip_config or not any(
+        s in c.name for s in a.skip_config)] + list(a.papcheck_config)
     tools = tool_list(configs, kinds)
     if not tools:
         print("bench: no tool to run", file=sys.stderr)

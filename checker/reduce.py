@@ -283,20 +283,6 @@ def symmetric_machines(checked: CheckedSpec, diags: Diagnostics | None = None) -
     return out
 
 
-def _mentions(t: Type, m: MachineInfo) -> bool:
-    if isinstance(t, RangeT):
-        return t.instance_of == m.name
-    if isinstance(t, SetT):
-        return _mentions(t.elem, m)
-    if isinstance(t, MapT):
-        return _mentions(t.key, m) or _mentions(t.value, m)
-    if isinstance(t, RecordT):
-        return any(_mentions(ft, m) for _, ft in t.fields)
-    if isinstance(t, ChanT):
-        return _mentions(t.elem, m)
-    return False
-
-
 def _asymmetry(checked: CheckedSpec, m: MachineInfo):
     """None if m's instances are interchangeable, else (span, reason).
 
