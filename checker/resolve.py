@@ -258,11 +258,19 @@ class _Resolver:
         self._check_overrides()
         expects: list[ast.ExpectDecl] = []
         machine_decls: list[ast.MachineDecl] = []
-        # shared variables after every machine header, so `map[Node, bool]` may name a machine
-        # declared further down (a spec lists its variables before its machines)
-        ordered = [d for d in self.spec.decls if not isinstance(d, ast.VarDecl)] + \
-            [d for d in self.spec.decls if isinstance(d, ast.VarDecl)]
-        for d in ordered:
+        # a shared variable whose type names a machine declared further down (`map[Node, bool]`
+        # above `machine Node`) waits for the machine headers; all else in source order
+        machines_below = {d.name for d in self.spec.decls if isinstance(d, ast.MachineDecl)}
+        deferred = []
+        ordered = []
+        for d in self.spec.decls:
+            if isinstance(d, ast.MachineDecl):
+                machines_below.discard(d.name)
+            if isinstance(d, ast.VarDecl) and _type_names(d.type) & machines_below:
+                deferred.append(d)
+            else:
+                ordered.append(d)
+        for d in ordered + deferred:
             try:
                 if isinstance(d, ast.ConstDecl):
                     self.const_decl(d)
@@ -1131,6 +1139,21 @@ class _Resolver:
 def _show(e: ast.Expr) -> str:
     """A short way to name an expression in a hint: its variable name, else 's'."""
     return e.name if isinstance(e, ast.Name) else "s"
+
+
+def _type_names(te: ast.TypeExpr) -> set[str]:
+    """The names a type expression mentions (NamedType), at any depth."""
+    if isinstance(te, ast.NamedType):
+        return {te.name}
+    if isinstance(te, ast.SetType):
+        return _type_names(te.elem)
+    if isinstance(te, ast.MapType):
+        return _type_names(te.key) | _type_names(te.value)
+    if isinstance(te, ast.RecordType):
+        return set().union(*(_type_names(t) for _, t, _ in te.fields)) if te.fields else set()
+    if isinstance(te, ast.ChanType):
+        return _type_names(te.elem)
+    return set()
 
 
 # -------------------------------------------------------------------------------- value helpers

@@ -114,9 +114,10 @@ def validate_result(spec: Spec, result: CheckResult) -> list[str]:
             problems.append(f"model-error trace: {bad}")
         else:
             last = model.layout.encode(tr.last_state)
-            try:
+            try:  # the error may come from a transition or from evaluating a property
                 model.successors(last)
                 model.violated_invariant(last)
+                model.witnesses(last)
                 problems.append("model-error trace ends in a state with no model error")
             except ModelError:
                 pass
