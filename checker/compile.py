@@ -578,9 +578,7 @@ class _Gen:
                 vals = list(range(t.lo, t.hi + 1)) if isinstance(t, RangeT) else list(range(t.size))
                 iterable, filt, iv = f"range({vals[0]}, {vals[-1] + 1})", None, (vals[0], vals[-1])
             else:
-                fake = self.c.domains
                 dom_expr = next(p.domain for p in tr.decl.params if p.name == b.name)
-                assert dom_expr is not None and fake is not None
                 _, iterable, filt, iv = self.domain_iter(dom_expr, ctx)  # type: ignore[arg-type]
             lines.append(f"{ind}for {name} in {iterable}:")
             ind += "    "
@@ -611,7 +609,7 @@ class _Gen:
             b, _ = tr.recv  # type: ignore[misc]
             name = f"b{b.uid}"
             lw, ew = ct.len_width, ct.elem.width
-            raw = self.read(c, lw, ct.elem) if not isinstance(ct.elem, RangeT) else self.read(c, lw, ct.elem)
+            raw = self.read(c, lw, ct.elem)
             lines.append(f"{ind}{name} = {raw}")
             ctx = ctx.with_bind(b, name, _range_ival(ct.elem))
         if tr.decl.guard is not None:

@@ -1056,7 +1056,7 @@ class _Resolver:
         literal = (ast.SetLit, ast.RecordLit)
         if isinstance(a, literal) and not isinstance(b, literal):
             bt = self._sub(b, scope, expected)
-            return self._sub(a, scope, bt if expected is None else expected) if True else bt
+            return self._sub(a, scope, bt if expected is None else expected)
         at = self._sub(a, scope, expected)
         self._sub(b, scope, at if not isinstance(at, (IntT, RangeT)) else None)
         return at
@@ -1112,13 +1112,9 @@ class _Resolver:
         bt = self._sub(e.base, scope)
         if isinstance(bt, InstT):
             m = next(m for m in self.machines if m.name == bt.machine)
-            if self.machine is m and m.decl.vars and not m.locals and False:
-                pass
             var = next((v for v in m.locals if v.name == e.name), None)
             if var is None:
                 names = ", ".join(v.name for v in m.locals) or "none"
-                if self.machine is m and any(v.name == e.name for v in m.decl.vars):
-                    var = None
                 self.error(e.span, f"machine {m.name} has no variable '{e.name}' (variables: {names})")
                 raise _Abort()
             var.used = True
