@@ -6,7 +6,9 @@ the properties, the explanation of :mod:`checker.explain`, the sequence chart of
 is installed, else their DOT text), and the spec source with the violated property's line and
 every step's transition line highlighted.  A slider (and the arrow keys) moves through the trace:
 the current step is highlighted in the chart, the story and the source, and the full state is
-shown with the cells that step changed marked.
+shown with the cells that step changed marked.  A liveness counterexample (a lasso, `trace.loop`
+set) gets a note saying where its cycle starts and ends, and the cycle's steps are marked in the
+story and on the slider's label.
 
 Everything shown is computed here in Python and embedded as JSON; the page's script only moves
 classes and swaps pre-rendered tables, so the output is deterministic.
@@ -53,6 +55,8 @@ code,pre,.mono{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size
 ol.story{padding-left:2.5em;margin:4px 0}
 ol.story li{padding:1px 4px;border-radius:3px}
 ol.story li.current{background:#fff1a8}
+ol.story li.cycle{border-left:3px solid #1c7ed6}
+.loop-note{background:#e7f0ff;border-left:3px solid #1c7ed6;padding:4px 8px}
 .why li{margin-bottom:4px}
 pre.src{margin:0;overflow:auto;max-height:520px;border:1px solid #e5e7eb;border-radius:4px;padding:6px 0}
 pre.src span.line{display:block;padding:0 8px;white-space:pre}
@@ -155,6 +159,8 @@ def html_report(result: CheckResult, prop_name: str | None = None,
                    'aria-label="step">'
                    '<button id="next" type="button" title="next step (right arrow)">▶</button>'
                    '<span id="step-label"></span></div>')
+        if trace.loop is not None:
+            out.append(f'<p class="loop-note">{escape(_loop_note(trace))}</p>')
         out.append('<div class="cols"><div class="chart">')
         out.append(sequence_svg(spec, trace, prop, facts, error))
         out.append('</div><div class="state"><h2>State</h2><div id="state-table"></div></div></div>')
@@ -162,13 +168,16 @@ def html_report(result: CheckResult, prop_name: str | None = None,
             out.append(f"<h2>{escape(ex.summary)}</h2>")
             out.append('<ol class="story" start="0"><li data-step="0">initial state</li>')
             for k, sentence in ex.story:
-                out.append(f'<li data-step="{k}" value="{k}">{escape(sentence)}</li>')
+                cyc = ' class="cycle"' if _in_cycle(trace, k) else ""
+                out.append(f'<li data-step="{k}" value="{k}"{cyc}>{escape(sentence)}</li>')
             out.append("</ol>")
             if ex.schedule:
                 out.append(f'<p class="note">{escape(ex.schedule)}</p>')
         out.append("</section>")
         for k, step in enumerate(trace.steps):
             text = "initial state" if k == 0 else step.action_text() + (f" (line {step.line})" if step.line else "")
+            if _in_cycle(trace, k):
+                text += " [cycle, repeats for ever]"
             steps_data.append({"label": f"step {k} / {n}: {text}", "line": step.line or 0,
                                "table": _state_table(trace, k, types)})
     if ex.analysis:
@@ -196,6 +205,23 @@ def html_report(result: CheckResult, prop_name: str | None = None,
     out.append(f"<script>{SCRIPT}</script>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _in_cycle(trace: Trace, k: int) -> bool:
+    """Is step k one of a lasso's cycle (or the final state a stopped run repeats)?"""
+    if trace.loop is None:
+        return False
+    return k > trace.loop or k == trace.loop == len(trace.steps) - 1
+
+
+def _loop_note(trace: Trace) -> str:
+    last = len(trace.steps) - 1
+    if trace.loop == last:
+        return (f"A lasso: the run stops after step {last} (no transition is enabled) and that state "
+                "repeats for ever.")
+    return (f"A lasso: steps 0..{trace.loop} are the prefix; steps {trace.loop + 1}..{last} (marked) form a "  # type: ignore[operator]
+            f"cycle: after step {last} the state is again the one after step {trace.loop}, and the cycle "
+            "repeats for ever.")
 
 
 def _graph(dot: str) -> str:

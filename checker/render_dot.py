@@ -10,6 +10,9 @@ and the whole reachable state graph of a small spec (`papcheck graph`).
   they would have led to (red when it violates an invariant).
 * Whole graph: every reachable state (refused above a limit), violating states in red.
 
+A liveness counterexample is a lasso (`trace.loop` set): both trace views draw its cycle in blue
+and close it with an edge labelled "loop" back to where it repeats from.
+
 DOT text is always available and deterministic.  SVG, PNG and PDF go through the `graphviz`
 package, which needs Graphviz's `dot` program; :func:`convert` raises :class:`RenderError` with
 the install command when it is missing.
@@ -29,6 +32,7 @@ from .types import MapT, format_value
 
 GRAPH_LIMIT = 2000
 FONT = "DejaVu Sans Mono"
+LOOP = "#1c7ed6"  # a lasso's cycle
 NOTE = "Any reordering of the trace that respects these edges is also a counterexample."
 
 
@@ -89,8 +93,10 @@ def hb_dot(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                 "(" + ", ".join(f"{a}={format_value(v)}" for a, v in st.args.items()) + ")" if st.args else "")]
             lines += _changes(st, types, st.instance or "")
             attrs = [f"label={_q(chr(10).join(lines))}"]
-            if prop is not None and prop.status == "violated" and k == last:
+            if prop is not None and prop.status == "violated" and k == last and trace.loop is None:
                 attrs.append('fillcolor="#fde2e1", color="#c92a2a", penwidth=2')
+            elif trace.loop is not None and k > trace.loop:
+                attrs.append(f'color="{LOOP}", penwidth=2')
             elif pair is not None and k in (pair.first, pair.second):
                 attrs.append('color="#e8590c", penwidth=2')
             out.append(f"    s{k} [{', '.join(attrs)}];")
@@ -119,13 +125,27 @@ def hb_dot(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         a, b = writers
         out.append(f'  s{a} -> s{b} [dir=none, style=dashed, color="#c92a2a", fontcolor="#c92a2a", '
                    f'constraint=false, label={_q("meet in " + prop.name)}];')  # type: ignore[union-attr]
+    if trace.loop is not None and trace.loop < last:
+        out.append(f'  s{last} -> s{trace.loop + 1} [label="loop", color="{LOOP}", fontcolor="{LOOP}", '
+                   'style=bold, constraint=false];')
     note = NOTE
+    if trace.loop is not None:
+        note += "\n" + _loop_note(trace)
     if pair is not None:
         note += (f"\nOrange: steps {pair.first} and {pair.second} conflict on {cell_text(pair.cell)}"
                  + ("; swapping them avoids the violation." if pair.decides else "."))
     out.append(f'  note [shape=note, style=filled, fillcolor="#fffbe6", label={_q(note)}];')
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _loop_note(trace: Trace) -> str:
+    """What the blue "loop" edge means, in words."""
+    last = len(trace.steps) - 1
+    if trace.loop == last:
+        return f"Blue: the run stops after step {last} (no transition is enabled); that state repeats for ever."
+    return (f"Blue: steps {trace.loop + 1}..{last} form a cycle; after step {last} the state is again the "  # type: ignore[operator]
+            f"one after step {trace.loop}, so the cycle repeats for ever.")
 
 
 # ------------------------------------------------------------------ states around the trace
@@ -147,11 +167,19 @@ def states_dot(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         bad = model.violated_invariant(packed[k])
         if bad >= 0:
             attrs.append('fillcolor="#fde2e1", color="#c92a2a", penwidth=2')
+        elif trace.loop is not None and k >= trace.loop:
+            attrs.append(f'color="{LOOP}", penwidth=2')
         else:
             attrs.append('penwidth=1.5')
         out.append(f"  t{k} [{', '.join(attrs)}];")
     for k in range(1, len(trace.steps)):
-        out.append(f"  t{k - 1} -> t{k} [label={_q(trace.steps[k].action_text())}, penwidth=2, weight=10];")
+        cyc = f', color="{LOOP}"' if trace.loop is not None and k > trace.loop else ""
+        out.append(f"  t{k - 1} -> t{k} [label={_q(trace.steps[k].action_text())}, penwidth=2, weight=10{cyc}];")
+    if trace.loop is not None:
+        # the lasso's last state is the loop state again (or, when the run stops, repeats itself)
+        out.append(f'  t{len(trace.steps) - 1} -> t{trace.loop} [label="loop", color="{LOOP}", fontcolor="{LOOP}", '
+                   'penwidth=2, style=bold, constraint=false];')
+        out.append(f'  loop_note [shape=note, style=filled, fillcolor="#e7f0ff", label={_q(_loop_note(trace))}];')
     alt = 0
     for k in range(len(trace.steps) - 1):
         try:

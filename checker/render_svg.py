@@ -6,7 +6,10 @@ step is a row: a box on the acting instance's lane with the transition's name, a
 every object the step read (with the value it saw) and a solid arrow to every object it changed
 (with the new value); its own variables' changes go in the notes column on the right.  The
 violating step is shaded, the deciding pair of conflicting steps drawn in orange, and the final
-state closes the chart with the values the failed property read marked.
+state closes the chart with the values the failed property read marked.  A liveness
+counterexample is a lasso (`trace.loop` set): its cycle's rows get a blue band and, on the right,
+a bracket with the return arrow labelled "repeats for ever" (a run that stops is marked on its
+final state instead).
 
 Each step is a `<g class="step" data-step="N">` so the HTML report can highlight it.  The output
 is deterministic: integer coordinates, fixed fonts, no ids from memory addresses.
@@ -124,7 +127,9 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         row.notes = ", ".join(notes)
         row.deciding = pair is not None and k in (pair.first, pair.second)
         rows.append(row)
-    if prop is not None and prop.status == "violated" and prop.kind != "deadlock_free" and rows:
+    # a lasso is violated by its whole cycle, not by its last step
+    if prop is not None and prop.status == "violated" and prop.kind != "deadlock_free" and rows and \
+            trace.loop is None:
         rows[-1].violating = True
     if trace.failing_step is not None:
         fs = trace.failing_step
@@ -164,6 +169,12 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
     notes_x = x + 6
     notes_w = max([_w(r.notes) for r in rows] + [_w("final state"), 120]) + 20
     width = notes_x + notes_w
+    loop_x = width  # the lasso's bracket column, right of the notes
+    loop_label = ""
+    if trace.loop is not None:
+        stops = trace.loop == trace.length
+        loop_label = "stops here: repeats for ever" if stops else "repeats for ever"
+        width += 26 + _w(loop_label) + 10
     lane_x = {name: xs[i] for i, (_, name) in enumerate(lanes)}
 
     y = HEAD + 20
@@ -183,6 +194,13 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         a, b = pair.first, pair.second
         footer.append(f"orange: steps {a} and {b} conflict on {cell_text(pair.cell)}" +
                       ("; their order decides the outcome" if pair.decides else ""))
+    if trace.loop is not None and trace.loop == trace.length:
+        footer.append(f"the run stops after step {trace.loop} (no transition is enabled): its final state "
+                      "repeats for ever")
+    elif trace.loop is not None:
+        footer.append(f"blue band: steps {trace.loop + 1}..{trace.length} form a cycle; after step "
+                      f"{trace.length} the state is again the one after step {trace.loop}, and the cycle "
+                      "repeats for ever")
     footer.append("solid arrow: the step changed the object (new value); dashed: it read it (value seen)")
     foot_y = final_y + final_h + 24
     height = foot_y + 18 * len(footer) + 6
@@ -211,6 +229,8 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                ".num{fill:#374151}.num.hotnum{fill:#e8590c;font-weight:bold}"
                ".bad{fill:#fde2e1;stroke:#c92a2a;stroke-width:2}"
                ".fin{fill:#f3f4f6;stroke:#9ca3af}"
+               + (".loop-band{fill:#e7f0ff}.loop-mark{stroke:#1c7ed6;stroke-width:1.6;fill:none}"
+                  if trace.loop is not None else "") +
                "</style>")
     out.append("<defs>"
                '<marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
@@ -219,6 +239,9 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#6b7280"/></marker>'
                '<marker id="ahh" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
                'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker>'
+               + ('<marker id="ahl" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+                  'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#1c7ed6"/></marker>'
+                  if trace.loop is not None else "") +
                "</defs>")
     out.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
     out.append(f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold">{_a(title)}</text>')
@@ -238,6 +261,8 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                        f'{_a("= " + _fmt(init, c, types))}</text>')
         out.append("</g>")
     out.append(f'<text x="{notes_x}" y="43" fill="#6b7280">own variables</text>')
+    if trace.loop is not None:
+        out.extend(_loop_marks(trace, rows, row_y, (final_y + 4, final_y + 36), width, loop_x, loop_label))
     # rows
     for row, (ry, rh) in zip(rows, row_y):
         classes = ["step"] + (["violating"] if row.violating else []) + (["failing"] if row.failing else []) + (
@@ -305,6 +330,26 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         out.append(f'<text x="{LEFT}" y="{foot_y + 18 * n}" fill="{color}">{_a(text)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _loop_marks(trace: Trace, rows: list[_Row], row_y: list[tuple[int, int]], final: tuple[int, int],
+                width: int, loop_x: int, label: str) -> list[str]:
+    """The lasso's cycle: a band behind its rows (drawn before them, so under their boxes), a
+    bracket on the right and the arrow that returns from the cycle's last row to its first."""
+    loop = trace.loop
+    assert loop is not None
+    span = [ry_h for row, ry_h in zip(rows, row_y) if loop < row.index <= trace.length and not row.failing]
+    if loop == trace.length or not span:  # the run stops: its final state repeats
+        top, bottom = final
+    else:
+        top, bottom = span[0][0], span[-1][0] + span[-1][1]
+    bx, ex = loop_x + 6, loop_x + 18
+    back = (f"back to step {loop}" if loop < trace.length else "no transition enabled")
+    return [f'<g class="loop" data-loop="{loop}"><title>{_a(label + ": " + back)}</title>',
+            f'<rect class="loop-band" x="0" y="{top}" width="{width}" height="{bottom - top}"/>',
+            f'<path class="loop-mark" d="M{bx},{bottom - 4}H{ex}V{top + 4}H{bx + 2}" marker-end="url(#ahl)"/>',
+            f'<text x="{ex + 8}" y="{(top + bottom) // 2 + 4}" fill="#1c7ed6">{_a(label)}</text>',
+            "</g>"]
 
 
 def _idx(name: str) -> int:

@@ -197,3 +197,120 @@ def test_readme_picture_is_the_current_chart(incident):
     assert (ROOT / "docs" / "img" / "dynamodb_dns_sequence.svg").read_text() == sequence_svg(
         spec, prop.trace, prop, facts)
     assert "docs/img/dynamodb_dns_sequence.svg" in (ROOT / "README.md").read_text()
+
+
+# ------------------------------------------------------------------ liveness lassos (issue 5)
+
+LASSO = """protocol Lasso
+## the number of the plan the enactor holds
+var plan: 0..1 = 0
+## true once a plan has been applied
+var done: bool = false
+
+fair machine Enactor {
+  state start {
+    ## the Enactor starts up
+    on boot { skip } -> idle
+  }
+  state idle {
+    ## the Enactor picks the other plan
+    on pick { plan := 1 - plan } -> busy
+  }
+  state busy {
+    ## plan 1 can be applied
+    on apply when plan == 1 { done := true } -> idle
+    ## the Enactor drops its plan
+    on drop { skip } -> idle
+  }
+}
+
+## under weak fairness a plan is applied some day
+eventually applied: done
+"""
+
+STOP = """protocol Stop
+var done: bool = false
+fair machine W {
+  state a {
+    on quit { skip } -> b
+    on finish { done := true } -> b
+  }
+  final state b {}
+}
+eventually finished: done
+"""
+
+
+@pytest.fixture(scope="module")
+def lasso():
+    spec = api.load_text(LASSO, "lasso.pap")
+    result = api.check(spec)
+    prop = pick_property(result, "applied")
+    # boot, then pick/drop twice (plan 0 -> 1 -> 0): apply is enabled only half the time, so weak
+    # fairness does not force it
+    assert prop.status == "violated" and prop.trace.loop == 1 and prop.trace.length == 5
+    return spec, result, prop
+
+
+def test_sequence_svg_marks_the_lasso_cycle(lasso):
+    spec, result, prop = lasso
+    svg = sequence_svg(spec, prop.trace, prop)
+    golden("sequence_lasso.svg", svg)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    band = next(g for g in root.iter(ns + "g") if g.get("class") == "loop")
+    assert band.get("data-loop") == "1"
+    assert any(t.text == "repeats for ever" for t in band.iter(ns + "text"))
+    rect = band.find(ns + "rect")
+    top, bottom = int(rect.get("y")), int(rect.get("y")) + int(rect.get("height"))
+    steps = {int(g.get("data-step")): g for g in root.iter(ns + "g") if "step" in (g.get("class") or "").split()}
+    row_top = {k: int(g.find(ns + "rect").get("y")) for k, g in steps.items()}
+    # the band spans exactly the cycle's rows (2..5), not the prefix's (1)
+    assert row_top[1] < top == row_top[2] and row_top[5] < bottom
+    assert not any("violating" in g.get("class") for g in steps.values())  # the whole cycle violates
+    assert band.find(ns + "path").get("marker-end") == "url(#ahl)"
+
+
+def test_dot_views_close_the_lasso(lasso):
+    spec, result, prop = lasso
+    states = states_dot(spec, prop.trace, prop)
+    golden("states_lasso.dot", states)
+    assert re.search(r'^  t5 -> t1 \[label="loop"', states, re.M)
+    hb = hb_dot(spec, prop.trace, prop)
+    golden("hb_lasso.dot", hb)
+    assert re.search(r'^  s5 -> s2 \[label="loop"', hb, re.M)
+    assert "steps 2..5 form a cycle" in hb
+
+
+def test_plain_traces_have_no_loop_marks(incident):
+    spec, result, prop, facts = incident
+    assert 'class="loop"' not in sequence_svg(spec, prop.trace, prop, facts)
+    assert 'label="loop"' not in states_dot(spec, prop.trace, prop, facts)
+
+
+def test_a_stopped_run_repeats_its_last_state():
+    spec = api.load_text(STOP, "stop.pap")
+    prop = pick_property(api.check(spec), "finished")
+    assert prop.trace.loop == prop.trace.length == 1
+    assert re.search(r'^  t1 -> t1 \[label="loop"', states_dot(spec, prop.trace, prop), re.M)
+    svg = sequence_svg(spec, prop.trace, prop)
+    assert "stops here: repeats for ever" in svg and "no transition is enabled" in svg
+
+
+def test_html_report_marks_the_cycle(lasso):
+    from checker.html_report import html_report
+    spec, result, prop = lasso
+    page = html_report(result, "applied")
+    assert '<p class="loop-note">A lasso: steps 0..1 are the prefix; steps 2..5' in page
+    assert re.findall(r'<li data-step="(\d)" value="\d" class="cycle">', page) == ["2", "3", "4", "5"]
+    assert "[cycle, repeats for ever]" in page
+
+
+def test_render_cli_draws_a_liveness_property(monkeypatch):
+    r = invoke(["render", "specs/dynamodb_dns_recovery.pap", "--property", "newest_applied", "--to", "svg"],
+               monkeypatch)
+    assert r.exit_code == 0 and r.output.startswith("<svg")
+    assert 'class="loop"' in r.output and "repeats for ever" in r.output
+    r = invoke(["render", "specs/dynamodb_dns_recovery.pap", "--property", "newest_applied", "--view", "states",
+                "--to", "dot"], monkeypatch)
+    assert r.exit_code == 0 and 'label="loop"' in r.output
