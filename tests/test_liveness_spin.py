@@ -21,6 +21,12 @@ process is continuously enabled exactly when one of its transitions is.  The gri
 that fairness changes the verdict (NOISE), does not help (RETRY: the giving-up Enactor's apply is
 disabled whenever it is idle, so weak fairness does not force it) and is irrelevant (acyclic).
 
+The second half does the same for SPIN's non-progress cycles: models/progress_dns.pml puts a
+`progress` label on the location an Enactor reaches by applying a plan, models/progress_dns.pap
+has `always_eventually progress: exists i in Enactor: Enactor[i] at applied` on the same
+location, and `pan -l` (compiled with -DNP) with and without -f must agree with papcheck with and
+without `fair`.
+
 Cost: per point, spin and two C compiles at -O0 (about 1 s each unloaded); pan runs take
 milliseconds.
 """
@@ -126,3 +132,61 @@ def test_the_grid_exercises_fairness(tmp_path: Path) -> None:
     assert all(pap[(c, False)] and not pap[(c, True)] for c in CLAIMS)
     _, pap = papcheck_results((2, 1, 5, 2, 1, 0, 1))
     assert all(pap[(c, False)] and pap[(c, True)] for c in CLAIMS)
+
+
+# ------------------------------------------------------------------ non-progress cycles (pan -l)
+
+NP_PML = ROOT / "models" / "progress_dns.pml"
+NP_PAP = ROOT / "models" / "progress_dns.pap"
+# (NOISE, RETRY) with two Enactors: no cycle; noise (fairness breaks it); give up (it does not); both
+NP_POINTS = [(0, 0), (1, 0), (0, 1), (1, 1)]
+
+
+def spin_np_results(pt, workdir: Path) -> tuple[int, dict[bool, bool]]:
+    """(states of the twin, {fair: pan -l found a non-progress cycle})."""
+    shutil.copyfile(NP_PML, workdir / "model.pml")
+    noise, retry = pt
+    cc = peers._c_compiler()
+    _run(["spin", "-DNE=2", f"-DNOISE={noise}", f"-DRETRY={retry}", "-a", "model.pml"], workdir)
+    _run([cc, "-O0", "-DSAFETY", "-DNOCLAIM", "-DNOREDUCE", "-o", "pan_states", "pan.c"], workdir)
+    _run([cc, "-O0", "-DNP", "-DNOREDUCE", "-o", "pan", "pan.c"], workdir)
+    out = _run(["./pan_states"], workdir)
+    states = int(re.search(r"^\s*(\d+) states, stored", out, re.M).group(1))
+    verdicts = {}
+    for fair in (False, True):
+        out = _run(["./pan", "-l", *(["-f"] if fair else [])], workdir)
+        errors = int(re.search(r"errors: (\d+)", out).group(1))
+        assert ("non-progress cycle (at depth" in out) == (errors > 0), out
+        verdicts[fair] = errors > 0
+    return states, verdicts
+
+
+def papcheck_np_results(pt) -> tuple[int, dict[bool, bool]]:
+    noise, retry = pt
+    text = NP_PAP.read_text(encoding="utf-8")
+    verdicts, states = {}, set()
+    for fair in (False, True):
+        spec = api.load_text(text if fair else text.replace("fair machine", "machine"), str(NP_PAP),
+                             {"ENACTORS": 2, "NOISE": noise, "RETRY": retry})
+        out = check_liveness(spec.model)
+        assert out.complete
+        states.add(out.states)
+        v = out.verdicts["progress"]
+        assert v.status in ("holds", "violated")
+        verdicts[fair] = v.status == "violated"
+    assert len(states) == 1
+    return states.pop(), verdicts
+
+
+@pytest.mark.parametrize("pt", NP_POINTS, ids=lambda pt: f"NOISE{pt[0]}-RETRY{pt[1]}")
+def test_always_eventually_agrees_with_non_progress_cycles(pt, tmp_path: Path) -> None:
+    spin_states, spin = spin_np_results(pt, tmp_path)
+    pap_states, pap = papcheck_np_results(pt)
+    assert pap_states == spin_states
+    assert pap == spin
+
+
+def test_the_progress_grid_exercises_fairness() -> None:
+    """Each verdict pattern occurs once: holds, fairness matters, violated regardless."""
+    assert {pt: tuple(papcheck_np_results(pt)[1][f] for f in (False, True)) for pt in NP_POINTS} == {
+        (0, 0): (False, False), (1, 0): (True, False), (0, 1): (True, True), (1, 1): (True, True)}
