@@ -51,6 +51,13 @@ class Spec:
     def diagnostics(self) -> Diagnostics:
         return self.checked.diagnostics
 
+    def symmetry(self):
+        """The symmetry reduction (None when no machine is interchangeable), computed once."""
+        if "_sym" not in self.__dict__:
+            from .reduce import build_symmetry, symmetric_machines
+            self.__dict__["_sym"] = build_symmetry(self.model, symmetric_machines(self.checked))
+        return self.__dict__["_sym"]
+
     def partial_order(self, solver: bool = True):
         """The static ample-set analysis (computed once per spec and solver setting)."""
         cache = self.__dict__.setdefault("_po", {})
@@ -151,9 +158,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     st = make_store(store, model.layout.width)
     canon = None
     if symmetry:
-        from .reduce import build_symmetry, symmetric_machines
-        machines = symmetric_machines(spec.checked)
-        sym = build_symmetry(model, machines)
+        sym = spec.symmetry()
         if sym is not None:
             canon = sym.canon
             red.symmetric_machines = [m.name for m in sym.machines]

@@ -647,21 +647,12 @@ class _Gen:
         self.tolerant = False
         return "\n".join(lines)
 
-    def successor_function(self, labeled: bool) -> str:
+    def successor_function(self) -> str:
+        """`succ(s)`: every successor, unlabeled; the search's hot path."""
         lines = ["def succ(s):", "    out = []", "    A = out.append"]
-        ind = "    "
-        if labeled:
-            lines.append("    _cur = None")
-            lines.append("    try:")
-            lines.append("        pass")  # a spec whose machines have no transition leaves it empty
-            ind = "        "
         for m in self.c.machines:
             for inst in range(m.count):
-                self.instance_block(m, inst, lines, ind, labeled)
-        if labeled:
-            lines.append("    except _ModelError as _e:")
-            lines.append("        _e.label = _Label(*_cur) if _cur is not None else None")
-            lines.append("        raise")
+                self.instance_block(m, inst, lines, "    ", False)
         lines.append("    return out")
         return "\n".join(lines)
 
@@ -834,21 +825,18 @@ class CompiledModel:
         self.checked = checked
         self.layout = Layout.build(checked)
         gen = _Gen(checked, self.layout)
-        fast = gen.successor_function(labeled=False)
-        gen.tmp = 0
-        labeled = gen.successor_function(labeled=True).replace("def succ(", "def succ_labeled(", 1)
+        fast = gen.successor_function()
         gen.tmp = 0
         tolerant = gen.tolerant_function()
         props = gen.property_functions()
         per_instance = gen.instance_functions()
-        self.source = "\n\n".join([fast, labeled, tolerant, props, per_instance]) + "\n"
+        self.source = "\n\n".join([fast, tolerant, props, per_instance]) + "\n"
         namespace: dict[str, Any] = {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError,
                                      "_Label": Label, "__builtins__": {"min": min, "max": max, "abs": abs,
                                                                        "all": all, "any": any, "range": range,
                                                                        "sorted": sorted, "set": set}}
         exec(compile(self.source, f"<papcheck:{checked.name}>", "exec"), namespace)
         self.successors = namespace["succ"]
-        self._labeled = namespace["succ_labeled"]
         self._tolerant = namespace["succ_tolerant"]
         self._inv = namespace["inv"]
         self.violated_invariant = self._inv  # the generated function itself: no wrapper call per state
@@ -862,7 +850,12 @@ class CompiledModel:
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)
 
     def labeled_successors(self, s: int) -> list[tuple[Label, int]]:
-        return [(Label(*cur), t) for cur, t in self._labeled(s)]
+        """The successors with their labels, in the order of successors(); raises the first
+        model error (in that order), labeled with its transition."""
+        out, errs = self._tolerant(s)
+        if errs:
+            raise errs[0]
+        return [(Label(*cur), t) for cur, t in out]
 
     def tolerant_successors(self, s: int) -> tuple[list[tuple[Label, int]], list[ModelError]]:
         """Labeled successors of the transitions that do not fail, and the model errors of those
