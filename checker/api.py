@@ -6,8 +6,8 @@
     assert result.verdict == "violated"
     print(result.prop("endpoint_has_ips").trace.length)
 
-:func:`load` raises :class:`checker.errors.SpecError` (with every diagnostic) or
-:class:`checker.errors.UsageError`; :func:`check` never raises for a property violation or a
+:func:`load` raises :class:`checker.lang.errors.SpecError` (with every diagnostic) or
+:class:`checker.lang.errors.UsageError`; :func:`check` never raises for a property violation or a
 model error: they are part of the :class:`CheckResult`.
 """
 
@@ -16,13 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compile import CompiledModel
-from .errors import Diagnostics, SourceFile
-from .explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
-from .parser import parse, read_source
-from .resolve import LIVENESS_KINDS, CheckedSpec, check_spec
-from .store import make_store
-from .trace import Trace, build_trace, explain_failure, model_error_message
+from .engine.compile import CompiledModel
+from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
+from .engine.explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
+from .lang.parser import parse, read_source
+from .lang.resolve import LIVENESS_KINDS, CheckedSpec, check_spec
+from .engine.store import make_store
+from .engine.trace import Trace, build_trace, explain_failure, model_error_message
+
+# What API users need besides load/check: limits for `check`, the errors `load` raises.
+__all__ = ["CheckResult", "CheckedSpec", "Limits", "PropertyResult", "Spec", "SpecError", "Trace", "UsageError",
+           "check", "load", "load_text"]
 
 EXIT_HOLDS = 0
 EXIT_VIOLATED = 1
@@ -54,7 +58,7 @@ class Spec:
     def symmetry(self):
         """The symmetry reduction (None when no machine is interchangeable), computed once."""
         if "_sym" not in self.__dict__:
-            from .reduce import build_symmetry, symmetric_machines
+            from .reduce.reduction import build_symmetry, symmetric_machines
             self.__dict__["_sym"] = build_symmetry(self.model, symmetric_machines(self.checked))
         return self.__dict__["_sym"]
 
@@ -62,7 +66,7 @@ class Spec:
         """The static ample-set analysis (computed once per spec and solver setting)."""
         cache = self.__dict__.setdefault("_po", {})
         if solver not in cache:
-            from .reduce import PartialOrder
+            from .reduce.reduction import PartialOrder
             cache[solver] = PartialOrder.build(self.model, use_solver=solver)
         return cache[solver]
 
@@ -78,7 +82,7 @@ def load_text(text: str, path: str = "<spec>", constants: dict[str, Any] | None 
 
 def load_source(source: SourceFile, constants: dict[str, Any] | None = None) -> Spec:
     checked = check_spec(parse(source), source, constants)
-    from .reduce import symmetric_machines
+    from .reduce.reduction import symmetric_machines
     symmetric_machines(checked, checked.diagnostics)  # a `symmetric` machine that is not is an error
     checked.diagnostics.raise_if_errors()
     return Spec(source.path, checked, CompiledModel(checked))
@@ -216,7 +220,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     live = None
     if any(p.kind in LIVENESS_KINDS for p in spec.checked.properties):
         # on its own unreduced graph, even after a safety violation: these get their own verdicts
-        from .liveness import check_liveness
+        from .analysis.liveness import check_liveness
         live_limits = limits
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,

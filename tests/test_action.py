@@ -1,4 +1,4 @@
-"""The GitHub Action's script (checker/ci_action.py), run locally on a temporary git repository:
+"""The GitHub Action's script (checker/cli/action.py), run locally on a temporary git repository:
 a base commit with the compare-and-set fix (the spec holds) and a pull request that removes it
 (the race is back)."""
 
@@ -61,7 +61,7 @@ def run_action(repo: pathlib.Path, tmp_path: pathlib.Path, **env: str) -> tuple[
     full.update({"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs),
                  "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
     full.update(env)
-    p = subprocess.run([sys.executable, "-m", "checker.ci_action"], cwd=repo, env=full, capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "checker.cli.action"], cwd=repo, env=full, capture_output=True,
                        text=True, timeout=300)
     return p.returncode, p.stdout, summary.read_text(), outputs.read_text()
 
@@ -154,8 +154,8 @@ def test_action_yml_runs_the_script_with_the_inputs_it_reads():
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
     script = next(s for s in steps if s.get("id") == "papcheck")
-    assert script["run"].strip() == "python -m checker.ci_action"
-    source = (ROOT / "checker" / "ci_action.py").read_text()
+    assert script["run"].strip() == "python -m checker.cli.action"
+    source = (ROOT / "checker" / "cli" / "action.py").read_text()
     for name, value in script["env"].items():
         assert name in source
         m = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)

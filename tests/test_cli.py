@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from checker.cli import main, parse_define
-from checker.errors import SourceFile, UsageError
-from checker.parser import parse
-from checker.pretty import pretty_spec
+from checker.lang.errors import SourceFile, UsageError
+from checker.lang.parser import parse
+from checker.lang.pretty import pretty_spec
 from tests.conftest import SPECS
 
 HOLDS = """protocol Ok

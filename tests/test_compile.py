@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explore import Limits, explore
-from checker.store import ExactStore
+from checker.engine.explore import Limits, explore
+from checker.engine.store import ExactStore
 
 
 def counts(result) -> tuple[int, int]:

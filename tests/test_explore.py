@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from checker import api
-from checker.explore import Limits, explore, label_path, path_to
-from checker.model import Label, ModelError, PropertySpec
-from checker.store import ExactStore
+from checker.engine.explore import Limits, explore, label_path, path_to
+from checker.engine.model import Label, ModelError, PropertySpec
+from checker.engine.store import ExactStore
 from tests.conftest import ROOT, SPECS
 
 # --------------------------------------------------------------------------- a hand-made model

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from checker import gate
+from checker.ci import gate
 from checker.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """Generated protocols (tests/genspec.py): the compiled model against an independent oracle.
 
 * The compiled invariant and `reachable` functions agree, on every reachable state, with the
-  interpreter (checker.evaluate) evaluating the properties' ASTs on the decoded state.
+  interpreter (checker.lang.evaluate) evaluating the properties' ASTs on the decoded state.
 * Decoding then encoding a state gives it back.
 * A BFS counterexample is as short as the shallowest violating state found by a separate
   level-by-level search; DFS reaches the same verdict, and the same state and transition counts
@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from checker import api
-from checker.evaluate import EvalError, Evaluator
-from checker.model import ModelError
-from checker.trace import state_view
-from checker.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT
+from checker.lang.evaluate import EvalError, Evaluator
+from checker.engine.model import ModelError
+from checker.engine.trace import state_view
+from checker.lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT
 from tests.genspec import protocols
 
 QUICK = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))

@@ -25,11 +25,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import api, report
-from checker.errors import SpecError
-from checker.explore import Limits
-from checker.liveness import Graph, LiveProperty, analyse, build_graph
-from checker.model import Label
+from checker import api
+
+from checker.views import report
+from checker.lang.errors import SpecError
+from checker.engine.explore import Limits
+from checker.analysis.liveness import Graph, LiveProperty, analyse, build_graph
+from checker.engine.model import Label
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "liveness"

@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 
 from checker import api
-from checker.liveness import check_liveness
+from checker.analysis.liveness import check_liveness
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker import ast
-from checker.ast import (Assert, Assign, At, Binary, BoolLit, BoolType, Call, ChanType, Choose, Cond,
+from checker.lang import ast
+from checker.lang.ast import (Assert, Assign, At, Binary, BoolLit, BoolType, Call, ChanType, Choose, Cond,
                          ConstDecl, EnumType, ExpectDecl, Field, If, In, Index, IntLit, MachineDecl,
                          MapType, MethodCall, Name, NamedType, Param, PropertyDecl, Quant, RangeExpr,
                          RangeType, RecordLit, RecordType, Recv, SelfRef, Send, SetLit, SetType, Skip,
                          Transition, TypeDecl, Unary, VarDecl)
-from checker.errors import NO_SPAN, SourceFile, Span, SpecError
-from checker.parser import parse
-from checker.pretty import pretty_spec
+from checker.lang.errors import NO_SPAN, SourceFile, Span, SpecError
+from checker.lang.parser import parse
+from checker.lang.pretty import pretty_spec
 from tests.genspec import protocols
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.pap"))

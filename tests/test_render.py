@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checker import api, render_dot
+from checker import api
+
+from checker.views import dot as render_dot
 from checker.cli import main
-from checker.explain import pick_property
-from checker.minimize import minimize_result
-from checker.race import TraceFacts
-from checker.render_dot import NOTE, graph_dot, hb_dot, states_dot
-from checker.render_svg import sequence_svg
+from checker.explain.narrate import pick_property
+from checker.explain.minimize import minimize_result
+from checker.explain.race import TraceFacts
+from checker.views.dot import NOTE, graph_dot, hb_dot, states_dot
+from checker.views.svg import sequence_svg
 
 from .test_explain import ROOT, golden
 
@@ -157,7 +159,7 @@ def test_render_without_graphviz_says_how_to_install(monkeypatch):
 
 
 def test_html_without_graphviz_embeds_dot_text(monkeypatch, incident):
-    from checker.html_report import html_report
+    from checker.views.html import html_report
     spec, result, prop, facts = incident
     monkeypatch.setattr(render_dot.shutil, "which", lambda name: None)
     page = html_report(result)
@@ -298,7 +300,7 @@ def test_a_stopped_run_repeats_its_last_state():
 
 
 def test_html_report_marks_the_cycle(lasso):
-    from checker.html_report import html_report
+    from checker.views.html import html_report
     spec, result, prop = lasso
     page = html_report(result, "applied")
     assert '<p class="loop-note">A lasso: steps 0..1 are the prefix; steps 2..5' in page

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from checker import api
 from checker.cli import main
-from checker.replay import decode_itf, validate
+from checker.explain.replay import decode_itf, validate
 
 from .test_explain import ROOT
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from checker.errors import SourceFile, SpecError, UsageError
-from checker.parser import parse
-from checker.resolve import CheckedSpec, check_spec
-from checker.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT
+from checker.lang.errors import SourceFile, SpecError, UsageError
+from checker.lang.parser import parse
+from checker.lang.resolve import CheckedSpec, check_spec
+from checker.lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT
 
 
 def chk(text: str, overrides: dict | None = None) -> CheckedSpec:

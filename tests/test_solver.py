@@ -6,10 +6,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 
 from checker import api
-from checker.explore import explore
-from checker.footprint import action_footprints, conflicts
-from checker.model import ModelError
-from checker.solver import CommutationProver
+from checker.engine.explore import explore
+from checker.reduce.footprint import action_footprints, conflicts
+from checker.engine.model import ModelError
+from checker.prover.commute import CommutationProver
 from tests.test_reductions import reduction_protocols
 
 SET_INSERTS = """

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from checker import report
+from checker.views import report
 from checker.cli import main
 
 SHOW = """protocol Show

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker import api
-from checker.layout import Layout
-from checker.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, format_value
+from checker.engine.layout import Layout
+from checker.lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, format_value
 
 # ---------------------------------------------------------------------------- random types
 
