@@ -49,7 +49,7 @@ import networkx as nx
 
 from ..lang import ast
 from ..engine.compile import CompiledModel, compile_predicates
-from ..engine.explore import Limits
+from ..engine.explore import Limits, Terminated
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace
 from ..lang.types import MapT, format_value
@@ -228,8 +228,8 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
             if deadline is not None and not u & 1023 and time.perf_counter() >= deadline:
                 g.stop_reason = "timeout"
                 break
-    except KeyboardInterrupt:
-        g.stop_reason = "interrupted"
+    except KeyboardInterrupt as e:
+        g.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
     if g.stop_reason == "done":
         if cut:
             g.stop_reason = "max_depth"

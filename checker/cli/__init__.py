@@ -11,6 +11,7 @@ reached or the run was interrupted), 70 internal error (a bug in papcheck: pleas
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..engine.explore import Terminated
 from ..lang.errors import PapcheckError, SpecError, UsageError
 
 EXIT_INTERNAL = 70
@@ -65,10 +67,23 @@ def _defines(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (what a CI job's timeout sends) stops papcheck as Ctrl-C does: a search in progress
+    ends with its partial figures and exit 4, instead of dying silently."""
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+        raise Terminated()
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (papcheck called from a test's thread): leave it alone
+        pass
+
+
 class _Main(click.Group):
     """Turn every papcheck error into a message and a classified exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _stop_on_sigterm()
         try:
             return super().invoke(ctx)
         except SpecError as e:
@@ -85,8 +100,9 @@ class _Main(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
-        except KeyboardInterrupt:
-            click.echo("papcheck: interrupted", err=True)
+        except KeyboardInterrupt as e:
+            click.echo("papcheck: terminated (SIGTERM)" if isinstance(e, Terminated) else "papcheck: interrupted",
+                       err=True)
             sys.exit(4)
         except RecursionError:
             click.echo("papcheck: error: the spec nests expressions too deeply", err=True)

@@ -58,7 +58,7 @@ class Finding:
 @dataclass
 class SearchResult:
     complete: bool  # the whole reachable space within the limits was explored
-    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "interrupted"
+    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "interrupted", "terminated"
     stats: Stats
     store: Store
     findings: list[Finding] = field(default_factory=list)
@@ -67,6 +67,11 @@ class SearchResult:
 
 
 ProgressFn = Callable[[Stats], None]
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised (by the command line's SIGTERM handler) to stop a search as a Ctrl-C would: what a
+    CI job's timeout sends.  The search ends with its partial figures, stop reason "terminated"."""
 
 
 def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
@@ -185,8 +190,8 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                     last_report = now
                     stats.states, stats.seconds, stats.queue = len(store), now - started, len(frontier)
                     progress(stats)
-    except KeyboardInterrupt:
-        result.stop_reason = "interrupted"
+    except KeyboardInterrupt as e:
+        result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
 
     stats.states = len(store)
     stats.seconds = time.perf_counter() - started

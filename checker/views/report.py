@@ -152,6 +152,7 @@ def _reason(result: CheckResult) -> str:
         "max_depth": " (stopped at --max-depth)",
         "timeout": " (stopped at --timeout)",
         "interrupted": " (interrupted)",
+        "terminated": " (terminated by SIGTERM)",
     }.get(result.stop_reason, "")
 
 
