@@ -1020,6 +1020,67 @@ POR_SAFE: dict[str, str] = {
 }
 
 
+# Motifs: two extra singleton machines X and Y placed next to the random ones.  X's first state
+# holds a transition whose outcome depends on Y's first step through one position only.
+#
+# * Read motifs: a read in a parameter or `choose` domain, a guard, a quantifier domain,
+#   `Y at s`, `Y.ya`, ...; only when Y steps first can X set xa to 1, and only then is the
+#   `reachable` property `done` witnessed.  A footprint analysis that misses the read lets X
+#   step first (its first state looks independent) and the witness is never found.  These
+#   protocols usually hold, so they are explored completely.
+# * Error motifs: two updates that commute except for a model error one order raises; a z3
+#   executor that drops the error term proves them independent and misses the error.
+READ_MOTIFS: dict[str, tuple[str, str, str]] = {  # name: (declarations, X's transition, Y's)
+    "param": ("var ps: set[0..1] = {0}", "(v in ps) { xa := v }", "{ ps.add(1) }"),
+    "choose": ("var ps: set[0..1] = {0}", "{ choose v in ps\n      xa := v }", "{ ps.add(1) }"),
+    "quant_guard": ("var ps: set[0..1] = {0}", "when exists v in ps: v == 1 { xa := 1 }", "{ ps.add(1) }"),
+    "member_guard": ("var ps: set[0..1] = {0}", "when 1 in ps { xa := 1 }", "{ ps := ps union {1} }"),
+    "set_in_map": ("var pm: map[0..1, set[0..1]] = {0}", "(v in pm[1]) { xa := v }", "{ pm[1].add(1) }"),
+    "set_in_record": ("var pr: record { s: set[0..1], n: 0..1 } = { s = {0}, n = 0 }",
+                      "(v in pr.s) { xa := v }", "{ pr.s := {0, 1} }"),
+    "range_bound": ("var pn: 0..2 = 0", "(v in 0..pn) { xa := v }", "{ pn := 1 }"),
+    "literal_domain": ("var pn: 0..2 = 0", "(v in {pn, 0}) { xa := v }", "{ pn := 1 }"),
+    "at": ("", "when Y at p1 { xa := 1 }", "{ ya := 1 }"),
+    "other_local": ("", "when Y.ya == 1 { xa := 1 }", "{ ya := 1 }"),
+    "cond": ("var pn: 0..2 = 0", "when (if pn > 0 then true else false) { xa := 1 }", "{ pn := 1 }"),
+    "map_guard": ("var pq: map[0..1, 0..1] = 0", "when pq[1] == 1 { xa := 1 }", "{ pq[1] := 1 }"),
+}
+ERROR_MOTIFS: dict[str, tuple[str, str, str]] = {
+    "scalar": ("var eg: 0..1 = 0", "{ eg := eg + 1 }", "{ eg := eg - 1 }"),
+    "record": ("var er: record { f: 0..1 } = { f = 0 }", "{ er := { f = er.f + 1 } }", "{ er := { f = er.f - 1 } }"),
+    "field": ("var er: record { f: 0..1, e: bool } = { f = 0, e = false }", "{ er.f := er.f + 1 }",
+              "{ er.f := er.f - 1 }"),
+    "nested": ("type EI = record { f: 0..1 }\nvar em: map[0..1, EI] = { f = 0 }",
+               "{ em[1] := { f = em[1].f + 1 } }", "{ em[1].f := em[1].f - 1 }"),
+    "entry": ("var en: map[0..1, 0..1] = 0", "{ en[0] := en[0] + 1 }", "{ en[0] := en[0] - 1 }"),
+    "set_literal": ("var eg: 0..2 = 1\nvar es: set[0..1] = {}",
+                    "{ xa := (if {eg - 1} == es then 1 else 0); eg := eg + 1 }", "{ eg := eg - 1 }"),
+    "set_add": ("var eg: 0..2 = 1\nvar es: set[0..1] = {}", "{ es.add(if eg > 0 then 1 else 2); eg := eg + 1 }",
+                "{ eg := eg - 1 }"),
+    "key": ("var eg: 0..2 = 1\nvar en: map[0..1, 0..1] = 0", "{ eg := eg + 1 + 0 * en[eg - 1] }",
+            "{ eg := eg - 1 }"),
+    "div": ("var eg: 0..2 = 1", "{ eg := eg + 1 + 0 * (1 / eg) }", "{ eg := eg - 1 }"),
+    "assert": ("var eg: 0..2 = 1", "{ assert eg > 0; eg := eg + 1 }", "{ eg := eg - 1 }"),
+}
+
+
+def _motif(c: "_Chooser", reading: bool) -> tuple[str, list[str], str]:
+    """(declarations, machines X and Y, property) for a randomly chosen motif."""
+    table = READ_MOTIFS if reading else ERROR_MOTIFS
+    decls, x, y = table[c.pick(sorted(table))]
+    head = "" if x.startswith("(") else " "
+    ym = (f"machine Y {{\n  var ya: 0..1 = 0\n  init state w {{\n    on warm {{ ya := 0 }} -> p0\n  }}\n"
+          f"  state p0 {{\n    on go {y} -> p1\n  }}\n  final state p1 {{ }}\n}}")
+    if not reading:
+        xm = (f"machine X {{\n  var xa: 0..1 = 0\n  state p0 {{\n    on go{head}{x} -> p1\n  }}\n"
+              "  final state p1 { }\n}")
+        return decls, [xm, ym], ""
+    xm = (f"machine X {{\n  var xa: 0..1 = 0\n  state p0 {{\n    on step {{ xa := 0 }} -> p2\n"
+          f"    on go{head}{x} -> p1\n  }}\n  state p1 {{\n    on fin when xa == 1 {{ done := true }} -> p2\n"
+          "    on pass when xa != 1 { skip } -> p2\n  }\n  final state p2 { }\n}")
+    return decls + "\nvar done: bool = false", [xm, ym], "reachable seen_x: done"
+
+
 class _Chooser:
     """Draws through hypothesis (`draw`) or a seeded random generator (`rng`)."""
 
@@ -1038,8 +1099,9 @@ class _Chooser:
 
 def _por_protocol(c: _Chooser) -> str:
     A, G, K = c.int(1, 2), 2, 1
-    errors = c.coin(40)  # else updates are clamped: most such protocols hold, so all is explored
-    counts = [c.int(1, 3), c.int(1, 2)]
+    errors = c.coin(25)  # else updates are clamped: most such protocols hold, so all is explored
+    motif = c.int(0, 99)  # < 25: a read motif, < 40: an error motif (see _motif)
+    counts = [c.int(1, 3 if motif >= 40 else 2), c.int(1, 2)]
     if counts[0] == 3 or (counts == [2, 2] and c.coin(50)):
         counts[1] = 1
     lines = ["protocol Por", f"type R = record {{ f: 0..{G}, e: bool }}",
@@ -1049,6 +1111,12 @@ def _por_protocol(c: _Chooser) -> str:
              f"var r: R = {{ f = 1, e = {c.pick(['true', 'false'])} }}",
              "var mr: map[0..1, R] = { f = 1, e = false }",
              f"var ms: map[0..1, set[0..{K}]] = {c.pick(['{}', '{0}', '{1}'])}"]
+    motif_machines: list[str] = []
+    motif_prop = ""
+    if motif < 40:
+        decls, motif_machines, motif_prop = _motif(c, reading=motif < 25)
+        if decls:
+            lines.append(decls.strip())
     kinds = sorted(POR_KINDS)
     for mi, n in enumerate(counts):
         other = f"M{1 - mi}[0]" if counts[1 - mi] > 1 else f"M{1 - mi}"
@@ -1080,13 +1148,16 @@ def _por_protocol(c: _Chooser) -> str:
                 lines.append(f"    on {head}{body}{tail}")
             lines.append("  }")
         lines.append("}")
+    lines.extend(motif_machines)
+    if motif_prop:
+        lines.append(motif_prop)
     prop = c.pick(["none", "none", "h", "r", "s"])
     if prop == "h":
         lines.append("invariant inv: h == 0 or g > 0")
     elif prop == "r":
         lines.append("invariant inv: not r.e or r.f > 0")
     elif prop == "s":
-        lines.append(f"invariant inv: len(s) <= {K}")
+        lines.append(f"invariant inv: len(s) <= {K} or h == 0")
     if c.coin(70):
         lines.append("deadlock_free nd")
     if c.coin(30):
