@@ -939,3 +939,250 @@ def protocols(*, max_machines: int = 3, max_instances: int = 3, max_space: int =
     does not otherwise avoid `self`-dependent behaviour; a reduction test decides what to do with
     it)."""
     return _protocols(max_machines, max_instances, max_space, model_errors, deadlock, symmetric)
+
+
+# ------------------------------------------------------------------ protocols aimed at POR
+#
+# The generic protocols above rarely let partial-order reduction fire (most control states have
+# some transition that touches what another instance touches, or that a property reads).  These
+# are built so that it does, often, while hiding the things a wrong reduction would miss:
+# parameters and `choose` over shared sets (and sets inside maps), guards that other instances
+# enable and disable, `M at s` tests, unguarded updates of shared counters, record fields, map
+# entries and nested records that commute except for their out-of-range errors, set literals and
+# keys that may leave their types, division by zero, assertions, and deadlocks.  Local work states
+# (transitions touching only the instance's own variables) make ample sets likely.
+
+POR_KINDS: dict[str, str] = {
+    # local work: independent of every other instance
+    "loc_inc": "when a < {A} {{ a := a + 1 }}",
+    "loc_flip": "{{ b := not b }}",
+    "loc_reset": "when b {{ a := 0; b := false }}",
+    # a shared counter: unguarded updates commute but may leave 0..G (model errors)
+    "inc": "{{ g := g + 1 }}",
+    "dec": "{{ g := g - 1 }}",
+    "inc_ok": "when g < {G} {{ g := g + 1 }}",
+    "read_g": "when g > 0 {{ a := min(g, {A}) }}",
+    "wait_g": "when g == {G} {{ b := true }}",
+    "div": "{{ a := min({G} / ({G} - g), {A}) }}",
+    # a shared set: parameters and choose over it, literals that may leave its element type
+    "add": "{{ s.add(min(a, {K})) }}",
+    "add_raw": "{{ s.add(a + 1) }}",
+    "remove": "{{ s.remove({K}) }}",
+    "take": "(v in s) {{ a := min(v, {A}) }}",
+    "take_rm": "(v in s) {{ s.remove(v) }}",
+    "choose_s": "{{ choose v in s where v >= a\n      a := min(v, {A}) }}",
+    "lit": "{{ s := s union {{a + 1}} }}",
+    "len": "when len(s) > {K} {{ b := true }}",
+    # map entries, by constant key, parameter and run-time key
+    "m_inc": "{{ m[{K}] := m[{K}] + 1 }}",
+    "m_dec": "{{ m[{K}] := m[{K}] - 1 }}",
+    "m_put": "(k: 0..{K}) {{ m[k] := min(a, {G}) }}",
+    "m_key": "{{ m[a] := 0 }}",
+    "m_read": "when m[0] > 0 {{ b := true }}",
+    # a record, written whole and by field
+    "r_inc": "{{ r := {{ f = r.f + 1, e = r.e }} }}",
+    "r_dec": "{{ r := {{ e = r.e, f = r.f - 1 }} }}",
+    "r_field": "{{ r.f := r.f + 1 }}",
+    "r_on": "{{ r.e := true }}",
+    "r_wait": "when r.e {{ r.e := false; a := 0 }}",
+    # nested containers: a map of records, a map of sets
+    "mr_inc": "{{ mr[1].f := mr[1].f + 1 }}",
+    "mr_dec": "{{ mr[1] := {{ f = mr[1].f - 1, e = mr[1].e }} }}",
+    "ms_add": "{{ ms[0].add(min(a, {K})) }}",
+    "ms_take": "(v in ms[0]) {{ ms[0].remove(v) }}",
+    "ms_choose": "{{ choose v in ms[0]\n      ms[1].add(v) }}",
+    # guards others enable and disable, control states of other machines
+    "flag_set": "{{ h := 1 }}",
+    "flag_wait": "when h == 1 {{ a := 0 }}",
+    "flag_clear": "when h == 1 {{ h := 0 }}",
+    "at_other": "when {OTHER} at p1 {{ b := true }}",
+    "quant": "when forall i in 0..{K}: i in s or m[i] == 0 {{ b := not b }}",
+    "assert": "{{ assert not (b and g == {G}) }}",
+}
+LOCAL_KINDS = ["loc_inc", "loc_flip", "loc_reset"]
+# without model errors: the same updates clamped into their types (still commuting where the
+# raw ones commute up to errors, so z3 proofs are exercised either way)
+POR_SAFE: dict[str, str] = {
+    "inc": "{{ g := min(g + 1, {G}) }}",
+    "dec": "{{ g := max(g - 1, 0) }}",
+    "div": "{{ a := min({G} / ({G} + 1 - g), {A}) }}",
+    "add_raw": "{{ s.add(min(a + 1, {K})) }}",
+    "lit": "{{ s := s union {{min(a + 1, {K})}} }}",
+    "m_inc": "{{ m[{K}] := min(m[{K}] + 1, {G}) }}",
+    "m_dec": "{{ m[{K}] := max(m[{K}] - 1, 0) }}",
+    "m_key": "{{ m[min(a, {K})] := 0 }}",
+    "r_inc": "{{ r := {{ f = min(r.f + 1, {G}), e = r.e }} }}",
+    "r_dec": "{{ r := {{ e = r.e, f = max(r.f - 1, 0) }} }}",
+    "r_field": "{{ r.f := min(r.f + 1, {G}) }}",
+    "mr_inc": "{{ mr[1].f := min(mr[1].f + 1, {G}) }}",
+    "mr_dec": "{{ mr[1] := {{ f = max(mr[1].f - 1, 0), e = mr[1].e }} }}",
+    "assert": "{{ assert b or not b }}",
+}
+
+
+# Motifs: two extra singleton machines X and Y placed next to the random ones.  X's first state
+# holds a transition whose outcome depends on Y's first step through one position only.
+#
+# * Read motifs: a read in a parameter or `choose` domain, a guard, a quantifier domain,
+#   `Y at s`, `Y.ya`, ...; only when Y steps first can X set xa to 1, and only then is the
+#   `reachable` property `done` witnessed.  A footprint analysis that misses the read lets X
+#   step first (its first state looks independent) and the witness is never found.  These
+#   protocols usually hold, so they are explored completely.
+# * Error motifs: two updates that commute except for a model error one order raises; a z3
+#   executor that drops the error term proves them independent and misses the error.
+READ_MOTIFS: dict[str, tuple[str, str, str]] = {  # name: (declarations, X's transition, Y's)
+    "param": ("var ps: set[0..1] = {0}", "(v in ps) { xa := v }", "{ ps.add(1) }"),
+    "choose": ("var ps: set[0..1] = {0}", "{ choose v in ps\n      xa := v }", "{ ps.add(1) }"),
+    "quant_guard": ("var ps: set[0..1] = {0}", "when exists v in ps: v == 1 { xa := 1 }", "{ ps.add(1) }"),
+    "member_guard": ("var ps: set[0..1] = {0}", "when 1 in ps { xa := 1 }", "{ ps := ps union {1} }"),
+    "set_in_map": ("var pm: map[0..1, set[0..1]] = {0}", "(v in pm[1]) { xa := v }", "{ pm[1].add(1) }"),
+    "set_in_record": ("var pr: record { s: set[0..1], n: 0..1 } = { s = {0}, n = 0 }",
+                      "(v in pr.s) { xa := v }", "{ pr.s := {0, 1} }"),
+    "range_bound": ("var pn: 0..2 = 0", "(v in 0..pn) { xa := v }", "{ pn := 1 }"),
+    "literal_domain": ("var pn: 0..2 = 0", "(v in {pn, 0}) { xa := v }", "{ pn := 1 }"),
+    "at": ("", "when Y at p1 { xa := 1 }", "{ ya := 1 }"),
+    "other_local": ("", "when Y.ya == 1 { xa := 1 }", "{ ya := 1 }"),
+    "cond": ("var pn: 0..2 = 0", "when (if pn > 0 then true else false) { xa := 1 }", "{ pn := 1 }"),
+    "map_guard": ("var pq: map[0..1, 0..1] = 0", "when pq[1] == 1 { xa := 1 }", "{ pq[1] := 1 }"),
+}
+ERROR_MOTIFS: dict[str, tuple[str, str, str]] = {
+    "scalar": ("var eg: 0..1 = 0", "{ eg := eg + 1 }", "{ eg := eg - 1 }"),
+    "record": ("var er: record { f: 0..1 } = { f = 0 }", "{ er := { f = er.f + 1 } }", "{ er := { f = er.f - 1 } }"),
+    "field": ("var er: record { f: 0..1, e: bool } = { f = 0, e = false }", "{ er.f := er.f + 1 }",
+              "{ er.f := er.f - 1 }"),
+    "nested": ("type EI = record { f: 0..1 }\nvar em: map[0..1, EI] = { f = 0 }",
+               "{ em[1] := { f = em[1].f + 1 } }", "{ em[1].f := em[1].f - 1 }"),
+    "entry": ("var en: map[0..1, 0..1] = 0", "{ en[0] := en[0] + 1 }", "{ en[0] := en[0] - 1 }"),
+    "set_literal": ("var eg: 0..2 = 1\nvar es: set[0..1] = {}",
+                    "{ xa := 0 * (if {if eg > 0 then 1 else 2} == es then 1 else 0); eg := eg + 1 }", "{ eg := eg - 1 }"),
+    "set_add": ("var eg: 0..2 = 1\nvar es: set[0..1] = {}", "{ es.add(1); es.add(if eg > 0 then 1 else 2); eg := eg + 1 }",
+                "{ eg := eg - 1 }"),
+    "key": ("var eg: 0..2 = 1\nvar en: map[0..1, 0..1] = 0", "{ eg := eg + 1 + 0 * en[eg - 1] }",
+            "{ eg := eg - 1 }"),
+    "div": ("var eg: 0..2 = 1", "{ eg := eg + 1 + 0 * (1 / eg) }", "{ eg := eg - 1 }"),
+    "assert": ("var eg: 0..2 = 1", "{ assert eg > 0; eg := eg + 1 }", "{ eg := eg - 1 }"),
+}
+
+
+def _motif(c: "_Chooser", reading: bool) -> tuple[str, list[str], str]:
+    """(declarations, machines X and Y, property) for a randomly chosen motif."""
+    table = READ_MOTIFS if reading else ERROR_MOTIFS
+    decls, x, y = table[c.pick(sorted(table))]
+    head = "" if x.startswith("(") else " "
+    # Y's states also hold a visible transition (it writes what a property reads), so Y never
+    # forms an ample set and cannot be the one that steps first under the reduction
+    ym = (f"machine Y {{\n  var ya: 0..1 = 0\n  init state w {{\n    on warm {{ ya := 0 }} -> p0\n"
+          "    on vis { yv := true }\n  }\n"
+          f"  state p0 {{\n    on go {y} -> p1\n    on vis {{ yv := true }}\n  }}\n  final state p1 {{ }}\n}}")
+    decls += "\nvar yv: bool = false"
+    props = "invariant yinv: yv or not yv"
+    if not reading:
+        xm = (f"machine X {{\n  var xa: 0..1 = 0\n  state p0 {{\n    on go{head}{x} -> p1\n  }}\n"
+              "  final state p1 { }\n}")
+        return decls, [xm, ym], props
+    # a guarded X gets a way out of p0 that does not need Y
+    step = "    on step { xa := 0 } -> p2\n" if x.startswith("when") else ""
+    xm = (f"machine X {{\n  var xa: 0..1 = 0\n  state p0 {{\n{step}"
+          f"    on go{head}{x} -> p1\n  }}\n  state p1 {{\n    on fin when xa == 1 {{ done := true }} -> p2\n"
+          "    on pass when xa != 1 { skip } -> p2\n  }\n  final state p2 { }\n}")
+    return decls + "\nvar done: bool = false", [xm, ym], props + "\nreachable seen_x: done"
+
+
+class _Chooser:
+    """Draws through hypothesis (`draw`) or a seeded random generator (`rng`)."""
+
+    def __init__(self, draw: Callable | None = None, rng: Any = None):
+        self.draw, self.rng = draw, rng
+
+    def int(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi)) if self.draw is not None else self.rng.randint(lo, hi)
+
+    def pick(self, xs: list) -> Any:
+        return xs[self.int(0, len(xs) - 1)]
+
+    def coin(self, percent: int) -> bool:
+        return self.int(0, 99) >= 100 - percent
+
+
+def _por_protocol(c: _Chooser) -> str:
+    A, G, K = c.int(1, 2), 2, 1
+    errors = c.coin(25)  # else updates are clamped: most such protocols hold, so all is explored
+    motif = c.int(0, 99)  # < 25: a read motif, < 40: an error motif (see _motif)
+    # an error motif's model error is the only finding: papcheck recomputes the traces of any
+    # finding without POR, which would report the error even when the reduced search missed it
+    quiet = 25 <= motif < 40
+    errors = errors and not quiet
+    counts = [c.int(1, 3 if motif >= 40 else 2), c.int(1, 2)]
+    if counts[0] == 3 or (counts == [2, 2] and c.coin(50)):
+        counts[1] = 1
+    lines = ["protocol Por", f"type R = record {{ f: 0..{G}, e: bool }}",
+             f"var g: 0..{G} = 1", "var h: 0..1 = 0",
+             f"var s: set[0..{K}] = {c.pick(['{}', '{1}', '{0, 1}'])}",
+             f"var m: map[0..{K}, 0..{G}] = 1",
+             f"var r: R = {{ f = 1, e = {c.pick(['true', 'false'])} }}",
+             "var mr: map[0..1, R] = { f = 1, e = false }",
+             f"var ms: map[0..1, set[0..{K}]] = {c.pick(['{}', '{0}', '{1}'])}"]
+    motif_machines: list[str] = []
+    motif_prop = ""
+    if motif < 40:
+        decls, motif_machines, motif_prop = _motif(c, reading=motif < 25)
+        if decls:
+            lines.append(decls.strip())
+    kinds = sorted(POR_KINDS)
+    for mi, n in enumerate(counts):
+        other = f"M{1 - mi}[0]" if counts[1 - mi] > 1 else f"M{1 - mi}"
+        name = f"M{mi}" + (f"[{n}]" if n > 1 else "")
+        lines.append(f"machine {name} {{")
+        am = A if n < 3 else 1
+        lines.append(f"  var a: 0..{am} = 0")
+        lines.append("  var b: bool = false")
+        nstates = c.int(2, 3) if n < 3 else 2
+        for k in range(nstates):
+            final = "final " if k == nstates - 1 and c.coin(50) else ""
+            lines.append(f"  {final}state p{k} {{")
+            pool = LOCAL_KINDS if c.coin(50) else kinds
+            picked: list[str] = []
+            for _ in range(c.int(1, 3 if pool is LOCAL_KINDS else 2)):
+                kind = c.pick(pool)
+                if kind not in picked:
+                    picked.append(kind)
+            if c.coin(60):  # an always-enabled local step onwards: fewer early deadlocks
+                lines.append(f"    on step {{ b := false }} -> p{(k + 1) % nstates}")
+            for j, kind in enumerate(picked):
+                text = POR_KINDS[kind] if errors else POR_SAFE.get(kind, POR_KINDS[kind])
+                body = text.format(A=am, G=G, K=K, OTHER=other)
+                tail = ""
+                r = c.int(0, 3)
+                if r == 1 or (r >= 2 and j == len(picked) - 1):
+                    tail = f" -> p{(k + 1) % nstates}" if r != 3 or k == 0 else " -> p0"
+                head = f"t{j}_{kind}" + ("" if body.startswith("(") else " ")
+                lines.append(f"    on {head}{body}{tail}")
+            lines.append("  }")
+        lines.append("}")
+    lines.extend(motif_machines)
+    if motif_prop:
+        lines.append(motif_prop)
+    prop = c.pick(["none", "none", "h", "r", "s"]) if not quiet else "none"
+    if prop == "h":
+        lines.append("invariant inv: h == 0 or g > 0")
+    elif prop == "r":
+        lines.append("invariant inv: not r.e or r.f > 0")
+    elif prop == "s":
+        lines.append(f"invariant inv: len(s) <= {K} or h == 0")
+    if c.coin(70) and not quiet:
+        lines.append("deadlock_free nd")
+    if c.coin(30):
+        lines.append("reachable seen: len(ms[1]) > 0")
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def por_protocols(draw: Callable) -> str:
+    """Small two-machine protocols on which partial-order reduction usually fires (see above)."""
+    return _por_protocol(_Chooser(draw=draw))
+
+
+def por_protocol(seed: int) -> str:
+    """The same family, drawn from a seeded generator (a fixed, reproducible set per seed)."""
+    import random
+    return _por_protocol(_Chooser(rng=random.Random(seed)))

@@ -4,26 +4,30 @@ Translation (mypyvy's translate -> solve -> ask, in one place): both transitions
 symbolically from one symbolic state S that satisfies the declared types.  Integers, enums and
 control states become z3 Ints with their bounds, booleans Bools, sets bit-vectors, maps and
 records lists/dicts of those (domains are small and finite), parameters and `choose` bindings
-free constants over their domains.  Each transition yields: enabled(S), error(S) (a value out of
-its range, a key out of its map, a failed assert) and post(S).  Transitions a and b are
-independent when, for every S and bindings:
+free constants over their domains.  Each transition yields, per binding: enabled(S), error(S)
+(the compiled code raises a model error: a value out of its range anywhere in a record, map entry,
+set element or field, a key out of its map, division by zero, a failed assert; exactly as the
+compiled code evaluates, short-circuits included) and post(S).  A transition at S is disabled,
+fails, or fires (enabled and no error).  Transitions a and b are independent when, for every S
+and bindings:
 
-  * a, when it fires without error, neither enables nor disables b, nor changes whether b fails
-    (and the same with a and b swapped);
-  * when both are enabled and neither fails: a(b(S)) = b(a(S)) and neither fails after the other.
+  * when a fires, b's outcome after a is b's outcome at S (disabled, fails, fires), and the same
+    with a and b swapped;
+  * when both fire: a(b(S)) = b(a(S)).
 
-Anything the translation does not cover (channels, division, nested composite keys, ...) is
-"not proven": that only costs reduction, never soundness.  z3 is imported lazily, so
-`papcheck --help` stays fast; answers are cached per pair.
+Anything the translation does not model (channels, instances named at run time, quantifiers over
+computed ranges, ...) raises Unsupported: the pair is "not proven", which only costs reduction,
+never soundness.  z3 is imported lazily, so `papcheck --help` stays fast; answers are cached per
+pair.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..lang import ast
 from ..lang.resolve import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, VarSym
-from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
+from ..lang.types import BoolT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 
 QUERY_TIMEOUT_MS = 2000
 
@@ -61,15 +65,17 @@ class CommutationProver:
         en_b_after_a, err_b_after_a, post_ab = tb.run(post_a)
         en_a_after_b, err_a_after_b, post_ba = ta.run(post_b)
         bounds = z3.And(*s0.bounds, *ta.binding_bounds, *tb.binding_bounds)
+        # per binding, a transition in a state is disabled, fails (a model error) or fires (ok)
         ok_a = z3.And(en_a, z3.Not(err_a))
         ok_b = z3.And(en_b, z3.Not(err_b))
+        ok_b_after_a = z3.And(en_b_after_a, z3.Not(err_b_after_a))
+        ok_a_after_b = z3.And(en_a_after_b, z3.Not(err_a_after_b))
         claims = [
-            z3.Implies(ok_a, en_b == en_b_after_a),
-            z3.Implies(ok_b, en_a == en_a_after_b),
-            z3.Implies(z3.And(ok_a, en_b), err_b == err_b_after_a),
-            z3.Implies(z3.And(ok_b, en_a), err_a == err_a_after_b),
-            z3.Implies(z3.And(ok_a, ok_b),
-                       z3.And(z3.Not(err_b_after_a), z3.Not(err_a_after_b), post_ab.equals(post_ba))),
+            # firing one neither enables, disables, nor makes fail or stop failing the other
+            z3.Implies(ok_a, z3.And(err_b == err_b_after_a, ok_b == ok_b_after_a)),
+            z3.Implies(ok_b, z3.And(err_a == err_a_after_b, ok_a == ok_a_after_b)),
+            # and both orders end in the same state
+            z3.Implies(z3.And(ok_a, ok_b), post_ab.equals(post_ba)),
         ]
         solver = z3.Solver()
         solver.set("timeout", QUERY_TIMEOUT_MS)
@@ -162,7 +168,17 @@ def _ite(z3, c: Any, x: Any, y: Any) -> Any:
 
 
 class _Exec:
-    """Symbolic execution of one action (a machine instance's transition)."""
+    """Symbolic execution of one action (a machine instance's transition) with its bindings.
+
+    `path` is the condition under which the code being translated runs (control state,
+    parameter domains, guard, `choose` conditions, `if` branches, and the short-circuit
+    conditions of `and`, `or`, `=>`, `if-then-else`, quantifiers and chained range tests, as the
+    compiled code evaluates them).  Every place where the compiled code can raise a model error
+    adds `path and <it fails>` to `err` through :meth:`fail`: range errors (assignments, set
+    elements, record fields at every depth, map entries), map keys, instance indices, division
+    by zero and assertions.  The error term must be exact, neither more nor less: it appears on
+    both sides of the commutation claims.  A construct whose errors or semantics the translation
+    does not model raises Unsupported (the pair is then dependent)."""
 
     def __init__(self, prover: CommutationProver, action: Any, tag: str):
         self.p = prover
@@ -181,6 +197,8 @@ class _Exec:
         name = f"{self.tag}_b{b.uid}"
         if isinstance(b.type, BoolT):
             return z3.Bool(name)
+        if not isinstance(b.type, (RangeT, EnumT, IntT)):
+            raise Unsupported("composite binding")
         v = z3.Int(name)
         if dom is not None and dom[0] == "type":
             t = dom[1]
@@ -188,7 +206,26 @@ class _Exec:
             self.binding_bounds.append(z3.And(v >= lo, v <= hi))
         return v
 
+    # ------------------------------------------------------------------------ path and errors
+    def fail(self, cond: Any, kind: str) -> None:
+        """The compiled code raises a model error (of `kind`) here when cond holds."""
+        self.err = self.z3.Or(self.err, self.z3.And(self.path, cond))
+
+    def narrow(self, cond: Any) -> None:
+        self.path = self.z3.And(self.path, cond)
+
+    def under(self, cond: Any, f: Callable[[], Any]) -> Any:
+        """f() translated as code that only runs when cond holds (short-circuit evaluation)."""
+        saved = self.path
+        self.path = self.z3.And(saved, cond)
+        try:
+            return f()
+        finally:
+            self.path = saved
+
     def run(self, s: _SymState) -> tuple[Any, Any, _SymState]:
+        """(enabled: the path reaches the end, error: some model error is raised on the way,
+        post-state); per binding of the parameters and `choose` names."""
         z3 = self.z3
         a = self.action
         tr = a.transition
@@ -197,22 +234,19 @@ class _Exec:
         self.machine = m
         st = s.copy()
         pc_key = ("@pc", m.name, a.instance)
-        pc = st.get(pc_key, m.state_type)
-        self.enabled = [pc == tr.state.index]
         self.err = z3.BoolVal(False)
-        self.path = z3.BoolVal(True)
-        for b, dom in tr.params:
-            if dom[0] != "type":
-                self.enabled.append(self.in_domain(self.bindings[b.uid], dom, st))
+        self.path = st.get(pc_key, m.state_type) == tr.state.index
+        for (b, dom), p in zip(tr.params, tr.decl.params):
+            dom_expr = p.domain if isinstance(p.domain, ast.Expr) else None
+            self.narrow(self.in_domain(self.bindings[b.uid], dom, st, {}, dom_expr))
         if tr.recv is not None:
             raise Unsupported("channels")
         if tr.decl.guard is not None:
-            self.enabled.append(self.expr(tr.decl.guard, st, {}))
+            self.narrow(self.expr(tr.decl.guard, st, {}))
         self.stmts(tr.decl.body, st, {})
         if tr.target is not None and tr.target is not tr.state:
             st.set(pc_key, z3.IntVal(tr.target.index))
-        del pc
-        return z3.And(*self.enabled), self.err, st
+        return self.path, self.err, st
 
     # ----------------------------------------------------------------------------- statements
     def stmts(self, body: tuple, st: _SymState, env: dict) -> None:
@@ -229,40 +263,46 @@ class _Exec:
                 desc = self.c.domains[id(s.domain)]
                 x = self.bindings.setdefault(b.uid, self._binding(b, None))
                 inner = {**env, b.uid: x}
-                cond = self.in_domain(x, desc, st, s.domain)
+                self.narrow(self.in_domain(x, desc, st, env, s.domain))
                 if s.cond is not None:
-                    cond = z3.And(cond, self.expr(s.cond, st, inner))
-                self.enabled.append(z3.Implies(self.path, cond))
+                    self.narrow(self.expr(s.cond, st, inner))
                 self.stmts(s.body, st, inner)
             elif isinstance(s, ast.MethodCall):
+                if s.method not in ("add", "remove") or len(s.args) != 1:
+                    raise Unsupported("method")
                 cur = self.expr(s.target, st, env)
                 elem = self.expr(s.args[0], st, env)
+                if not (isinstance(cur, tuple) and cur[0] == "set"):
+                    raise Unsupported("method target")
                 stype = cur[2]
                 self.check_fits(stype.elem, elem)
                 bit = self.bit(elem, stype)
                 new = cur[1] | bit if s.method == "add" else cur[1] & ~bit
                 self.assign(s.target, ("set", new, stype), st, env)
             elif isinstance(s, ast.Assert):
-                self.err = z3.Or(self.err, z3.And(self.path, z3.Not(self.expr(s.cond, st, env))))
+                self.fail(z3.Not(self.expr(s.cond, st, env)), "assert")
             elif isinstance(s, ast.Skip):
                 pass
-            else:
+            else:  # send, and any statement form added later
                 raise Unsupported(type(s).__name__)
 
     def if_stmt(self, s: ast.If, st: _SymState, env: dict) -> None:
         z3 = self.z3
         outer = self.path
         branches = []
+        ends = []
         remaining = z3.BoolVal(True)
         for cond, body in list(s.branches) + [(None, s.orelse)]:
+            self.path = z3.And(outer, remaining)  # an elif's condition runs when the earlier ones failed
             c = z3.BoolVal(True) if cond is None else self.expr(cond, st, env)
             taken = z3.And(remaining, c)
             remaining = z3.And(remaining, z3.Not(c))
             bst = st.copy()
             self.path = z3.And(outer, taken)
             self.stmts(body, bst, env)
+            ends.append(self.path)  # narrowed by a `choose` inside the branch
             branches.append((taken, bst))
-        self.path = outer
+        self.path = z3.Or(*ends)
         keys = set()
         for _, bst in branches:
             keys |= {k for k, v in bst.values.items() if st.values.get(k) is not v}
@@ -272,31 +312,57 @@ class _Exec:
                 merged = _ite(z3, taken, bst.lookup(k), merged)
             st.set(k, merged)
 
-    def check_fits(self, t: Type, v: Any) -> None:
+    def out_of_type(self, t: Type, v: Any) -> Any:
+        """When the value v does not fit type t (a range anywhere inside it)."""
         z3 = self.z3
         if isinstance(t, RangeT):
-            self.err = z3.Or(self.err, z3.And(self.path, z3.Or(v < t.lo, v > t.hi)))
+            return z3.Or(v < t.lo, v > t.hi)
+        if isinstance(t, RecordT):
+            if not (isinstance(v, tuple) and v[0] == "rec"):
+                raise Unsupported("record value")
+            return z3.Or(*[self.out_of_type(ft, v[1][f]) for f, ft in t.fields])
+        if isinstance(t, MapT):
+            if not (isinstance(v, tuple) and v[0] == "map"):
+                raise Unsupported("map value")
+            return z3.Or(*[self.out_of_type(t.value, x) for x in v[1]])
+        if isinstance(t, (BoolT, EnumT, SetT)):
+            return z3.BoolVal(False)  # enums and sets are built from in-range parts only
+        raise Unsupported(f"fit {t}")
+
+    def check_fits(self, t: Type, v: Any) -> None:
+        self.fail(self.out_of_type(t, v), "range")
 
     def assign(self, target: ast.Expr, val: Any, st: _SymState, env: dict) -> None:
         z3 = self.z3
         if isinstance(target, ast.Name):
             sym = self.c.refs[id(target)]
+            if not isinstance(sym, VarSym):
+                raise Unsupported("target")
             st.get(self.var_key(sym), sym.type)  # the pre-state value exists for branch merges
             st.set(self.var_key(sym), val)
             return
         if isinstance(target, ast.Index):
+            if isinstance(self.c.types.get(id(target.base)), InstT):
+                raise Unsupported("instance target")
             base = self.expr(target.base, st, env)
             if not (isinstance(base, tuple) and base[0] == "map"):
                 raise Unsupported("index")
             key = self.expr(target.index, st, env)
             mt: MapT = base[2]
             values = mt.key.values()  # type: ignore[attr-defined]
-            ok = z3.Or(*[key == self.scalar(v, mt.key) for v in values])
-            self.err = z3.Or(self.err, z3.And(self.path, z3.Not(ok)))
+            self.fail(z3.Not(z3.Or(*[key == self.scalar(v, mt.key) for v in values])), "key")
             entries = [_ite(z3, key == self.scalar(v, mt.key), val, old) for v, old in zip(values, base[1])]
             self.assign(target.base, ("map", entries, mt), st, env)
             return
         if isinstance(target, ast.Field):
+            bt = self.c.types.get(id(target.base))
+            if isinstance(bt, InstT):
+                sym = self.c.refs[id(target)]
+                idx = self._instance_index(target.base, bt)
+                key = ("@l", bt.machine, idx, sym.name)
+                st.get(key, sym.type)
+                st.set(key, val)
+                return
             base = self.expr(target.base, st, env)
             if not (isinstance(base, tuple) and base[0] == "rec"):
                 raise Unsupported("field")
@@ -328,7 +394,10 @@ class _Exec:
             out = z3.If(elem == self.scalar(v, stype.elem), z3.BitVecVal(1 << i, w), out)
         return out
 
-    def in_domain(self, x: Any, desc, st: _SymState, dom_expr: ast.Expr | None = None) -> Any:
+    def in_domain(self, x: Any, desc, st: _SymState, env: dict, dom_expr: ast.Expr | None = None,
+                  chained: bool = False) -> Any:
+        """x in the domain.  `chained`: the `lo <= x <= hi` of a membership test, where the
+        compiled code evaluates hi only when lo <= x (parameter and choose domains evaluate both)."""
         z3 = self.z3
         kind = desc[0]
         if kind == "type":
@@ -338,12 +407,20 @@ class _Exec:
             lo, hi = (t.lo, t.hi) if isinstance(t, RangeT) else (0, t.size - 1)
             return z3.And(x >= lo, x <= hi)
         if kind == "range":
-            return z3.And(x >= self.expr(desc[1], st, {}), x <= self.expr(desc[2], st, {}))
+            lo = self.expr(desc[1], st, env)
+            if chained:
+                hi = self.under(lo <= x, lambda: self.expr(desc[2], st, env))
+            else:
+                hi = self.expr(desc[2], st, env)
+            return z3.And(x >= lo, x <= hi)
         if kind == "lit":
-            return z3.Or(*[x == self.expr(e, st, {}) for e in desc[1]])
+            vals = [self.expr(e, st, env) for e in desc[1]]
+            return z3.Or(*[x == v for v in vals]) if vals else z3.BoolVal(False)
         if dom_expr is None:
             raise Unsupported("domain")
-        sv = self.expr(dom_expr, st, {})
+        sv = self.expr(dom_expr, st, env)
+        if not (isinstance(sv, tuple) and sv[0] == "set"):
+            raise Unsupported("set domain")
         return self.member(x, sv)
 
     def member(self, x: Any, sv: Any) -> Any:
@@ -365,7 +442,11 @@ class _Exec:
         if isinstance(e, ast.Name):
             sym = self.c.refs[id(e)]
             if isinstance(sym, ConstSym):
-                return z3.BoolVal(sym.value) if isinstance(sym.value, bool) else z3.IntVal(sym.value)
+                if isinstance(sym.value, bool):
+                    return z3.BoolVal(sym.value)
+                if isinstance(sym.value, int):
+                    return z3.IntVal(sym.value)
+                raise Unsupported("constant")
             if isinstance(sym, EnumMemberSym):
                 return z3.IntVal(sym.enum.members.index(sym.name))
             if isinstance(sym, BoundSym):
@@ -386,112 +467,151 @@ class _Exec:
             key = self.expr(e.index, st, env)
             mt: MapT = base[2]
             values = mt.key.values()  # type: ignore[attr-defined]
-            if any(isinstance(x, tuple) for x in base[1]):
-                raise Unsupported("composite map value")
-            ok = z3.Or(*[key == self.scalar(v, mt.key) for v in values])
-            self.err = z3.Or(self.err, z3.And(self.path, z3.Not(ok)))
+            self.fail(z3.Not(z3.Or(*[key == self.scalar(v, mt.key) for v in values])), "key")
             out = base[1][-1]
             for v, x in zip(values[:-1], base[1][:-1]):
-                out = z3.If(key == self.scalar(v, mt.key), x, out)
+                out = _ite(z3, key == self.scalar(v, mt.key), x, out)
             return out
         if isinstance(e, ast.Field):
             bt = self.c.types.get(id(e.base))
             if isinstance(bt, InstT):
-                m = next(mm for mm in self.c.machines if mm.name == bt.machine)
                 sym = self.c.refs[id(e)]
-                idx = self._instance_index(e.base)
-                return st.get(("@l", m.name, idx, sym.name), sym.type)
+                idx = self._instance_index(e.base, bt)
+                return st.get(("@l", bt.machine, idx, sym.name), sym.type)
             base = self.expr(e.base, st, env)
             if not (isinstance(base, tuple) and base[0] == "rec"):
                 raise Unsupported("field")
             return base[1][e.name]
         if isinstance(e, ast.At):
             bt = self.c.types.get(id(e.base))
-            m = next(mm for mm in self.c.machines if mm.name == bt.machine)  # type: ignore[union-attr]
-            idx = self._instance_index(e.base)
+            if not isinstance(bt, InstT):
+                raise Unsupported("at")
+            m = next(mm for mm in self.c.machines if mm.name == bt.machine)
+            idx = self._instance_index(e.base, bt)
             return st.get(("@pc", m.name, idx), m.state_type) == m.state_type.members.index(e.state)
         if isinstance(e, ast.Unary):
             v = self.expr(e.operand, st, env)
-            return z3.Not(v) if e.op == "not" else -v
+            if e.op == "not":
+                return z3.Not(v)
+            if e.op == "-":
+                return -v
+            raise Unsupported(e.op)
         if isinstance(e, ast.Binary):
             return self.binary(e, st, env)
         if isinstance(e, ast.In):
             x = self.expr(e.elem, st, env)
             desc = self.c.domains[id(e.domain)]
-            r = self.in_domain(x, desc, st, e.domain)
+            r = self.in_domain(x, desc, st, env, e.domain, chained=True)
             return z3.Not(r) if e.negated else r
         if isinstance(e, ast.Quant):
-            b = self.c.refs[id(e)]
-            desc = self.c.domains[id(e.domain)]
-            if desc[0] == "type":
-                vals = [self.scalar(v, desc[1]) for v in desc[1].values()]
-                parts = [self.expr(e.body, st, {**env, b.uid: v}) for v in vals]
-            elif desc[0] == "set":
-                sv = self.expr(e.domain, st, env)
-                stype = sv[2]
-                parts = []
-                for i, v in enumerate(stype.elem.values()):
-                    inside = z3.Extract(i, i, sv[1]) == 1
-                    body = self.expr(e.body, st, {**env, b.uid: self.scalar(v, stype.elem)})
-                    parts.append(z3.Implies(inside, body) if e.kind == "forall" else z3.And(inside, body))
-            else:
-                raise Unsupported("quantifier domain")
-            if not parts:
-                return z3.BoolVal(e.kind == "forall")
-            return z3.And(*parts) if e.kind == "forall" else z3.Or(*parts)
+            return self.quant(e, st, env)
         if isinstance(e, ast.Cond):
-            return _ite(z3, self.expr(e.cond, st, env), self.expr(e.then, st, env), self.expr(e.orelse, st, env))
+            c = self.expr(e.cond, st, env)
+            then = self.under(c, lambda: self.expr(e.then, st, env))
+            orelse = self.under(z3.Not(c), lambda: self.expr(e.orelse, st, env))
+            return _ite(z3, c, then, orelse)
         if isinstance(e, ast.Call):
-            f = e.func.name  # type: ignore[attr-defined]
+            f = e.func.name if isinstance(e.func, ast.Name) else None  # type: ignore[attr-defined]
             args = [self.expr(a, st, env) for a in e.args]
-            if f in ("min", "max"):
+            if f in ("min", "max") and len(args) >= 2:
                 out = args[0]
                 for x in args[1:]:
                     out = z3.If(x < out, x, out) if f == "min" else z3.If(x > out, x, out)
                 return out
-            if f == "abs":
+            if f == "abs" and len(args) == 1:
                 return z3.If(args[0] < 0, -args[0], args[0])
-            if isinstance(args[0], tuple) and args[0][0] == "set":
+            if f == "len" and len(args) == 1 and isinstance(args[0], tuple) and args[0][0] == "set":
                 bv = args[0][1]
                 return z3.Sum([z3.If(z3.Extract(i, i, bv) == 1, 1, 0) for i in range(bv.size())])
-            raise Unsupported("len")
+            raise Unsupported(f"call {f}")
         if isinstance(e, ast.SetLit):
             stype = self.c.types[id(e)]
             if not isinstance(stype, SetT):
                 raise Unsupported("set literal")
             out = z3.BitVecVal(0, max(1, stype.width))
             for x in e.elems:
-                out = out | self.bit(self.expr(x, st, env), stype)
+                v = self.expr(x, st, env)
+                self.check_fits(stype.elem, v)
+                out = out | self.bit(v, stype)
             return ("set", out, stype)
         if isinstance(e, ast.RecordLit):
             rt = self.c.types[id(e)]
-            return ("rec", {f: self.expr(x, st, env) for f, x in e.fields}, rt)
+            if not isinstance(rt, RecordT):
+                raise Unsupported("record literal")
+            vals = {f: self.expr(x, st, env) for f, x in e.fields}
+            for f, ft in rt.fields:
+                self.check_fits(ft, vals[f])
+            return ("rec", vals, rt)
         raise Unsupported(type(e).__name__)
 
-    def _instance_index(self, base: ast.Expr) -> int:
+    def quant(self, e: ast.Quant, st: _SymState, env: dict) -> Any:
+        """forall / exists, evaluated in ascending order with short-circuit, as compiled."""
+        z3 = self.z3
+        b = self.c.refs[id(e)]
+        desc = self.c.domains[id(e.domain)]
+        forall = e.kind == "forall"
+        cases: list[tuple[Any, Any]] = []  # (member?, bound value)
+        if desc[0] == "type":
+            t = desc[1]
+            cases = [(z3.BoolVal(True), self.scalar(v, t)) for v in t.values()]
+        elif desc[0] == "set":
+            sv = self.expr(e.domain, st, env)
+            if not (isinstance(sv, tuple) and sv[0] == "set"):
+                raise Unsupported("quantifier domain")
+            stype = sv[2]
+            cases = [(z3.Extract(i, i, sv[1]) == 1, self.scalar(v, stype.elem))
+                     for i, v in enumerate(stype.elem.values())]
+        elif desc[0] == "lit":
+            vals = []
+            for x in desc[1]:
+                v = z3.simplify(self.expr(x, st, env))
+                if not z3.is_int_value(v):
+                    raise Unsupported("quantifier over a computed literal")
+                vals.append(v.as_long())
+            cases = [(z3.BoolVal(True), z3.IntVal(v)) for v in sorted(set(vals))]
+        else:
+            raise Unsupported("quantifier domain")
+        go_on = z3.BoolVal(True)  # no earlier element decided the quantifier
+        parts = []
+        for inside, v in cases:
+            body = self.under(z3.And(go_on, inside), lambda v=v: self.expr(e.body, st, {**env, b.uid: v}))
+            part = z3.Implies(inside, body) if forall else z3.And(inside, body)
+            parts.append(part)
+            go_on = z3.And(go_on, part) if forall else z3.And(go_on, z3.Not(part))
+        if not parts:
+            return z3.BoolVal(forall)
+        return z3.And(*parts) if forall else z3.Or(*parts)
+
+    def _instance_index(self, base: ast.Expr, bt: InstT) -> int:
+        m = next(mm for mm in self.c.machines if mm.name == bt.machine)
         if isinstance(base, ast.Index):
             v = base.index
             if isinstance(v, ast.IntLit):
-                return v.value
-            if isinstance(v, ast.SelfRef):
-                return self.inst
-            sym = self.c.refs.get(id(v)) if isinstance(v, ast.Name) else None
-            if isinstance(sym, ConstSym):
-                return sym.value
-            raise Unsupported("dynamic instance")
-        return 0
+                idx = v.value
+            elif isinstance(v, ast.SelfRef):
+                idx = self.inst
+            else:
+                sym = self.c.refs.get(id(v)) if isinstance(v, ast.Name) else None
+                if not (isinstance(sym, ConstSym) and isinstance(sym.value, int)):
+                    raise Unsupported("dynamic instance")
+                idx = sym.value
+        elif isinstance(base, ast.Name):
+            idx = 0
+        else:
+            raise Unsupported("instance")
+        if not 0 <= idx < m.count:
+            raise Unsupported("instance index out of range")  # a model error whenever reached
+        return idx
 
     def binary(self, e: ast.Binary, st: _SymState, env: dict) -> Any:
         z3 = self.z3
         op = e.op
         a = self.expr(e.left, st, env)
+        if op in ("and", "or", "=>"):  # the right operand runs only when the left does not decide
+            go_on = a if op in ("and", "=>") else z3.Not(a)
+            b = self.under(go_on, lambda: self.expr(e.right, st, env))
+            return z3.And(a, b) if op == "and" else z3.Or(a, b) if op == "or" else z3.Implies(a, b)
         b = self.expr(e.right, st, env)
-        if op == "and":
-            return z3.And(a, b)
-        if op == "or":
-            return z3.Or(a, b)
-        if op == "=>":
-            return z3.Implies(a, b)
         if op in ("union", "intersect", "minus"):
             bits = {"union": a[1] | b[1], "intersect": a[1] & b[1], "minus": a[1] & ~b[1]}[op]
             return ("set", bits, a[2])
@@ -504,6 +624,11 @@ class _Exec:
             return a - b
         if op == "*":
             return a * b
+        if op in ("/", "%"):
+            self.fail(b == 0, "div")
+            mag = z3.If(a >= 0, a, -a) / z3.If(b >= 0, b, -b)  # z3's / floors; both sides >= 0 here
+            q = z3.If((a >= 0) == (b >= 0), mag, -mag)  # rounds toward zero, as the compiled code
+            return q if op == "/" else a - b * q
         if op == "<":
             return a < b
         if op == "<=":

@@ -12,7 +12,7 @@ reads or writes) and by the happens-before rendering of counterexamples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..lang import ast
@@ -77,8 +77,46 @@ class _Ctx:
     consts: dict[int, Any] = field(default_factory=dict)  # BoundSym uid -> known value
 
 
+# The node types the walk below knows.  Every other Expr or Stmt (a form added to the language
+# later) is over-approximated: it reads, and a statement also writes, every location (TOP), so
+# a forgotten case costs reduction, never soundness.  tests/test_footprint.py checks that every
+# form of the grammar is listed here and that a read or write hidden in any of its positions
+# makes two transitions dependent.
+TOP: Loc = (ANY,)
+LEAF_EXPRS = (ast.IntLit, ast.BoolLit, ast.SelfRef)
+PATH_EXPRS = (ast.Name, ast.Index, ast.Field, ast.At)
+COMPOSITE_EXPRS = (ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call,
+                   ast.SetLit, ast.RecordLit)
+KNOWN_EXPRS = LEAF_EXPRS + PATH_EXPRS + COMPOSITE_EXPRS
+WRITING_STMTS = (ast.Assign, ast.MethodCall, ast.Send)
+COMPOSITE_STMTS = (ast.If, ast.Choose, ast.Assert, ast.Skip)
+KNOWN_STMTS = WRITING_STMTS + COMPOSITE_STMTS
+
+
+def children(node: Any):
+    """Every sub-expression, statement and type expression of an AST node, in field order
+    (generic over the dataclass fields, so a new field cannot be skipped)."""
+    for f in fields(node):
+        if f.name == "span":
+            continue
+        yield from _nodes_in(getattr(node, f.name))
+
+
+def _nodes_in(v: Any):
+    if isinstance(v, (ast.Expr, ast.Stmt, ast.TypeExpr)):
+        yield v
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _nodes_in(x)
+
+
 class FootprintAnalysis:
-    """Computes the footprint of every action, and of every property expression."""
+    """Computes the footprint of every action, and of every property expression.
+
+    Reads are collected by walking every sub-node of every expression, statement, parameter
+    domain, `recv` channel and guard generically (:func:`children`); only the location an
+    lvalue or a state path denotes is computed by hand, and a shape that cannot be resolved to
+    a location is over-approximated (a key becomes `*`, an unknown target becomes TOP)."""
 
     def __init__(self, checked: CheckedSpec, machine_names: set[str] | None = None):
         self.c = checked
@@ -89,16 +127,16 @@ class FootprintAnalysis:
         ctx = _Ctx(m, inst)
         reads: set = {("@inst", m.name, inst, "@state")}
         writes: set = set()
-        for b, dom in tr.params:
-            if dom[0] != "type":
-                self._domain_reads(dom, ctx, reads)
-        if tr.recv is not None:
-            loc = self.location(tr.recv[1], ctx, reads)
+        d: ast.Transition = tr.decl
+        for p in d.params:  # parameter domains: `x in pool`, `x in lo..hi`, `x: T`
+            self.node(p.domain, ctx, reads, writes)
+        if d.recv is not None:
+            loc = self.location(d.recv.chan, ctx, reads)
             reads.add(loc)
             writes.add(loc)
-        if tr.decl.guard is not None:
-            self.expr(tr.decl.guard, ctx, reads)
-        self.stmts(tr.decl.body, ctx, reads, writes)
+        if d.guard is not None:
+            self.expr(d.guard, ctx, reads)
+        self.stmts(d.body, ctx, reads, writes)
         if tr.target is not None and tr.target is not tr.state:
             writes.add(("@inst", m.name, inst, "@state"))
         return Footprint(frozenset(reads), frozenset(writes))
@@ -108,45 +146,58 @@ class FootprintAnalysis:
         self.expr(e, _Ctx(None, None), reads)
         return frozenset(reads)
 
+    # -- generic dispatch
+    def node(self, n: Any, ctx: _Ctx, reads: set, writes: set) -> None:
+        if isinstance(n, ast.Expr):
+            self.expr(n, ctx, reads)
+        elif isinstance(n, ast.Stmt):
+            self.stmts((n,), ctx, reads, writes)
+        elif isinstance(n, ast.TypeExpr):
+            for x in children(n):  # range bounds, channel capacities: constants, walked anyway
+                self.node(x, ctx, reads, writes)
+        else:
+            reads.add(TOP)
+
     # -- statements
     def stmts(self, body: tuple, ctx: _Ctx, reads: set, writes: set) -> None:
         for s in body:
             if isinstance(s, ast.Assign):
-                writes.add(self.location(s.target, ctx, reads))
-                self.expr(s.value, ctx, reads)
-            elif isinstance(s, ast.If):
-                for cond, b in s.branches:
-                    self.expr(cond, ctx, reads)
-                    self.stmts(b, ctx, reads, writes)
-                self.stmts(s.orelse, ctx, reads, writes)
-            elif isinstance(s, ast.Choose):
-                self.expr_domain(s.domain, ctx, reads)
-                if s.cond is not None:
-                    self.expr(s.cond, ctx, reads)
-                self.stmts(s.body, ctx, reads, writes)
-            elif isinstance(s, ast.Send):
-                loc = self.location(s.chan, ctx, reads)
-                reads.add(loc)
+                loc = self.location(s.target, ctx, reads, lvalue=True)
                 writes.add(loc)
                 self.expr(s.value, ctx, reads)
             elif isinstance(s, ast.MethodCall):
-                loc = self.location(s.target, ctx, reads)
+                loc = self.location(s.target, ctx, reads, lvalue=True)
                 reads.add(loc)
                 writes.add(loc)
                 for a in s.args:
                     self.expr(a, ctx, reads)
-            elif isinstance(s, ast.Assert):
-                self.expr(s.cond, ctx, reads)
+            elif isinstance(s, ast.Send):
+                loc = self.location(s.chan, ctx, reads, lvalue=True)
+                reads.add(loc)
+                writes.add(loc)
+                self.expr(s.value, ctx, reads)
+            elif isinstance(s, COMPOSITE_STMTS):
+                for x in children(s):
+                    self.node(x, ctx, reads, writes)
+            else:  # a statement form this analysis does not know: it may touch anything
+                reads.add(TOP)
+                writes.add(TOP)
+                for x in children(s):
+                    self.node(x, ctx, reads, writes)
 
     # -- locations
-    def location(self, e: ast.Expr, ctx: _Ctx, reads: set) -> Loc:
-        """The location an lvalue-shaped expression denotes; index expressions are read."""
+    def location(self, e: ast.Expr, ctx: _Ctx, reads: set, lvalue: bool = False) -> Loc:
+        """The location an lvalue-shaped expression denotes; index expressions are read.  A shape
+        that denotes no location of the state is TOP when written (lvalue), else its reads are
+        collected and a location matching nothing in the state is returned."""
         if isinstance(e, ast.Name):
             sym = self.c.refs.get(id(e))
             if isinstance(sym, VarSym):
                 if sym.machine is None:
                     return (sym.name,)
-                return ("@inst", sym.machine.name, ctx.inst, sym.name)
+                return ("@inst", sym.machine.name, ANY if ctx.inst is None else ctx.inst, sym.name)
+            if lvalue:
+                return TOP
             if isinstance(sym, BoundSym):
                 return ("@bound", sym.uid)
             return ("@const",)
@@ -154,19 +205,22 @@ class FootprintAnalysis:
             bt = self.c.types.get(id(e.base))
             if isinstance(bt, InstT):
                 return ("@inst", bt.machine, self.key(e.index, ctx, reads))
-            base = self.location(e.base, ctx, reads)
+            base = self.location(e.base, ctx, reads, lvalue)
             return base + (self.key(e.index, ctx, reads),)
         if isinstance(e, ast.Field):
             bt = self.c.types.get(id(e.base))
             if isinstance(bt, InstT):
                 if isinstance(e.base, ast.Index):
                     i = self.key(e.base.index, ctx, reads)
-                else:
+                elif isinstance(e.base, ast.Name):
                     i = 0
+                else:
+                    self.expr(e.base, ctx, reads)
+                    i = ANY
                 return ("@inst", bt.machine, i, e.name)
-            return self.location(e.base, ctx, reads) + ("." + e.name,)
+            return self.location(e.base, ctx, reads, lvalue) + ("." + e.name,)
         self.expr(e, ctx, reads)
-        return ("@value",)
+        return TOP if lvalue else ("@value",)
 
     def key(self, e: ast.Expr, ctx: _Ctx, reads: set) -> Any:
         self.expr(e, ctx, reads)
@@ -189,30 +243,13 @@ class FootprintAnalysis:
             return None
         if isinstance(e, ast.Binary) and e.op in ("+", "-", "*"):
             a, b = self.static_value(e.left, ctx), self.static_value(e.right, ctx)
-            if isinstance(a, int) and isinstance(b, int):
+            if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool):
                 return a + b if e.op == "+" else a - b if e.op == "-" else a * b
         return None
 
     # -- expressions (collect reads)
-    def expr_domain(self, e: ast.Expr, ctx: _Ctx, reads: set) -> None:
-        desc = self.c.domains.get(id(e))
-        if desc is None:
-            self.expr(e, ctx, reads)
-            return
-        self._domain_reads(desc, ctx, reads, e)
-
-    def _domain_reads(self, desc, ctx: _Ctx, reads: set, e: ast.Expr | None = None) -> None:
-        if desc[0] == "range":
-            self.expr(desc[1], ctx, reads)
-            self.expr(desc[2], ctx, reads)
-        elif desc[0] == "lit":
-            for x in desc[1]:
-                self.expr(x, ctx, reads)
-        elif desc[0] == "set" and e is not None:
-            self.expr(e, ctx, reads)
-
     def expr(self, e: ast.Expr, ctx: _Ctx, reads: set) -> None:
-        if isinstance(e, (ast.IntLit, ast.BoolLit, ast.SelfRef)):
+        if isinstance(e, LEAF_EXPRS):
             return
         if isinstance(e, ast.Name):
             sym = self.c.refs.get(id(e))
@@ -220,47 +257,25 @@ class FootprintAnalysis:
                 reads.add(self.location(e, ctx, reads))
             return
         if isinstance(e, (ast.Index, ast.Field)):
-            bt = self.c.types.get(id(e.base)) if isinstance(e, ast.Field) else None
-            if isinstance(e, ast.Field) and not isinstance(bt, InstT) and not self._rooted(e):
-                self.expr(e.base, ctx, reads)
-                return
-            if isinstance(e, ast.Index) and not self._rooted(e):
-                self.expr(e.base, ctx, reads)
-                self.expr(e.index, ctx, reads)
-                return
-            reads.add(self.location(e, ctx, reads))
+            if self._rooted(e):
+                reads.add(self.location(e, ctx, reads))
+            else:  # a path into a computed value: read whatever the parts read
+                for x in children(e):
+                    self.node(x, ctx, reads, set())
             return
         if isinstance(e, ast.At):
             bt = self.c.types.get(id(e.base))
-            i = self.key(e.base.index, ctx, reads) if isinstance(e.base, ast.Index) else 0
-            reads.add(("@inst", bt.machine, i, "@state"))  # type: ignore[union-attr]
+            if isinstance(bt, InstT) and isinstance(e.base, (ast.Index, ast.Name)):
+                i = self.key(e.base.index, ctx, reads) if isinstance(e.base, ast.Index) else 0
+                reads.add(("@inst", bt.machine, i, "@state"))
+            else:
+                reads.add(TOP)
+                self.expr(e.base, ctx, reads)
             return
-        if isinstance(e, ast.Unary):
-            self.expr(e.operand, ctx, reads)
-        elif isinstance(e, ast.Binary):
-            self.expr(e.left, ctx, reads)
-            self.expr(e.right, ctx, reads)
-        elif isinstance(e, ast.In):
-            self.expr(e.elem, ctx, reads)
-            self.expr_domain(e.domain, ctx, reads)
-        elif isinstance(e, ast.Quant):
-            self.expr_domain(e.domain, ctx, reads)
-            self.expr(e.body, ctx, reads)
-        elif isinstance(e, ast.Cond):
-            for x in (e.cond, e.then, e.orelse):
-                self.expr(x, ctx, reads)
-        elif isinstance(e, ast.Call):
-            for a in e.args:
-                self.expr(a, ctx, reads)
-        elif isinstance(e, ast.SetLit):
-            for x in e.elems:
-                self.expr(x, ctx, reads)
-        elif isinstance(e, ast.RecordLit):
-            for _, x in e.fields:
-                self.expr(x, ctx, reads)
-        elif isinstance(e, ast.RangeExpr):
-            self.expr(e.lo, ctx, reads)
-            self.expr(e.hi, ctx, reads)
+        if not isinstance(e, COMPOSITE_EXPRS):
+            reads.add(TOP)  # an expression form this analysis does not know
+        for x in children(e):
+            self.node(x, ctx, reads, set())
 
     def _rooted(self, e: ast.Expr) -> bool:
         """Is e a path into the state (a variable, map entry, field or instance local)?"""

@@ -15,7 +15,9 @@ machine instance i at its current control state form an ample set when
   C3  cycle proviso: every cycle of the reduced graph has a fully expanded state.  Statically:
       every instance that steps on a cycle returns to its control state, so a cycle of ample
       steps needs a cycle among the instance's safe control states (a transition without `->`
-      is a self-loop); instances without one need no further check.  For the others, dynamically:
+      is a self-loop); instances without one need no further check.  (With symmetry reduction a
+      cycle of canonical states may permute instances, so the cycle is looked for among the
+      union of the safe control states of all instances of the machine.)  For the others, dynamically:
       no successor through the ample set was already expanded (in breadth-first search, stored
       but neither in the current level's unexpanded part nor in the next level; in depth-first
       search, conservatively, stored at all), so the last-expanded state of any cycle is fully
@@ -69,6 +71,7 @@ class PartialOrder:
     visible: set[int]  # action ids that write a property location
     pairs: dict[tuple[int, int], Independence] = field(default_factory=dict)
     cyclic: list[bool] = field(default_factory=list)  # per instance: can its safe steps loop?
+    cyclic_sym: list[bool] = field(default_factory=list)  # the same over its machine's safe states
 
     @staticmethod
     def build(model: Any, use_solver: bool = True) -> "PartialOrder":
@@ -117,6 +120,13 @@ class PartialOrder:
                     safe_states.add(st.index)
             po.safe.append(frozenset(safe_states))
             po.cyclic.append(_cycle_among(m, safe_states))
+        # Under symmetry a cycle of canonical states may permute instances, so one instance's
+        # steps along it can be another's: the static C3 shortcut then needs a cycle among the
+        # union of the machine's safe control states (see expander).
+        union: dict[str, set[int]] = {}
+        for k, (m, inst) in enumerate(model.instances):
+            union.setdefault(m.name, set()).update(po.safe[k])
+        po.cyclic_sym = [_cycle_among(m, union[m.name]) for m, _ in model.instances]
         return po
 
     def expander(self, store: Any, full: Callable, canon: Callable | None, strategy: str) -> Callable:
@@ -128,7 +138,8 @@ class PartialOrder:
             if self.safe[k]:
                 off = lay.pc_offset(m, inst)
                 mask = (1 << lay.pc_type[m.name].width) - 1
-                candidates.append((off, mask, self.safe[k], model.instance_successors[k], self.cyclic[k]))
+                cyclic = self.cyclic_sym[k] if canon is not None else self.cyclic[k]
+                candidates.append((off, mask, self.safe[k], model.instance_successors[k], cyclic))
         # BFS bookkeeping for C3: `pending` holds the current level's states not expanded yet,
         # `nxt` the states first stored at the next level.  A successor is acceptable unless it
         # was already expanded: then the last-expanded state of every cycle of the reduced graph
