@@ -624,11 +624,14 @@ def _raw_remapper(t: Type, names: set[str]):
         inner = _raw_remapper(t.elem, names)
 
         def chan_map(raw, pm):
-            out = raw & ((1 << lw) - 1)
-            for k in range(cap):
+            # only the occupied slots hold messages (head first, order kept); the empty ones
+            # past the length stay as the program leaves them (0), or a send would OR into them
+            n = raw & ((1 << lw) - 1)
+            out = n
+            for k in range(min(n, cap)):
                 e = (raw >> (lw + k * ew)) & me
                 out |= inner(e, pm) << (lw + k * ew)  # type: ignore[misc]
-            return out
+            return out | (raw & ~((1 << (lw + min(n, cap) * ew)) - 1))
         return chan_map
     return None
 
