@@ -147,32 +147,47 @@ class Reductions:
     notes: list[str] = field(default_factory=list)
     ample_expansions: int = 0
     full_expansions: int = 0
+    symmetry_notes: list[str] = field(default_factory=list)  # located: why symmetry was not applied
 
 
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True) -> CheckResult:
     """Explore the spec's state space and judge every property."""
+    from .reduce import SymmetryUnavailable
     model = spec.model
     red = Reductions(por, symmetry, solver)
-    st = make_store(store, model.layout.width)
-    canon = None
+    sym = None
     if symmetry:
-        sym = spec.symmetry()
+        try:
+            sym = spec.symmetry()
+        except SymmetryUnavailable as err:
+            red.symmetry_notes.append(_located(spec, err))
+    while True:
+        st = make_store(store, model.layout.width)
+        canon = None
+        red.symmetric_machines = []
         if sym is not None:
             canon = sym.canon
             red.symmetric_machines = [m.name for m in sym.machines]
-    expand = None
-    po = None
-    if por:
-        po = spec.partial_order(solver)
-        if any(po.safe):
-            red.por_active = True
-            expand = po.expander(st, model.successors, canon, strategy)
-    if expand is None and canon is not None:
-        expand = sym.expander(model.successors)
-    search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon)
+        expand = None
+        po = None
+        red.por_active = False
+        if por:
+            po = spec.partial_order(solver)
+            if any(po.safe):
+                red.por_active = True
+                expand = po.expander(st, model.successors, canon, strategy)
+        if expand is None and canon is not None:
+            expand = sym.expander(model.successors)
+        try:
+            search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
+                             expand=expand, canon=canon)
+        except SymmetryUnavailable as err:  # never a crash: say where, and search unreduced
+            red.symmetry_notes.append(_located(spec, err))
+            sym = None
+            continue
+        break
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
@@ -240,6 +255,12 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                          model_error, search=search, reductions=red, liveness=live)
     result.expectation = _expectation(spec, result)
     return result
+
+
+def _located(spec: Spec, err: Any) -> str:
+    """A located note (path:line:col: note: ..., source line, caret) for a reduction given up."""
+    from .errors import _located as located
+    return located(spec.checked.source, err.span, "note", err.reason)
 
 
 def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None) -> SearchResult:
