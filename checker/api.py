@@ -18,7 +18,8 @@ from typing import Any
 
 from .compile import CompiledModel
 from .errors import Diagnostics, SourceFile
-from .explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
+from .explore import (Limits, ProgressFn, SearchResult, Stats, TraceNotReproducible, concrete_path, error_label,
+                      explore, path_to)
 from .parser import parse, read_source
 from .resolve import LIVENESS_KINDS, CheckedSpec, check_spec
 from .store import make_store
@@ -155,7 +156,6 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
           solver: bool = True) -> CheckResult:
     """Explore the spec's state space and judge every property."""
     from .reduce import SymmetryUnavailable
-    model = spec.model
     red = Reductions(por, symmetry, solver)
     sym = None
     if symmetry:
@@ -163,31 +163,40 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             sym = spec.symmetry()
         except SymmetryUnavailable as err:
             red.symmetry_notes.append(_located(spec, err))
-    while True:
-        st = make_store(store, model.layout.width)
-        canon = None
-        red.symmetric_machines = []
-        if sym is not None:
-            canon = sym.canon
-            red.symmetric_machines = [m.name for m in sym.machines]
-        expand = None
-        po = None
-        red.por_active = False
-        if por:
-            po = spec.partial_order(solver)
-            if any(po.safe):
-                red.por_active = True
-                expand = po.expander(st, model.successors, canon, strategy)
-        if expand is None and canon is not None:
-            expand = sym.expander(model.successors)
-        try:
-            search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                             expand=expand, canon=canon)
-        except SymmetryUnavailable as err:  # never a crash: say where, and search unreduced
-            red.symmetry_notes.append(_located(spec, err))
-            sym = None
-            continue
-        break
+    try:
+        return _check(spec, strategy, store, limits, progress, por, solver, sym, red)
+    except (SymmetryUnavailable, TraceNotReproducible) as err:
+        # never a crash from a reduction: say where, and search again unreduced
+        if sym is None:
+            raise
+        if isinstance(err, TraceNotReproducible):
+            from .errors import Span
+            err = SymmetryUnavailable(Span.point(0, 0), f"cannot apply symmetry here: {err} (a value "
+                                                        "the canonicalizer renames wrongly)")
+        red = Reductions(por, symmetry, solver)
+        red.symmetry_notes.append(_located(spec, err))
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red)
+
+
+def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
+           por: bool, solver: bool, sym: Any, red: Reductions) -> CheckResult:
+    model = spec.model
+    st = make_store(store, model.layout.width)
+    canon = None
+    if sym is not None:
+        canon = sym.canon
+        red.symmetric_machines = [m.name for m in sym.machines]
+    expand = None
+    po = None
+    if por:
+        po = spec.partial_order(solver)
+        if any(po.safe):
+            red.por_active = True
+            expand = po.expander(st, model.successors, canon, strategy)
+    if expand is None and canon is not None:
+        expand = sym.expander(model.successors)
+    search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
+                     expand=expand, canon=canon)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]

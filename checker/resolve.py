@@ -268,12 +268,17 @@ class _Resolver:
         # a shared variable whose type names a machine declared further down (`map[Node, bool]`
         # above `machine Node`) waits for the machine headers; all else in source order
         machines_below = {d.name for d in self.spec.decls if isinstance(d, ast.MachineDecl)}
+        # (and so does a type declaration naming one, `type Msg = record { from: Node }`, with the
+        # variables of that type)
         deferred = []
         ordered = []
+        waiting = set()
         for d in self.spec.decls:
             if isinstance(d, ast.MachineDecl):
                 machines_below.discard(d.name)
-            if isinstance(d, ast.VarDecl) and _type_names(d.type) & machines_below:
+            if isinstance(d, (ast.VarDecl, ast.TypeDecl)) and _type_names(d.type) & (machines_below | waiting):
+                if isinstance(d, ast.TypeDecl):
+                    waiting.add(d.name)
                 deferred.append(d)
             else:
                 ordered.append(d)
