@@ -12,7 +12,8 @@ is built so that the symmetry proof holds for machine W (2 or 3 instances), and 
 containers of instance ids that symmetry must rename: channels of ids (`chan[W, c]`), channels of
 records carrying ids, a mailbox map of channels (`map[W, chan[W, 1]]`), sets of ids, maps keyed by
 ids, maps whose values are ids (`map[W, W?]`), optional ids (`W?`, starting at `none`) in shared
-and local variables and in record fields; and the symmetric operations on them: assigning,
+and local variables and in record fields, a map of maps keyed by ids, a record holding a set of
+ids; and the symmetric operations on them: assigning,
 comparing with == / !=, sending, receiving, `in`, set add/remove, map keys.  A single server
 machine S consumes the queues.
 
@@ -38,10 +39,13 @@ _SHARED = {
     "leader": "var leader: W?",
     "owner": "var owner: map[W, W?]",
     "last": "var last: Rec",
+    "adj": "var adj: map[W, map[W, bool]] = false",
+    "grp": "var grp: Grp",
 }
 _TYPES = {
     "rq": "type Msg = record { src: W, tag: 0..1 }",
     "last": "type Rec = record { who: W?, n: 0..1 }",
+    "grp": "type Grp = record { mem: set[W], head: W? }",
 }
 _LOCALS = {"peer": "var peer: W?", "cnt": "var cnt: 0..1"}
 
@@ -70,6 +74,11 @@ _W_TEMPLATES: list[tuple[tuple[str, ...], str]] = [
     (("last", "cnt"), "on mark {{ last := {{who = self, n = cnt}} }}"),
     (("last", "peer"), "on copy when peer != none {{ last.who := peer }}"),
     (("last",), "on forget when last.who == self {{ last.who := none }}"),
+    (("adj",), "on link(j: W) when j != self {{ adj[self][j] := true }}"),
+    (("adj",), "on unlink(j: W) when adj[j][self] {{ adj[j][self] := false }}"),
+    (("grp",), "on join when self not in grp.mem {{ grp.mem.add(self) }}"),
+    (("grp",), "on head when self in grp.mem and grp.head == none {{ grp.head := self }}"),
+    (("grp",), "on quit when grp.head == self {{ grp := {{mem = {{}}, head = none}} }}"),
 ]
 
 # Server transitions: (names used, text); x is the received id
@@ -98,6 +107,8 @@ _PROPS: list[tuple[tuple[str, ...], str]] = [
     (("owner",), "invariant p_{k}: forall i in W: owner[i] == none or owner[i] == i"),
     (("last",), "reachable p_{k}: last.who != none and W[last.who] at {top}"),
     (("box",), "reachable p_{k}: forall i in W: len(box[i]) == 1"),
+    (("adj",), "invariant p_{k}: forall i in W: forall j in W: adj[i][j] => not adj[j][i]"),
+    (("grp",), "invariant p_{k}: grp.head == none or grp.head in grp.mem"),
 ]
 
 
