@@ -128,7 +128,12 @@ machine V[2] {
 }
 """
 
-SPECS = {"chmin3": CHMIN, "chmin2": CHMIN.replace("const N = 3", "const N = 2"), "chset": CHSET,
+# the server keeps the last id it served in a local; W's own ids start as themselves
+SLOCAL = CHSET.replace("machine S { state s {", "machine S { var cur: W? = none\n state s {").replace(
+    "{ served.add(x) }", "{ served.add(x); cur := x }").replace(
+    "machine W[N] {", "machine W[N] {\n  var me: W = self")
+
+SPECS = {"slocal": SLOCAL, "chmin3": CHMIN, "chmin2": CHMIN.replace("const N = 3", "const N = 2"), "chset": CHSET,
          "ch2": CH2, "ch2_3": CH2.replace("const N = 2", "const N = 3"), "recq": RECQ, "badq": BADQ,
          "mail": MAIL}
 
@@ -504,3 +509,19 @@ def test_two_symmetric_machines_sharing_a_queue() -> None:
     spec = api.load_text(TWO)
     for por in (True, False):
         assert _summary(api.check(spec, por=por)) == _summary(api.check(spec, por=por, symmetry=False))
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-por"], ["--strategy", "dfs"], ["--no-symmetry"]])
+def test_the_issue_commands(flags: list[str], tmp_path: Path) -> None:
+    # issue 18: these ended in "internal error: IndexError" (ChMin) and "RuntimeError: trace
+    # step not reproducible under symmetry" (Ch2), exit 70
+    from click.testing import CliRunner
+
+    from checker.cli import main
+    for name, text, states in (("chmin.pap", CHMIN, "32" if "--no-symmetry" in flags else "9"),
+                               ("ch2.pap", CH2, "10" if "--no-symmetry" in flags else "6")):
+        path = tmp_path / name
+        path.write_text(text)
+        res = CliRunner().invoke(main, ["check", str(path), "--no-timing", *flags])
+        assert res.exit_code == 0, res.output
+        assert f"States: {states} distinct" in res.output and "Verdict: HOLDS" in res.output
