@@ -25,13 +25,19 @@ errors and deadlocks (a transition outside the ample set stays enabled, with the
 the same errors, until it is taken).
 
 **Symmetry reduction** (as Murphi's scalarsets): instances of a machine that the compiler proves
-interchangeable are permuted to a canonical order.  Proof obligation, checked on the AST: no
-`self`, no variable whose type involves the machine's index type, no instance named by a
-constant (`Enactor[0]`), instance-typed bound names used only to name instances or compared with
-== / !=, and identical initial values.  Then a state's orbit is the set of reorderings of the
-instances' slices of the packed state, and sorting those slices gives a canonical representative:
-the reduced state count is exactly the number of orbits (Rumur's `--symmetry-reduction
-exhaustive`).  Machines marked `symmetric` that fail the proof are a spec error.
+interchangeable are permuted to a canonical order.  Proof obligation, checked on the AST: instance
+ids (`self`, names bound over the machine, values of type M or M?) are only used to name
+instances, compared with == / != (to each other or `none`), tested with `in`, stored where the
+declared type is M or M? (assigned, sent, set elements, map keys, record fields), never in
+arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the initial state is
+invariant under permutations.  Without ids in the data, a state's orbit is the set of
+reorderings of the instances' slices of the packed state, and sorting those slices gives a
+canonical representative.  With ids in the data, every permutation is applied (slices moved, ids
+renamed inside sets, maps, records and the occupied slots of channels, `none` fixed) and the
+least image kept.  Either way the reduced state count is exactly the number of orbits (Rumur's
+`--symmetry-reduction exhaustive`).  Machines marked `symmetric` that fail the proof are a spec
+error; a value the canonicalizer cannot rename raises SymmetryUnavailable, which the caller turns
+into a located note and an unreduced search.
 """
 
 from __future__ import annotations
