@@ -942,6 +942,17 @@ class _Resolver:
             self._bool(e.cond, scope, "the condition")
             a = self._sub(e.then, scope, expected)
             b = self._sub(e.orelse, scope, expected if expected is not None else value_type(a))
+            if isinstance(a, NoneT) or isinstance(b, NoneT):  # `if c then self else none`: an M?
+                other = b if isinstance(a, NoneT) else a
+                if isinstance(other, RangeT) and other.instance_of:
+                    return RangeT(-1, other.hi, f"{other.instance_of}?", other.instance_of)
+                if isinstance(other, NoneT):
+                    return other
+                self.error(e.span, f"the branches have different types: {a} and {b}; only an "
+                                   "instance id (M or M?) can be paired with none")
+                raise _Abort()
+            if isinstance(a, RangeT) and isinstance(b, RangeT) and a.instance_of and a.instance_of == b.instance_of:
+                return a if a.lo <= b.lo else b  # two ids of one machine: an id (M?, if either is)
             if compatible(value_type(a), value_type(b)) or compatible(value_type(b), value_type(a)):
                 return value_type(a) if not isinstance(a, RangeT) else IntT()
             self.error(e.span, f"the branches have different types: {a} and {b}")

@@ -525,3 +525,26 @@ def test_the_issue_commands(flags: list[str], tmp_path: Path) -> None:
         res = CliRunner().invoke(main, ["check", str(path), "--no-timing", *flags])
         assert res.exit_code == 0, res.output
         assert f"States: {states} distinct" in res.output and "Verdict: HOLDS" in res.output
+
+
+COND = """protocol Cond
+var leader: W?
+machine W[3] {
+  var peer: W?
+  state idle {
+    on pick(j: W) when j != self { peer := if leader == none then j else none; leader := if peer == none then self else leader } -> done
+  }
+  state done { on back { peer := none } -> idle }
+}
+invariant inv: forall i in W: W[i].peer != i
+"""
+
+
+def test_conditional_ids_are_ids() -> None:
+    # `if c then j else none` is an M?, and `if c then self else leader` an id, not a number
+    api.load_text(COND.replace("machine W", "symmetric machine W"))
+    _assert_exact(COND)
+    _assert_agree(COND)
+    with pytest.raises(SpecError) as err:
+        api.load_text(COND.replace("then j else none", "then 1 else none"))
+    assert "only an instance id (M or M?) can be paired with none" in str(err.value)
