@@ -133,7 +133,7 @@ SLOCAL = CHSET.replace("machine S { state s {", "machine S { var cur: W? = none\
     "{ served.add(x) }", "{ served.add(x); cur := x }").replace(
     "machine W[N] {", "machine W[N] {\n  var me: W = self")
 
-SPECS = {"slocal": SLOCAL, "chmin3": CHMIN, "chmin2": CHMIN.replace("const N = 3", "const N = 2"), "chset": CHSET,
+SPECS = {"slocal": SLOCAL, "chmin3": CHMIN, "chmin2": CHMIN.replace("const N = 3", "const N = 2"), "chset": CHSET, "chset2": CHSET.replace("const N = 3", "const N = 2"),
          "ch2": CH2, "ch2_3": CH2.replace("const N = 2", "const N = 3"), "recq": RECQ, "badq": BADQ,
          "mail": MAIL}
 
@@ -266,6 +266,7 @@ def test_issue_numbers() -> None:
     assert _assert_exact(SPECS["chmin2"]) == (10, 6)
     assert _assert_exact(SPECS["ch2"]) == (10, 6)
     assert _assert_exact(SPECS["chmin3"])[0] == 32
+    assert _assert_exact(SPECS["chset2"])[0] == 10  # the buggy reduced search stored 22
     r = api.check(api.load_text(CH2))
     assert r.verdict == "holds" and r.model_error is None
 
