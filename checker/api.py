@@ -18,7 +18,8 @@ from typing import Any
 
 from .engine.compile import CompiledModel
 from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
-from .engine.explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
+from .engine.explore import (Limits, ProgressFn, SearchResult, Stats, TraceNotReproducible, concrete_path, error_label,
+                      explore, path_to)
 from .lang.parser import parse, read_source
 from .lang.resolve import LIVENESS_KINDS, CheckedSpec, check_spec
 from .engine.store import make_store
@@ -151,21 +152,44 @@ class Reductions:
     notes: list[str] = field(default_factory=list)
     ample_expansions: int = 0
     full_expansions: int = 0
+    symmetry_notes: list[str] = field(default_factory=list)  # located: why symmetry was not applied
 
 
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True) -> CheckResult:
     """Explore the spec's state space and judge every property."""
-    model = spec.model
+    from .reduce.reduction import SymmetryUnavailable
     red = Reductions(por, symmetry, solver)
+    sym = None
+    if symmetry:
+        try:
+            sym = spec.symmetry()
+        except SymmetryUnavailable as err:
+            red.symmetry_notes.append(_located(spec, err))
+    try:
+        return _check(spec, strategy, store, limits, progress, por, solver, sym, red)
+    except (SymmetryUnavailable, TraceNotReproducible) as err:
+        # never a crash from a reduction: say where, and search again unreduced
+        if sym is None:
+            raise
+        if isinstance(err, TraceNotReproducible):
+            from .lang.errors import Span
+            err = SymmetryUnavailable(Span.point(0, 0), f"cannot apply symmetry here: {err} (a value "
+                                                        "the canonicalizer renames wrongly)")
+        red = Reductions(por, symmetry, solver)
+        red.symmetry_notes.append(_located(spec, err))
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red)
+
+
+def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
+           por: bool, solver: bool, sym: Any, red: Reductions) -> CheckResult:
+    model = spec.model
     st = make_store(store, model.layout.width)
     canon = None
-    if symmetry:
-        sym = spec.symmetry()
-        if sym is not None:
-            canon = sym.canon
-            red.symmetric_machines = [m.name for m in sym.machines]
+    if sym is not None:
+        canon = sym.canon
+        red.symmetric_machines = [m.name for m in sym.machines]
     expand = None
     po = None
     if por:
@@ -244,6 +268,12 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                          model_error, search=search, reductions=red, liveness=live)
     result.expectation = _expectation(spec, result)
     return result
+
+
+def _located(spec: Spec, err: Any) -> str:
+    """A located note (path:line:col: note: ..., source line, caret) for a reduction given up."""
+    from .lang.errors import _located as located
+    return located(spec.checked.source, err.span, "note", err.reason)
 
 
 def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None) -> SearchResult:

@@ -247,6 +247,15 @@ def _successors(model: Model, s: State) -> list[State]:
     return [t for _, t in _labeled(model, s)]
 
 
+class TraceNotReproducible(RuntimeError):
+    """A stored path under symmetry has a step no concrete transition reproduces: the
+    canonicalizer is wrong for this spec (the caller gives up symmetry and searches unreduced)."""
+
+    def __init__(self, step: int):
+        super().__init__(f"trace step {step} not reproducible under symmetry")
+        self.step = step
+
+
 def concrete_path(model: Model, path: list[State], canon: Callable[[State], State] | None
                   ) -> tuple[list[State], list[Label]]:
     """Turn a stored path (canonical states under symmetry) into a concrete, replayable run and
@@ -264,7 +273,7 @@ def concrete_path(model: Model, path: list[State], canon: Callable[[State], Stat
                 cur = u
                 break
         else:
-            raise RuntimeError("trace step not reproducible under symmetry")
+            raise TraceNotReproducible(len(states))
     return states, labels
 
 

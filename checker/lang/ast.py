@@ -40,6 +40,7 @@ class RangeType(TypeExpr):
 class NamedType(TypeExpr):
     name: str
     span: Span = _span()
+    optional: bool = False  # `M?`: an instance of machine M or `none`
 
 
 @dataclass(frozen=True)

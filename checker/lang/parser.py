@@ -599,6 +599,9 @@ class _Builder(Transformer):
     def named_type(self, meta, items):
         return ast.NamedType(str(items[0]), span=_mspan(meta))
 
+    def optional_type(self, meta, items):
+        return ast.NamedType(str(items[0]), span=_mspan(meta), optional=True)
+
     def set_type(self, meta, items):
         return ast.SetType(items[0], span=_mspan(meta))
 

@@ -133,7 +133,7 @@ def pretty_type(t: ast.TypeExpr) -> str:
     if isinstance(t, ast.RangeType):
         return f"{pretty_expr(t.lo, _PREC['+'])}..{pretty_expr(t.hi, _PREC['+'])}"
     if isinstance(t, ast.NamedType):
-        return t.name
+        return t.name + ("?" if t.optional else "")
     if isinstance(t, ast.SetType):
         return f"set[{pretty_type(t.elem)}]"
     if isinstance(t, ast.MapType):

@@ -16,8 +16,8 @@ from typing import Any
 
 from . import ast
 from .errors import Diagnostics, Note, SourceFile, Span, SpecError, UsageError
-from .types import (BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, compatible,
-                    format_value, is_scalar, value_type)
+from .types import (BoolT, ChanT, EnumT, IntT, MapT, NoneT, RangeT, RecordT, SetT, Type, compatible,
+                    format_value, is_optional_instance, is_scalar, value_type)
 
 MAX_INSTANCES = 64
 MAX_SCALAR = 1 << 16
@@ -161,6 +161,8 @@ def _a(t: Type) -> str:
         return f"a {t.name} value" if t.name else f"a value of {t}"
     if isinstance(t, InstT):
         return f"an instance of machine {t.machine}"
+    if isinstance(t, NoneT):
+        return "none"
     kind = {SetT: "a set", MapT: "a map", RecordT: "a record", ChanT: "a channel"}.get(type(t))
     return f"{kind} ({t})" if kind else str(t)
 
@@ -200,7 +202,10 @@ class _Resolver:
         self.types: dict[int, Type] = {}
         self.refs: dict[int, Any] = {}
         self.domains: dict[int, Any] = {}
-        self.globals = _Scope()
+        # built-in names, shadowed by any declaration of the same name
+        self.builtins = _Scope()
+        self.builtins.names["none"] = ConstSym("none", NoneT(), -1, None)  # type: ignore[arg-type]
+        self.globals = _Scope(self.builtins)
         self.decl_spans: dict[str, Span] = {}
         self.constants: dict[str, ConstSym] = {}
         self.shared: list[VarSym] = []
@@ -231,6 +236,8 @@ class _Resolver:
         prev = scope.lookup(name) if scope is not self.globals else self.globals.names.get(name)
         if prev is None and scope is not self.globals:
             prev = self.globals.names.get(name)
+        if prev is not None and self.builtins.names.get(name) is prev:
+            prev = None  # a declaration may shadow a built-in name (`none`)
         if prev is not None or name in BUILTINS or name == "self":
             where = self.decl_spans.get(name)
             notes = [Note(where, f"'{name}' is declared here")] if where else []
@@ -261,12 +268,17 @@ class _Resolver:
         # a shared variable whose type names a machine declared further down (`map[Node, bool]`
         # above `machine Node`) waits for the machine headers; all else in source order
         machines_below = {d.name for d in self.spec.decls if isinstance(d, ast.MachineDecl)}
+        # (and so does a type declaration naming one, `type Msg = record { from: Node }`, with the
+        # variables of that type)
         deferred = []
         ordered = []
+        waiting = set()
         for d in self.spec.decls:
             if isinstance(d, ast.MachineDecl):
                 machines_below.discard(d.name)
-            if isinstance(d, ast.VarDecl) and _type_names(d.type) & machines_below:
+            if isinstance(d, (ast.VarDecl, ast.TypeDecl)) and _type_names(d.type) & (machines_below | waiting):
+                if isinstance(d, ast.TypeDecl):
+                    waiting.add(d.name)
                 deferred.append(d)
             else:
                 ordered.append(d)
@@ -401,6 +413,15 @@ class _Resolver:
             return RangeT(lo, hi)
         if isinstance(te, ast.NamedType):
             sym = self.globals.lookup(te.name)
+            if te.optional:
+                if not isinstance(sym, MachineInfo):
+                    if sym is None and te.name in self.failed:
+                        raise _Abort()
+                    self.error(te.span, f"'{te.name}?': only a machine's instances can be optional "
+                                        f"(M? holds an instance of machine M or none)")
+                    raise _Abort()
+                it = sym.index_type
+                return RangeT(-1, it.hi, f"{sym.name}?", sym.name)
             if isinstance(sym, TypeSym):
                 return sym.type
             if isinstance(sym, MachineInfo):
@@ -416,12 +437,20 @@ class _Resolver:
             raise _Abort()
         if isinstance(te, ast.SetType):
             elem = self.resolve_type(te.elem)
+            if is_optional_instance(elem):
+                self.error(te.elem.span, f"set elements cannot be {elem.describe()}: none is not an "
+                                         "element; use a set of the machine's instances")
+                raise _Abort()
             if not is_scalar(elem):
                 self.error(te.elem.span, f"set elements must be bool, a range or an enum, not {elem}")
                 raise _Abort()
             return SetT(elem)
         if isinstance(te, ast.MapType):
             key = self.resolve_type(te.key)
+            if is_optional_instance(key):
+                self.error(te.key.span, f"map keys cannot be {key.describe()}: none is not a key; "
+                                        "key the map by the machine's instances")
+                raise _Abort()
             if not is_scalar(key):
                 self.error(te.key.span, f"map keys must be bool, a range or an enum, not {key}")
                 raise _Abort()
@@ -913,6 +942,17 @@ class _Resolver:
             self._bool(e.cond, scope, "the condition")
             a = self._sub(e.then, scope, expected)
             b = self._sub(e.orelse, scope, expected if expected is not None else value_type(a))
+            if isinstance(a, NoneT) or isinstance(b, NoneT):  # `if c then self else none`: an M?
+                other = b if isinstance(a, NoneT) else a
+                if isinstance(other, RangeT) and other.instance_of:
+                    return RangeT(-1, other.hi, f"{other.instance_of}?", other.instance_of)
+                if isinstance(other, NoneT):
+                    return other
+                self.error(e.span, f"the branches have different types: {a} and {b}; only an "
+                                   "instance id (M or M?) can be paired with none")
+                raise _Abort()
+            if isinstance(a, RangeT) and isinstance(b, RangeT) and a.instance_of and a.instance_of == b.instance_of:
+                return a if a.lo <= b.lo else b  # two ids of one machine: an id (M?, if either is)
             if compatible(value_type(a), value_type(b)) or compatible(value_type(b), value_type(a)):
                 return value_type(a) if not isinstance(a, RangeT) else IntT()
             self.error(e.span, f"the branches have different types: {a} and {b}")
@@ -1035,6 +1075,13 @@ class _Resolver:
         if op in ("==", "!="):
             lt = self._typed_pair(e.left, e.right, scope)
             rt = self.types[id(e.right)]
+            if isinstance(lt, NoneT) or isinstance(rt, NoneT):
+                other = rt if isinstance(lt, NoneT) else lt
+                if not (isinstance(other, NoneT) or is_optional_instance(other)):
+                    self.error(e.span, f"'{op}' compares none with {_a(other)}; only a value of an "
+                                       "optional instance type (M?) can be none")
+                    raise _Abort()
+                return BoolT()
             if not (compatible(value_type(lt), value_type(rt)) or compatible(value_type(rt), value_type(lt))):
                 self.error(e.span, f"'{op}' compares {_a(lt)} with {_a(rt)}; both sides need the same type")
                 raise _Abort()
@@ -1159,6 +1206,8 @@ def default_value(t: Type):
     """The value a variable starts with when its declaration gives none."""
     if isinstance(t, BoolT):
         return False
+    if is_optional_instance(t):
+        return -1  # none
     if isinstance(t, RangeT):
         return 0 if t.lo <= 0 <= t.hi else t.lo
     if isinstance(t, EnumT):

@@ -245,8 +245,24 @@ class ChanT(Type):
         return f"chan[{self.elem.describe()}, {self.capacity}]"
 
 
+@dataclass(frozen=True)
+class NoneT(Type):
+    """The type of `none`, the value naming no instance: storable only where the declared type is
+    an optional instance type `M?` (RangeT -1..count-1 with instance_of, -1 encoding `none`)."""
+
+    def describe(self) -> str:
+        return "none"
+
+
+def is_optional_instance(t: Type | None) -> bool:
+    """`M?`: an instance of M or `none` (encoded as -1)."""
+    return isinstance(t, RangeT) and bool(t.instance_of) and t.lo == -1
+
+
 def compatible(expected: Type, actual: Type) -> bool:
     """Can a value of type `actual` be stored where `expected` is declared (ranges checked later)."""
+    if isinstance(actual, NoneT):
+        return is_optional_instance(expected) or isinstance(expected, NoneT)
     if isinstance(expected, RangeT):
         return isinstance(actual, (IntT, RangeT))
     if isinstance(expected, IntT):
@@ -261,6 +277,8 @@ def value_type(t: Type) -> Type:
 
 def format_value(v, t: Type | None = None) -> str:
     """Render a user value the way the DSL would write it."""
+    if v == -1 and is_optional_instance(t) and not isinstance(v, bool):
+        return "none"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, frozenset):

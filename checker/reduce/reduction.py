@@ -27,13 +27,19 @@ errors and deadlocks (a transition outside the ample set stays enabled, with the
 the same errors, until it is taken).
 
 **Symmetry reduction** (as Murphi's scalarsets): instances of a machine that the compiler proves
-interchangeable are permuted to a canonical order.  Proof obligation, checked on the AST: no
-`self`, no variable whose type involves the machine's index type, no instance named by a
-constant (`Enactor[0]`), instance-typed bound names used only to name instances or compared with
-== / !=, and identical initial values.  Then a state's orbit is the set of reorderings of the
-instances' slices of the packed state, and sorting those slices gives a canonical representative:
-the reduced state count is exactly the number of orbits (Rumur's `--symmetry-reduction
-exhaustive`).  Machines marked `symmetric` that fail the proof are a spec error.
+interchangeable are permuted to a canonical order.  Proof obligation, checked on the AST: instance
+ids (`self`, names bound over the machine, values of type M or M?) are only used to name
+instances, compared with == / != (to each other or `none`), tested with `in`, stored where the
+declared type is M or M? (assigned, sent, set elements, map keys, record fields), never in
+arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the initial state is
+invariant under permutations.  Without ids in the data, a state's orbit is the set of
+reorderings of the instances' slices of the packed state, and sorting those slices gives a
+canonical representative.  With ids in the data, every permutation is applied (slices moved, ids
+renamed inside sets, maps, records and the occupied slots of channels, `none` fixed) and the
+least image kept.  Either way the reduced state count is exactly the number of orbits (Rumur's
+`--symmetry-reduction exhaustive`).  Machines marked `symmetric` that fail the proof are a spec
+error; a value the canonicalizer cannot rename raises SymmetryUnavailable, which the caller turns
+into a located note and an unreduced search.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from ..lang import ast
 from ..lang.errors import Diagnostics, Note
 from .footprint import Footprint, FootprintAnalysis, conflicts, loc_text, overlap
 from ..lang.resolve import BoundSym, CheckedSpec, MachineInfo, VarSym
-from ..lang.types import ChanT, MapT, RangeT, RecordT, SetT, Type
+from ..lang.types import ChanT, MapT, NoneT, RangeT, RecordT, SetT, Type
 
 
 # ------------------------------------------------------------------------------- partial order
@@ -262,6 +268,15 @@ def _both_write(fa: Footprint, fb: Footprint, clash: list) -> bool:
 # ------------------------------------------------------------------------------------- symmetry
 
 
+class SymmetryUnavailable(Exception):
+    """The canonicalizer met a value it cannot rename: the search must run unreduced.  span
+    locates the variable holding the value (Span.point(0, 0) when unknown)."""
+
+    def __init__(self, span: Any, reason: str):
+        super().__init__(reason)
+        self.span, self.reason = span, reason
+
+
 @dataclass
 class Symmetry:
     machines: list[MachineInfo]
@@ -343,7 +358,10 @@ class _ContextFinder:
         return _is_index(self._t(e), self.m)
 
     def need_index(self, e, what: str) -> None:
-        """e stands where an instance is meant: it must be a value of the index type."""
+        """e stands where an instance is meant: it must be a value of the index type (or `none`,
+        which every permutation fixes)."""
+        if isinstance(self._t(e), NoneT):
+            return
         if not self._mtyped(e):
             raise _Asymmetric(e.span, f"{what} names a particular instance of {self.m.name}")
         self.expr(e, True)
@@ -361,7 +379,9 @@ class _ContextFinder:
     def stmts(self, body) -> None:
         for s in body:
             if isinstance(s, ast.Assign):
-                self.expr(s.target, False)
+                # storing an instance id where the declared type is the machine's (`peer := j`,
+                # `r.p := j`) is a symmetric operation: the target is a location, not a use
+                self.expr(s.target, self._mtyped(s.target))
                 if self._mtyped(s.target):
                     self.need_index(s.value, "the assigned value")
                 else:
@@ -518,7 +538,7 @@ def _remap_value(v, t: Type, perms: dict):
     """The user value v of type t with every instance index of a permuted machine renamed."""
     if isinstance(t, RangeT):
         perm = perms.get(t.instance_of)
-        return perm[v] if perm is not None else v
+        return perm[v] if perm is not None and 0 <= v < len(perm) else v  # none (-1) is fixed
     if isinstance(t, SetT):
         return frozenset(_remap_value(x, t.elem, perms) for x in v)
     if isinstance(t, MapT):
@@ -586,9 +606,12 @@ def _raw_remapper(t: Type, names: set[str]):
     None when t holds none."""
     if not _mentions_any(t, names):
         return None
-    if isinstance(t, RangeT):  # an instance index: encoded as itself (lo = 0)
-        x = t.instance_of
-        return lambda raw, pm: pm[x][raw]
+    if isinstance(t, RangeT):  # an instance index: encoded as itself (lo = 0), or +1 for `M?`
+        x, lo = t.instance_of, t.lo
+        if lo == 0:
+            return lambda raw, pm: pm[x][raw]
+        # M?: raw 0 is none (fixed by every permutation), raw i + 1 the instance i
+        return lambda raw, pm: pm[x][raw - 1] + 1 if raw else 0
     if isinstance(t, SetT):
         x, n = t.elem.instance_of, t.width  # type: ignore[attr-defined]
 
@@ -635,11 +658,14 @@ def _raw_remapper(t: Type, names: set[str]):
         inner = _raw_remapper(t.elem, names)
 
         def chan_map(raw, pm):
-            out = raw & ((1 << lw) - 1)
-            for k in range(cap):
+            # only the occupied slots hold messages (head first, order kept); the empty ones
+            # past the length stay as the program leaves them (0), or a send would OR into them
+            n = raw & ((1 << lw) - 1)
+            out = n
+            for k in range(min(n, cap)):
                 e = (raw >> (lw + k * ew)) & me
                 out |= inner(e, pm) << (lw + k * ew)  # type: ignore[misc]
-            return out
+            return out | (raw & ~((1 << (lw + min(n, cap) * ew)) - 1))
         return chan_map
     return None
 
@@ -665,7 +691,7 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
         rel = slot.offset - lay.pc_offset(slot.machine, slot.instance) if in_sym else 0
         moving.append((slot.offset, mask, f, slot.machine.name if in_sym else None, slot.instance, rel))
 
-    def canon(s: int) -> int:
+    def canon_raw(s: int) -> int:
         base = s & static_mask
         raws = [(s >> off) & mask for off, mask, _, _, _, _ in moving]
         best = -1
@@ -681,4 +707,30 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
             if best < 0 or t < best:
                 best = t
         return best
+
+    def canon(s: int) -> int:
+        try:
+            return canon_raw(s)
+        except Exception as err:  # noqa: BLE001 - a value outside what the renaming knows
+            combos = [dict(zip(order, c)) for c in product(*perm_lists)]
+            raise _locate_failure(model, moving, combos, s, err) from None
     return Symmetry(machines, canon, "# every permutation of " + ", ".join(order))
+
+
+def _locate_failure(model: Any, moving: list, combos: list[dict], s: int, err: Exception
+                    ) -> SymmetryUnavailable:
+    """Which variable's value the renaming failed on (slow path, taken once)."""
+    from ..lang.errors import Span
+    for slot in model.layout.slots:
+        f = next((m[2] for m in moving if m[0] == slot.offset and m[2] is not None), None)
+        if f is None:
+            continue
+        raw = (s >> slot.offset) & ((1 << slot.type.width) - 1)
+        try:
+            for pm in combos:
+                f(raw, pm)
+        except Exception:  # noqa: BLE001
+            span = slot.var.decl.span if slot.var is not None else Span.point(0, 0)
+            return SymmetryUnavailable(span, f"cannot apply symmetry here: the value of "
+                                             f"{slot.display} (encoded {raw}) cannot be renamed")
+    return SymmetryUnavailable(Span.point(0, 0), f"cannot apply symmetry here ({type(err).__name__})")

@@ -70,6 +70,8 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
     out.append(f"States: {st.states:,} distinct, {st.transitions:,} transitions, depth {st.depth}"
                + ("" if result.verdict != "incomplete" else f", {st.queue:,} left in the queue"))
     out.append("Reductions: " + reductions_text(result))
+    if result.reductions is not None:
+        out.extend(result.reductions.symmetry_notes)
     if result.liveness is not None:
         out.append("Liveness: " + liveness_text(result.liveness))
     cp = collision_probability(result)
@@ -96,6 +98,8 @@ def reductions_text(result: CheckResult) -> str:
     parts = []
     if red.symmetric_machines:
         parts.append("symmetry over " + ", ".join(red.symmetric_machines))
+    elif red.symmetry and red.symmetry_notes:
+        parts.append("symmetry: not applied, searched unreduced (see the note below)")
     elif red.symmetry:
         parts.append("symmetry: no interchangeable machine")
     if red.por_active:
@@ -302,7 +306,8 @@ def _reductions_dict(result: CheckResult) -> dict[str, Any] | None:
         return None
     return {"por": red.por, "por_active": red.por_active, "symmetry": red.symmetry,
             "symmetric_machines": red.symmetric_machines, "solver": red.solver,
-            "ample_expansions": red.ample_expansions, "full_expansions": red.full_expansions}
+            "ample_expansions": red.ample_expansions, "full_expansions": red.full_expansions,
+            **({"symmetry_notes": red.symmetry_notes} if red.symmetry_notes else {})}
 
 
 def render_json(result: CheckResult, *, timing: bool = True) -> str:
