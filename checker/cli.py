@@ -674,6 +674,7 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
     """Step through an ITF trace of SPEC (commands from the terminal or standard input), or
     validate it with --check."""
     from . import api
+    from .inputs import InputError, read_command
     from .replay import Replayer, decode_itf, read_itf, to_trace, validate
     spec_obj = api.load(spec, _defines(defines))
     itf = decode_itf(spec_obj, read_itf(trace_path), trace_path)
@@ -687,8 +688,12 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
     while not session.done:
         if interactive:
             click.echo("replay> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
+        try:
+            line = read_command(sys.stdin)
+        except InputError as e:
+            click.echo(f"{e.message}\n", nl=False)
+            continue
+        if line is None:
             break
         out = session.command(line)
         if out:
