@@ -376,7 +376,6 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     transitions, and the constants and transitions added, removed or changed.
     """
     from . import gate, specdiff
-    from .errors import SourceFile
     from .parser import read_source
 
     if git_rev is not None and len(paths) != 1:
@@ -393,11 +392,14 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     cli_defines = _defines(defines)
     options = gate.Run(head_path, {}, {}, settings).check_options()
     if git_rev is not None:
-        text = specdiff.git_show(git_rev, head_path)
         label = f"{head_path}@{git_rev}"
-        base = SourceFile(label, text) if text is not None else None
+        base = specdiff.git_source(git_rev, head_path)
     else:
-        base, label = read_source(paths[0]), paths[0]
+        label = paths[0]
+        try:
+            base = read_source(paths[0])
+        except SpecError as e:  # unreadable content: the base has errors, as for --git
+            base = e
     d = specdiff.diff_files(base, label, head_path, {**define, **cli_defines}, options, strict=set(cli_defines))
     render = {"text": specdiff.render_text, "markdown": specdiff.render_markdown, "json": specdiff.render_json}
     _write(output, render[fmt](d))

@@ -236,7 +236,8 @@ def parse_toml(text: str, path: str, on_syntax: Callable[[Exception], Exception]
         raise on_syntax(e) from None
     except RecursionError:
         raise InputError(path, f"the TOML nests deeper than {MAX_DEPTH} levels") from None
-    except ValueError as e:  # an integer too long to convert
-        raise InputError(path, f"not acceptable TOML: {e}") from None
+    except ValueError as e:  # an integer too long to convert (Python's own limit)
+        what = "a number has too many digits" if "digits" in str(e) else str(e)
+        raise InputError(path, f"not acceptable TOML: {what}") from None
     check_tree(data, path, MAX_DEPTH, "TOML")
     return data
