@@ -7,6 +7,7 @@ reached or the run was interrupted), 70 internal error (a bug in papcheck: pleas
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -34,6 +35,19 @@ Examples:
 Exit codes: 0 holds, 1 violated or model error, 2 usage error,
             3 spec error, 4 incomplete (limit reached or interrupted).
 """
+
+
+class _Seconds(click.FloatRange):
+    """A positive, finite number of seconds (`--timeout nan` or `inf` would silently mean no limit)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number of seconds (leave --timeout out for no limit)", param, ctx)
+        return v
+
+
+_SECONDS = _Seconds(min=0, min_open=True)
 
 
 def parse_define(text: str) -> tuple[str, Any]:
@@ -138,7 +152,7 @@ def _see_options(f):
               help="Breadth-first (default) finds shortest traces; depth-first may use less memory.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop (incomplete) after this many seconds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
               default=None, help="Output format (default: text, or the config's `format`).")
@@ -355,7 +369,7 @@ Exit codes: 0 no regression, 1 a property regressed (held -> violated,
 @click.option("--strategy", type=click.Choice(["bfs", "dfs"]), default=None, help="Search strategy (default bfs).")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop each version's check (incomplete) after this many seconds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)
@@ -511,7 +525,7 @@ def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeou
 
 def _see_trace_options(f):
     """The options explain, render and replay share."""
-    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    f = click.option("--timeout", type=_SECONDS, metavar="SECONDS",
                      help="Stop the search (incomplete) after this many seconds.")(f)
     f = click.option("--max-states", type=click.IntRange(min=1),
                      help="Stop the search (incomplete) after this many states.")(f)
