@@ -405,7 +405,8 @@ def render_junit(outcomes: Sequence[Outcome]) -> str:
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    from .outputs import visible  # ElementTree writes control characters raw: not well-formed XML
+    return visible('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
 
 
 # ------------------------------------------------------------------------ GitHub annotations

@@ -474,9 +474,10 @@ def _render_all(result, directory: str, minimized: list | None = None) -> None:
 def _view(result, prop_name: str | None, fmt: str, view: str, minimized: list | None = None) -> bytes | None:
     """One view of the result as bytes; None when there is no trace to draw."""
     from .explain import pick_property
+    from .outputs import visible
     if fmt == "html":
         from .html_report import html_report
-        return html_report(result, prop_name, minimized).encode("utf-8")
+        return visible(html_report(result, prop_name, minimized)).encode("utf-8")
     prop = pick_property(result, prop_name)
     error = ""
     if prop is not None and prop.trace is not None:
@@ -490,9 +491,9 @@ def _view(result, prop_name: str | None, fmt: str, view: str, minimized: list | 
             raise UsageError(f"--to {fmt}: the sequence chart is drawn as SVG (--to svg, or --to html for "
                              "the whole report); --to dot, png and pdf are for --view hb and --view states")
         from .render_svg import sequence_svg
-        return sequence_svg(result.spec, trace, prop, error=error).encode("utf-8")
+        return visible(sequence_svg(result.spec, trace, prop, error=error)).encode("utf-8")
     from . import render_dot
-    dot = (render_dot.hb_dot if view == "hb" else render_dot.states_dot)(result.spec, trace, prop)
+    dot = visible((render_dot.hb_dot if view == "hb" else render_dot.states_dot)(result.spec, trace, prop))
     if fmt == "dot":
         return dot.encode("utf-8")
     return render_dot.convert(dot, fmt)
@@ -717,6 +718,8 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
 
 
 def _write(path: str | None, text: str) -> None:
+    from .outputs import visible
+    text = visible(text)  # no control character or escape sequence reaches a terminal or an XML reader
     if path is None:
         click.echo(text, nl=False)
         return

@@ -18,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import ast
 from .errors import Diagnostics, Note, PapcheckError, SourceFile, Span, SpecError, UsageError
 from .inputs import MAX_SPEC_BYTES, InputError, read_text
+from .outputs import visible
 
 MAX_NESTING = 100  # levels of the syntax tree, declarations included
 # Each parameter and nested `choose` of a transition is a loop in the generated Python, which
@@ -445,7 +446,7 @@ def _doc_comments(text: str) -> dict[int, str]:
             block.append(s[2:].strip())
             continue
         if block and s:
-            docs[i] = " ".join(b for b in block if b)
+            docs[i] = visible(" ".join(b for b in block if b))
         if s:
             block = []
     return docs

@@ -25,6 +25,7 @@ from .errors import PapcheckError
 from .inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
 from .evaluate import EvalError, Evaluator
 from .model import ModelError
+from .outputs import visible
 from .trace import Step, Trace, state_view
 from .types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, format_value
 
@@ -160,7 +161,7 @@ def _decode_meta(meta: Any, where: str) -> dict[str, Any]:
             continue
         if not isinstance(v, str):
             raise TraceError(f"{where}.{key}: {_short_json(v)} is not a string")
-        out[key] = v
+        out[key] = visible(v)
     line = meta.get("line")
     if line is not None:
         if isinstance(line, bool) or not isinstance(line, int) or not 0 < line < 10**9:
@@ -177,11 +178,13 @@ def _decode_meta(meta: Any, where: str) -> dict[str, Any]:
                     v = parse_int(v["#bigint"], f"{where}.args.{k}")
                 except ValueError as e:
                     raise TraceError(str(e)) from None
-            elif isinstance(v, bool) or isinstance(v, str) or isinstance(v, int):
+            elif isinstance(v, str):
+                v = visible(v)
+            elif isinstance(v, (bool, int)):
                 pass
             else:
                 raise TraceError(f"{where}.args.{k}: {_short_json(v)} is not an integer, boolean or name")
-            plain[k] = v
+            plain[visible(k)] = v
         out["args"] = plain
     return out
 
