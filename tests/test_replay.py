@@ -119,7 +119,7 @@ def test_unreadable_traces_are_usage_errors(itf, tmp_path):
     r = run(["--check", spec_path, str(tmp_path / "t.json"), "-D", "ENACTORS=2"], tmp_path, itf)
     assert r.exit_code == 2 and "Enactor[2].state is not a variable" in r.output
     r = run(["--check", spec_path, str(tmp_path / "missing.json")], tmp_path)
-    assert r.exit_code == 2 and "cannot read" in r.output
+    assert r.exit_code == 2 and "missing.json: no such file" in r.output
 
 
 def test_interactive_session_from_stdin(itf, tmp_path):

@@ -29,7 +29,8 @@ from .. import __version__, api
 from ..lang import ast
 from .formats import counterexample_text, md_cell, md_code_block, model_error_text
 from ..lang.errors import PapcheckError, SourceFile, SpecError, UsageError
-from ..lang.parser import parse, read_source
+from ..lang.inputs import MAX_SPEC_BYTES, InputError, decode_text
+from ..lang.parser import parse, read_source, spec_input_error
 from ..lang.types import format_value
 
 DIFF_JSON_SCHEMA_VERSION = 1
@@ -115,26 +116,48 @@ class SpecDiff:
 
 def git_show(rev: str, path: str) -> str | None:
     """The text of `path` (relative to the working directory) at git revision `rev`, or None
-    when the file does not exist there.  UsageError for a bad revision or no repository."""
+    when the file does not exist there.  UsageError for a bad revision or no repository; a
+    located SpecError (shown as `path@rev:line:col`) when the committed bytes are not a spec's
+    text (too large, binary, not UTF-8): read through :mod:`checker.lang.inputs` like a spec file."""
     rel = os.path.relpath(path).replace(os.sep, "/")
 
     def git(*args: str) -> subprocess.CompletedProcess:
         try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, encoding="utf-8")
+            return subprocess.run(["git", *args], capture_output=True)
         except FileNotFoundError:
             raise UsageError("--git needs the git command, which is not installed") from None
 
+    def err(r: subprocess.CompletedProcess) -> str:
+        return r.stderr.decode("utf-8", errors="replace").strip()
+
     r = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if r.returncode != 0:
-        if "not a git repository" in r.stderr:
+        if "not a git repository" in err(r):
             raise UsageError("--git: the working directory is not in a git repository")
         raise UsageError(f"--git {rev}: no such revision in this repository")
     if git("cat-file", "-e", f"{rev}:./{rel}").returncode != 0:
         return None
+    label = f"{path}@{rev}"
+    size = git("cat-file", "-s", f"{rev}:./{rel}")
+    if size.returncode == 0 and size.stdout.strip().isdigit() and int(size.stdout.strip()) > MAX_SPEC_BYTES:
+        raise spec_input_error(InputError(label, f"the file is larger than {MAX_SPEC_BYTES // 1_000_000} MB", 1, 1))
     r = git("show", f"{rev}:./{rel}")
     if r.returncode != 0:
-        raise UsageError(f"--git {rev}: cannot read {rel}: {r.stderr.strip()}")
-    return r.stdout
+        raise UsageError(f"--git {rev}: cannot read {rel}: {err(r)}")
+    try:
+        return decode_text(r.stdout, label, "papcheck spec")
+    except InputError as e:
+        raise spec_input_error(e) from None
+
+
+def git_source(rev: str, path: str) -> SourceFile | SpecError | None:
+    """The spec at `rev` as the base of a diff: its source, the SpecError that its bytes are not a
+    spec's text (the diff reports the base as having errors), or None when it does not exist."""
+    try:
+        text = git_show(rev, path)
+    except SpecError as e:
+        return e
+    return SourceFile(f"{path}@{rev}", text) if text is not None else None
 
 
 def _declared(source: SourceFile) -> list[str] | None:
@@ -160,7 +183,7 @@ def check_side(source: SourceFile, constants: dict[str, Any], options: dict[str,
     return Side(source.path, api.check(spec, **options))
 
 
-def diff_files(base: SourceFile | None, base_label: str, head_path: str, constants: dict[str, Any],
+def diff_files(base: SourceFile | SpecError | None, base_label: str, head_path: str, constants: dict[str, Any],
                options: dict[str, Any], strict: set[str] | frozenset[str] = frozenset()) -> SpecDiff:
     """Check both versions and compare them.  `base` None: the spec does not exist in the base.
     Each version gets the constants it declares; a name in `strict` (a -D flag) that neither
@@ -172,7 +195,9 @@ def diff_files(base: SourceFile | None, base_label: str, head_path: str, constan
             if known and k not in known:
                 raise UsageError(f"-D {k}: neither version of the spec declares a constant '{k}'")
     head = check_side(head_source, constants, options, strict=True)
-    if base is None:
+    if isinstance(base, SpecError):
+        base_side = Side(base_label, None, "has errors, so it could not be checked", base.diagnostics.render())
+    elif base is None:
         base_side = Side(base_label, None, f"does not exist in {base_label.rpartition('@')[2] or 'the base'}")
     else:
         base_side = check_side(base, constants, options, strict=False)

@@ -166,7 +166,8 @@ def model_error_text(result: CheckResult) -> str:
     me = result.model_error
     assert me is not None
     lines = [f"MODEL ERROR at line {me.line}: {me.message}",
-             f"  reached in {me.trace.length + 1} steps; the last one fails:"]
+             f"  reached in {_n_steps(me.trace.length + 1)}; the last one fails:" if me.trace.failing_step is not None
+             else f"  evaluating it fails in the state reached in {_n_steps(me.trace.length)}:"]
     lines.extend(render_trace(me.trace, result))
     return "\n".join(lines) + "\n"
 
@@ -231,9 +232,20 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def _code_flow(trace: Trace, o: Outcome, summary: str) -> dict[str, Any]:
+def _n_steps(n: int) -> str:
+    return f"{n} step{'' if n == 1 else 's'}"
+
+
+def _code_flow(trace: Trace, o: Outcome, summary: str, line: int | None = None) -> dict[str, Any]:
+    """A SARIF code flow of the trace's transitions; a trace without any (the property fails in
+    the initial state) gets one location for the initial state, since SARIF 2.1.0 wants at least
+    one per thread flow.  `line`: where that location points (the property)."""
     assert o.result is not None
     locations = []
+    if not _step_steps(trace):
+        locations.append({"location": {**_physical(o.uri, line),
+                                       "message": {"text": "0. initial state (fails here)"}},
+                          "executionOrder": 0})
     for step in _step_steps(trace):
         changes = step_changes(step, o.result)
         text = f"{step.index}. {step.action_text()}"
@@ -297,7 +309,7 @@ def sarif_dict(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                 message += f": {p.name} fails {p.explanation}"
             flow = None
             if p.trace is not None and p.status == "violated":
-                flow = _code_flow(p.trace, o, f"{p.trace.length}-step counterexample for {_what(p)}")
+                flow = _code_flow(p.trace, o, f"{p.trace.length}-step counterexample for {_what(p)}", p.line)
             if judged == "expected":
                 e_line = res.spec.checked.expects[0].span.line
                 sup = {"kind": "inSource", "justification": f"the spec declares `expect violated` for {p.name}",
@@ -310,7 +322,11 @@ def sarif_dict(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                 add(_rule_id(p.kind), "error", message, p.line, o, p.name, flow=flow, extra=bag)
         if res.model_error is not None:
             me = res.model_error
-            flow = _code_flow(me.trace, o, f"{me.trace.length + 1} steps to the failing transition")
+            if me.trace.failing_step is not None:
+                summary = f"{_n_steps(me.trace.length + 1)} to the failing transition"
+            else:  # a property's expression fails on a state
+                summary = f"{_n_steps(me.trace.length)} to the state where evaluating line {me.line} fails"
+            flow = _code_flow(me.trace, o, summary, me.line)
             add("model-error", "error", f"model error: {me.message}{where}", me.line, o, me.message,
                 flow=flow, extra=bag)
         if o.status == "incomplete":
@@ -406,7 +422,8 @@ def render_junit(outcomes: Sequence[Outcome]) -> str:
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    from ..lang.outputs import visible  # ElementTree writes control characters raw: not well-formed XML
+    return visible('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
 
 
 # ------------------------------------------------------------------------ GitHub annotations

@@ -25,9 +25,9 @@ from __future__ import annotations
 import fnmatch
 import glob
 import itertools
+import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -37,6 +37,7 @@ from ..lang import ast
 from .formats import Outcome, Problem, combine_exit_codes, status_text, stop_text
 from ..lang.errors import Diagnostics, PapcheckError, SourceFile, Span, SpecError, UsageError
 from ..engine.explore import Limits, ProgressFn
+from ..lang.inputs import MAX_CONFIG_BYTES, InputError, parse_toml, read_bytes, read_text
 from ..lang.parser import parse, read_source
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
@@ -127,12 +128,17 @@ def find_config(start: str | None = None) -> str | None:
 
 
 def _has_papcheck_table(path: str) -> bool:
+    """Does this pyproject.toml have a [tool.papcheck] table?  Looked for in the raw bytes (at most
+    the config size cap), so a pyproject.toml that is not UTF-8 and has no such table is ignored,
+    and one that has it is then reported by load_config."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        return False
-    return re.search(r"^\s*\[\[?\s*tool\s*\.\s*papcheck\b", text, re.M) is not None
+        data = read_bytes(path, MAX_CONFIG_BYTES, "config")
+    except InputError as e:
+        if not e.content:
+            return False
+        with open(path, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES)
+    return re.search(rb"^\s*\[\[?\s*tool\s*\.\s*papcheck\b", data, re.M) is not None
 
 
 def _shown(path: str) -> str:
@@ -151,14 +157,14 @@ def load_config(path: str) -> Config:
     """Read and validate a configuration file; ConfigError (located) on any mistake."""
     shown = _shown(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise UsageError(f"{shown}: cannot read: {e.strerror or e}") from None
+        text = read_text(path, MAX_CONFIG_BYTES, "config file")
+    except InputError as e:
+        if not e.content:
+            raise UsageError(f"{shown}: {e.message}") from None
+        raise ConfigError(InputError(shown, e.message, e.line, e.col, e.text).rendered) from None
     source = SourceFile(shown, text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+
+    def syntax_error(e: Exception) -> Exception:
         msg = str(e)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
@@ -166,7 +172,12 @@ def load_config(path: str) -> Config:
             m = re.search(r"\s*\(at end of document\)$", msg)
             last = text.rstrip("\n").splitlines() or [""]
             line, col = len(last), len(last[-1]) + 1
-        raise _config_error(source, line, col, f"not valid TOML: {msg[:m.start()] if m else msg}") from None
+        return _config_error(source, line, col, f"not valid TOML: {msg[:m.start()] if m else msg}")
+
+    try:
+        data = parse_toml(text, shown, syntax_error)
+    except InputError as e:
+        raise _config_error(source, 0, 0, e.message) from None
     is_pyproject = os.path.basename(path) == "pyproject.toml"
     table = "tool.papcheck" if is_pyproject else ""
     cfg = Config(shown, os.path.dirname(os.path.abspath(path)), source=source, table=table)
@@ -224,7 +235,7 @@ def _settings(cfg: Config, d: dict, at: list) -> Settings:
             setattr(s, attr, v)
     if "timeout" in d:
         v = d["timeout"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise cfg.error(at + ["timeout"], f"timeout must be a positive number of seconds, not {_toml(v)}")
         s.timeout = float(v)
     for key in ("por", "symmetry", "solver"):

@@ -10,6 +10,7 @@ reached or the run was interrupted), 70 internal error (a bug in papcheck: pleas
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -39,6 +40,19 @@ Examples:
 Exit codes: 0 holds, 1 violated or model error, 2 usage error,
             3 spec error, 4 incomplete (limit reached or interrupted).
 """
+
+
+class _Seconds(click.FloatRange):
+    """A positive, finite number of seconds (`--timeout nan` or `inf` would silently mean no limit)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number of seconds (leave --timeout out for no limit)", param, ctx)
+        return v
+
+
+_SECONDS = _Seconds(min=0, min_open=True)
 
 
 def parse_define(text: str) -> tuple[str, Any]:
@@ -157,7 +171,7 @@ def _see_options(f):
               help="Breadth-first (default) finds shortest traces; depth-first may use less memory.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop (incomplete) after this many seconds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
               default=None, help="Output format (default: text, or the config's `format`).")
@@ -378,7 +392,7 @@ Exit codes: 0 no regression, 1 a property regressed (held -> violated,
 @click.option("--strategy", type=click.Choice(["bfs", "dfs"]), default=None, help="Search strategy (default bfs).")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop (incomplete) after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop each version's check (incomplete) after this many seconds.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)
@@ -399,7 +413,6 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     transitions, and the constants and transitions added, removed or changed.
     """
     from ..ci import gate, diff as specdiff
-    from ..lang.errors import SourceFile
     from ..lang.parser import read_source
 
     if git_rev is not None and len(paths) != 1:
@@ -416,11 +429,14 @@ def diff(paths: tuple[str, ...], git_rev: str | None, defines: tuple[str, ...], 
     cli_defines = _defines(defines)
     options = gate.Run(head_path, {}, {}, settings).check_options()
     if git_rev is not None:
-        text = specdiff.git_show(git_rev, head_path)
         label = f"{head_path}@{git_rev}"
-        base = SourceFile(label, text) if text is not None else None
+        base = specdiff.git_source(git_rev, head_path)
     else:
-        base, label = read_source(paths[0]), paths[0]
+        label = paths[0]
+        try:
+            base = read_source(paths[0])
+        except SpecError as e:  # unreadable content: the base has errors, as for --git
+            base = e
     d = specdiff.diff_files(base, label, head_path, {**define, **cli_defines}, options, strict=set(cli_defines))
     render = {"text": specdiff.render_text, "markdown": specdiff.render_markdown, "json": specdiff.render_json}
     _write(output, render[fmt](d))
@@ -481,9 +497,10 @@ def _render_all(result, directory: str, minimized: list | None = None) -> None:
 def _view(result, prop_name: str | None, fmt: str, view: str, minimized: list | None = None) -> bytes | None:
     """One view of the result as bytes; None when there is no trace to draw."""
     from ..explain.narrate import pick_property
+    from ..lang.outputs import visible
     if fmt == "html":
         from ..views.html import html_report
-        return html_report(result, prop_name, minimized).encode("utf-8")
+        return visible(html_report(result, prop_name, minimized)).encode("utf-8")
     prop = pick_property(result, prop_name)
     error = ""
     if prop is not None and prop.trace is not None:
@@ -497,9 +514,9 @@ def _view(result, prop_name: str | None, fmt: str, view: str, minimized: list | 
             raise UsageError(f"--to {fmt}: the sequence chart is drawn as SVG (--to svg, or --to html for "
                              "the whole report); --to dot, png and pdf are for --view hb and --view states")
         from ..views.svg import sequence_svg
-        return sequence_svg(result.spec, trace, prop, error=error).encode("utf-8")
+        return visible(sequence_svg(result.spec, trace, prop, error=error)).encode("utf-8")
     from ..views import dot as render_dot
-    dot = (render_dot.hb_dot if view == "hb" else render_dot.states_dot)(result.spec, trace, prop)
+    dot = visible((render_dot.hb_dot if view == "hb" else render_dot.states_dot)(result.spec, trace, prop))
     if fmt == "dot":
         return dot.encode("utf-8")
     return render_dot.convert(dot, fmt)
@@ -532,7 +549,7 @@ def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeou
 
 def _see_trace_options(f):
     """The options explain, render and replay share."""
-    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    f = click.option("--timeout", type=_SECONDS, metavar="SECONDS",
                      help="Stop the search (incomplete) after this many seconds.")(f)
     f = click.option("--max-states", type=click.IntRange(min=1),
                      help="Stop the search (incomplete) after this many states.")(f)
@@ -697,6 +714,7 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
     """Step through an ITF trace of SPEC (commands from the terminal or standard input), or
     validate it with --check."""
     from .. import api
+    from ..lang.inputs import InputError, read_command
     from ..explain.replay import Replayer, decode_itf, read_itf, to_trace, validate
     spec_obj = api.load(spec, _defines(defines))
     itf = decode_itf(spec_obj, read_itf(trace_path), trace_path)
@@ -710,8 +728,12 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
     while not session.done:
         if interactive:
             click.echo("replay> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
+        try:
+            line = read_command(sys.stdin)
+        except InputError as e:
+            click.echo(f"{e.message}\n", nl=False)
+            continue
+        if line is None:
             break
         out = session.command(line)
         if out:
@@ -719,6 +741,8 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
 
 
 def _write(path: str | None, text: str) -> None:
+    from ..lang.outputs import visible
+    text = visible(text)  # no control character or escape sequence reaches a terminal or an XML reader
     if path is None:
         click.echo(text, nl=False)
         return

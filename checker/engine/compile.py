@@ -199,9 +199,9 @@ class _Gen:
             # nothing to read, but a computed offset still runs its key or index check
             raw = "0" if isinstance(off, int) else f"(0 * {off})"
         elif off == 0:
-            raw = f"({container} & {(1 << w) - 1})"
+            raw = f"({container} & {int_literal((1 << w) - 1)})"
         else:
-            raw = f"(({container} >> {off}) & {(1 << w) - 1})"
+            raw = f"(({container} >> {off}) & {int_literal((1 << w) - 1)})"
         if isinstance(t, RangeT):
             if w == 0 and raw == "0":
                 return str(t.lo)
@@ -217,15 +217,15 @@ class _Gen:
         if isinstance(off, int):
             clear = ~(mask << off)
             if enc_src == "0":
-                lines.append(f"{ind}t = t & {clear}")
+                lines.append(f"{ind}t = t & {int_literal(clear)}")
             elif off == 0:
-                lines.append(f"{ind}t = (t & {clear}) | {enc_src}")
+                lines.append(f"{ind}t = (t & {int_literal(clear)}) | {enc_src}")
             else:
-                lines.append(f"{ind}t = (t & {clear}) | ({enc_src} << {off})")
+                lines.append(f"{ind}t = (t & {int_literal(clear)}) | ({enc_src} << {off})")
         else:
             o = self.fresh("_o")
             lines.append(f"{ind}{o} = {off}")
-            lines.append(f"{ind}t = (t & ~({mask} << {o})) | ({enc_src} << {o})")
+            lines.append(f"{ind}t = (t & ~({int_literal(mask)} << {o})) | ({enc_src} << {o})")
 
     def encode_value(self, e: ast.Expr, t: Type, ctx: _Ctx, lines: list[str], ind: str,
                      detail: str, span: Span) -> str:
@@ -318,7 +318,7 @@ class _Gen:
             at = self.typ(e.args[0])
             if isinstance(at, SetT):
                 return f"({args[0]}).bit_count()"
-            return f"({args[0]} & {(1 << at.len_width) - 1})"  # type: ignore[attr-defined]
+            return f"({args[0]} & {int_literal((1 << at.len_width) - 1)})"  # type: ignore[attr-defined]
         if isinstance(e, ast.SetLit):
             t = expected if isinstance(expected, SetT) else self.typ(e)
             assert isinstance(t, SetT)
@@ -743,6 +743,12 @@ class _ActState:
     labeled: bool
     args: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+
+
+def int_literal(n: int) -> str:
+    """An integer as a Python literal: hex once it is big, since decimal conversion of a number
+    over 4,300 digits raises (a set over 0..65535 has a 65,536-bit mask)."""
+    return str(n) if -(1 << 63) <= n < (1 << 63) else (hex(n) if n >= 0 else f"(-{hex(-n)})")
 
 
 def _has_choose(s: ast.Stmt) -> bool:

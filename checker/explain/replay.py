@@ -22,8 +22,10 @@ from typing import Any
 
 from ..api import Spec
 from ..lang.errors import PapcheckError
+from ..lang.inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
 from ..lang.evaluate import EvalError, Evaluator
 from ..engine.model import ModelError
+from ..lang.outputs import visible
 from ..engine.trace import Step, Trace, state_view
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, format_value
 
@@ -36,13 +38,9 @@ class TraceError(PapcheckError):
 
 
 def read_itf(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise TraceError(f"{path}: cannot read: {e.strerror or e}") from None
-    except json.JSONDecodeError as e:
-        raise TraceError(f"{path}:{e.lineno}:{e.colno}: error: not JSON: {e.msg}") from None
+    """An ITF trace file as JSON, read through :mod:`checker.lang.inputs` (size, encoding, nesting and
+    numbers bounded); TraceError or InputError (both exit code 2) otherwise."""
+    doc = parse_json(read_text(path, MAX_TRACE_BYTES, "trace"), path)
     if not isinstance(doc, dict) or not isinstance(doc.get("states"), list) or not doc["states"]:
         raise TraceError(f"{path}: not an ITF trace (expected an object with a non-empty `states` list)")
     return doc
@@ -55,36 +53,36 @@ def decode_value(v: Any, t: Type, where: str) -> Any:
 
     if isinstance(t, BoolT):
         if not isinstance(v, bool):
-            raise bad(f"{json.dumps(v)} is not a boolean")
+            raise bad(f"{_short_json(v)} is not a boolean")
         return v
     if isinstance(t, (RangeT, IntT)):
         if isinstance(v, dict) and "#bigint" in v:
             try:
-                n = int(v["#bigint"])
-            except (TypeError, ValueError):
-                raise bad(f"{json.dumps(v)} is not an integer") from None
+                n = parse_int(v["#bigint"], "#bigint")
+            except ValueError:
+                raise bad(f"{_short_json(v)} is not an integer") from None
         elif isinstance(v, int) and not isinstance(v, bool):
             n = v
         else:
-            raise bad(f"{json.dumps(v)} is not an integer")
+            raise bad(f"{_short_json(v)} is not an integer")
         if isinstance(t, RangeT) and n not in t.values():  # type: ignore[attr-defined]
             raise bad(f"{n} is out of range")
         return n
     if isinstance(t, EnumT):
         if v not in t.members:
-            raise bad(f"{json.dumps(v)} is not one of {', '.join(t.members)}")
+            raise bad(f"{_short_json(v)} is not one of {', '.join(t.members)}")
         return v
     if isinstance(t, SetT):
         if not (isinstance(v, dict) and isinstance(v.get("#set"), list)):
-            raise bad(f"{json.dumps(v)} is not a {{\"#set\": [...]}}")
+            raise bad(f"{_short_json(v)} is not a {{\"#set\": [...]}}")
         return frozenset(decode_value(x, t.elem, where) for x in v["#set"])
     if isinstance(t, MapT):
         if not (isinstance(v, dict) and isinstance(v.get("#map"), list)):
-            raise bad(f"{json.dumps(v)} is not a {{\"#map\": [[key, value], ...]}}")
+            raise bad(f"{_short_json(v)} is not a {{\"#map\": [[key, value], ...]}}")
         d = {}
         for pair in v["#map"]:
             if not (isinstance(pair, list) and len(pair) == 2):
-                raise bad(f"map entry {json.dumps(pair)} is not a [key, value] pair")
+                raise bad(f"map entry {_short_json(pair)} is not a [key, value] pair")
             d[decode_value(pair[0], t.key, where)] = decode_value(pair[1], t.value, where)
         keys = t.key.values()  # type: ignore[attr-defined]
         missing = [k for k in keys if k not in d]
@@ -93,7 +91,7 @@ def decode_value(v: Any, t: Type, where: str) -> Any:
         return tuple((k, d[k]) for k in keys)
     if isinstance(t, RecordT):
         if not isinstance(v, dict):
-            raise bad(f"{json.dumps(v)} is not a record")
+            raise bad(f"{_short_json(v)} is not a record")
         out = []
         for f, ft in t.fields:
             if f not in v:
@@ -102,16 +100,22 @@ def decode_value(v: Any, t: Type, where: str) -> Any:
         return tuple(out)
     if isinstance(t, ChanT):
         if not isinstance(v, list) or len(v) > t.capacity:
-            raise bad(f"{json.dumps(v)} is not a list of at most {t.capacity} messages")
+            raise bad(f"{_short_json(v)} is not a list of at most {t.capacity} messages")
         return tuple(decode_value(x, t.elem, where) for x in v)
     raise bad("unsupported type")
+
+
+def _short_json(v: Any, limit: int = 80) -> str:
+    text = json.dumps(v)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclass
 class ItfTrace:
     states: list[dict[str, Any]]  # user values by display name
-    metas: list[dict[str, Any]]
+    metas: list[dict[str, Any]]  # checked by _decode_meta: instance, action, line, args (plain values)
     source: str
+    failing: dict[str, Any] | None = None  # `#meta.failing_step`: a model-error trace's last transition
 
 
 def decode_itf(spec: Spec, doc: dict, name: str = "TRACE") -> ItfTrace:
@@ -131,10 +135,58 @@ def decode_itf(spec: Spec, doc: dict, name: str = "TRACE") -> ItfTrace:
             raise TraceError(f"{name}: state {i}: {extra[0]} is not a variable of {spec.name} (was the "
                              "trace made with other constants? give the same -D NAME=VALUE)")
         states.append(values)
-        meta = raw.get("#meta")
-        metas.append(meta if isinstance(meta, dict) else {})
-    source = doc.get("#meta", {}).get("source", "") if isinstance(doc.get("#meta"), dict) else ""
-    return ItfTrace(states, metas, source)
+        metas.append(_decode_meta(raw.get("#meta"), f"{name}: state {i}: #meta"))
+    top = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
+    source = top.get("source") if isinstance(top.get("source"), str) else ""
+    failing = None
+    if top.get("failing_step") is not None:
+        failing = _decode_meta(top["failing_step"], f"{name}: #meta.failing_step")
+        if not (failing.get("instance") and failing.get("action")):
+            raise TraceError(f"{name}: #meta.failing_step must name the `instance` and `action` of the "
+                             "transition that fails")
+    return ItfTrace(states, metas, source, failing)
+
+
+def _decode_meta(meta: Any, where: str) -> dict[str, Any]:
+    """A step's `#meta` with the fields papcheck reads checked: `instance` and `action` strings,
+    `line` a positive integer, `args` an object of integers, booleans and strings (integers
+    also as {"#bigint": "5"}).  Other fields are ignored; a field of the wrong shape is a
+    TraceError naming it."""
+    if not isinstance(meta, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("instance", "action"):
+        v = meta.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            raise TraceError(f"{where}.{key}: {_short_json(v)} is not a string")
+        out[key] = visible(v)
+    line = meta.get("line")
+    if line is not None:
+        if isinstance(line, bool) or not isinstance(line, int) or not 0 < line < 10**9:
+            raise TraceError(f"{where}.line: {_short_json(line)} is not a line number")
+        out["line"] = line
+    args = meta.get("args")
+    if args is not None:
+        if not isinstance(args, dict):
+            raise TraceError(f"{where}.args: {_short_json(args)} is not an object of parameter values")
+        plain: dict[str, Any] = {}
+        for k, v in args.items():
+            if isinstance(v, dict) and set(v) == {"#bigint"}:
+                try:
+                    v = parse_int(v["#bigint"], f"{where}.args.{k}")
+                except ValueError as e:
+                    raise TraceError(str(e)) from None
+            elif isinstance(v, str):
+                v = visible(v)
+            elif isinstance(v, (bool, int)):
+                pass
+            else:
+                raise TraceError(f"{where}.args.{k}: {_short_json(v)} is not an integer, boolean or name")
+            plain[visible(k)] = v
+        out["args"] = plain
+    return out
 
 
 def to_trace(spec: Spec, itf: ItfTrace) -> Trace:
@@ -145,15 +197,14 @@ def to_trace(spec: Spec, itf: ItfTrace) -> Trace:
         meta = itf.metas[i]
         changes = [(k, prev[k], cur[k]) for k in cur if cur[k] != prev[k]]
         inst = meta.get("instance") or _actor(changes) or "?"
-        args = {k: _plain(v) for k, v in (meta.get("args") or {}).items()}
+        args = dict(meta.get("args") or {})
         steps.append(Step(i, inst, meta.get("action") or "?", args, meta.get("line"), "", cur, changes))
-    return Trace(steps, vars=list(itf.states[0]))
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, dict) and "#bigint" in v:
-        return int(v["#bigint"])
-    return v
+    failing = None
+    if itf.failing is not None:
+        f = itf.failing
+        failing = Step(len(steps), f["instance"], f["action"], dict(f.get("args") or {}), f.get("line"), "",
+                       itf.states[-1], [])
+    return Trace(steps, failing_step=failing, vars=list(itf.states[0]))
 
 
 def _actor(changes: list) -> str | None:
@@ -172,10 +223,12 @@ class Validation:
     reason: str = ""
     details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failing: str = ""  # a model-error trace: how its failing step fails
 
     def text(self, name: str) -> str:
         if self.ok:
-            out = [f"{name}: a legal behaviour of the spec ({self.steps} step{'s' if self.steps != 1 else ''})"]
+            out = [f"{name}: a legal behaviour of the spec ({self.steps} step{'s' if self.steps != 1 else ''})"
+                   + (f", {self.failing}" if self.failing else "")]
         else:
             out = [f"{name}: NOT a behaviour of the spec: {self.reason}"]
             out += [f"  {d}" for d in self.details]
@@ -200,11 +253,7 @@ def validate(spec: Spec, itf: ItfTrace) -> Validation:
     notes: list[str] = []
     props = spec.checked.properties
     for i in range(1, n + 1):
-        try:
-            succs = model.labeled_successors(packed[i - 1])
-        except ModelError as e:
-            return Validation(False, n, i, f"step {i}: the spec raises a model error in state {i - 1} "
-                                           f"(code {e.code})")
+        succs, errors = _successors(model, packed[i - 1])
         meta = itf.metas[i]
         hits = [lab for lab, t in succs if t == packed[i]]
         if hits:
@@ -216,13 +265,84 @@ def validate(spec: Spec, itf: ItfTrace) -> Validation:
                 notes.append(f"step {i} is labelled {named[0]} {named[1]}, but it is "
                              f"{act.instance_name} {act.transition.name} that leads there")
             continue
+        if errors and _matching(model, errors, meta):
+            e = _matching(model, errors, meta)[0]
+            return Validation(False, n, i, f"step {i}: {_label_text(model, e.label)} raises a model error in "
+                                           f"state {i - 1} ({_error_text(model, e)}), so it has no next state")
         return _explain_bad_step(spec, itf, packed, i, succs)
     for i, s in enumerate(packed):
-        bad = model.violated_invariant(s)
+        try:
+            bad = model.violated_invariant(s)
+        except ModelError as e:
+            notes.append(f"evaluating the invariants in state {i} raises a model error ({_error_text(model, e)})")
+            break
         if bad >= 0:
             notes.append(f"state {i} violates invariant {props[bad].name}")
             break
+    if itf.failing is not None:
+        return _validate_failing(model, itf, packed, notes)
     return Validation(True, n, notes=notes)
+
+
+def _successors(model, s: int) -> tuple[list, list[ModelError]]:
+    """The labeled successors of s that do not fail, and the model errors of those that do."""
+    tolerant = getattr(model, "tolerant_successors", None)
+    if tolerant is not None:
+        return tolerant(s)
+    try:
+        return model.labeled_successors(s), []
+    except ModelError as e:
+        return [], [e]
+
+
+def _matching(model, errors: list[ModelError], meta: dict) -> list[ModelError]:
+    """The model errors of the transition `meta` names (all of them when it names none)."""
+    inst, action, args = meta.get("instance"), meta.get("action"), meta.get("args")
+    out = []
+    for e in errors:
+        if e.label is None:
+            out.append(e)
+            continue
+        act = model.actions[e.label.action]
+        if inst and act.instance_name != inst or action and act.transition.name != action:
+            continue
+        if args and e.label.args and tuple(args.values()) != tuple(e.label.args)[:len(args)]:
+            continue
+        out.append(e)
+    return out
+
+
+def _label_text(model, label) -> str:
+    if label is None:
+        return "a transition"
+    act = model.actions[label.action]
+    args = "(" + ", ".join(format_value(a) for a in label.args) + ")" if label.args else ""
+    return f"{act.instance_name} {act.transition.name}{args}"
+
+
+def _error_text(model, e: ModelError) -> str:
+    from ..engine.trace import model_error_message
+    try:
+        msg, line = model_error_message(model, e)
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return f"code {e.code}"
+    return f"{msg}, line {line}"
+
+
+def _validate_failing(model, itf: ItfTrace, packed: list[int], notes: list[str]) -> Validation:
+    """A model-error trace: its last state is legal; does the failing step it names fail there?"""
+    n = len(packed) - 1
+    failing = itf.failing or {}
+    what = f"{failing.get('instance')} {failing.get('action')}"
+    _, errors = _successors(model, packed[-1])
+    hits = _matching(model, errors, failing)
+    if not hits:
+        return Validation(False, n + 1, n + 1,
+                          f"the failing step {n + 1} ({what} per the trace's #meta.failing_step) raises no "
+                          f"model error in state {n}", notes=notes)
+    v = Validation(True, n, notes=notes)
+    v.failing = f"then step {n + 1} ({_label_text(model, hits[0].label)}) raises a model error: {_error_text(model, hits[0])}"
+    return v
 
 
 def _explain_bad_step(spec: Spec, itf: ItfTrace, packed: list[int], i: int, succs: list) -> Validation:
@@ -306,7 +426,7 @@ def _bindings(ev: Evaluator, tr, meta: dict) -> list[dict] | None:
     given = meta.get("args") or {}
     for (sym, dom), p in zip(tr.params, tr.decl.params):
         if sym.name in given:
-            values = [_plain(given[sym.name])]
+            values = [given[sym.name]]
         elif dom[0] == "type":
             values = list(dom[1].values())
         else:
@@ -375,7 +495,9 @@ class Replayer:
         return len(self.trace.steps) - 1
 
     def intro(self) -> str:
-        return (f"{self.spec.name}: a trace of {self.last} steps; `help` lists the commands.\n"
+        fails = self.trace.failing_step
+        then = f" (then {fails.action_text()} fails with a model error)" if fails is not None else ""
+        return (f"{self.spec.name}: a trace of {self.last} steps{then}; `help` lists the commands.\n"
                 + self.show())
 
     def show(self) -> str:
@@ -421,9 +543,11 @@ class Replayer:
                 return "usage: history VAR\n"
             return self.history(rest[0])
         if cmd in ("l", "list"):
+            fails = self.trace.failing_step
             return "".join(f"{'>' if s.index == self.at else ' '} {s.index:>3}  "
                            + ("initial state" if s.index == 0 else s.action_text()) + "\n"
-                           for s in self.trace.steps)
+                           for s in self.trace.steps) + (
+                f"  {fails.index:>3}  {fails.action_text()}   <-- fails (model error)\n" if fails else "")
         if cmd in ("q", "quit", "exit"):
             self.done = True
             return ""
@@ -432,8 +556,9 @@ class Replayer:
         return f"unknown command `{words[0]}`; `help` lists the commands\n"
 
     def history(self, var: str) -> str:
-        base, _, key = var.partition("[")
-        key = key.rstrip("]")
+        base, key = var, ""
+        if var not in self.types and var.endswith("]") and "[" in var:
+            base, _, key = var[:-1].rpartition("[")  # `record[0]`; `Enactor[0].plan` is a name
         if base not in self.types:
             names = ", ".join(self.types)
             return f"no variable {base} (the variables are: {names})\n"

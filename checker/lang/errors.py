@@ -76,11 +76,12 @@ class Diagnostic:
 def _located(source: SourceFile, span: Span, severity: str, message: str) -> str:
     if span.line <= 0:
         return f"{source.path}: {severity}: {message}"
+    from .outputs import one_for_one
     head = f"{source.path}:{span.line}:{span.col}: {severity}: {message}"
     text = source.line(span.line)
     if not text:
         return head
-    shown = text.expandtabs(1)
+    shown = one_for_one(text.expandtabs(1))
     width = (span.end_col - span.col) if span.end_line == span.line else len(shown) - span.col + 1
     width = max(1, min(width, len(shown) - span.col + 1))
     caret = " " * (span.col - 1) + "^" * width

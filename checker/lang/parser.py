@@ -16,9 +16,10 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .errors import Diagnostics, Note, SourceFile, Span, SpecError, UsageError
+from .errors import Diagnostics, Note, PapcheckError, SourceFile, Span, SpecError, UsageError
+from .inputs import MAX_SPEC_BYTES, InputError, read_text
+from .outputs import visible
 
-MAX_SPEC_BYTES = 2_000_000
 MAX_NESTING = 100  # levels of the syntax tree, declarations included
 # Each parameter and nested `choose` of a transition is a loop in the generated Python, which
 # allows 20 nested blocks; the model code needs a few of its own.
@@ -37,43 +38,26 @@ def _lark() -> Lark:
 
 
 def read_source(path: str) -> SourceFile:
-    """Read a spec file as UTF-8 text; unreadable, binary or huge files are spec errors."""
+    """Read a spec file as UTF-8 text (through :mod:`checker.lang.inputs`); a missing or unreadable
+    file is a usage error, a binary, non-UTF-8 or huge one a spec error."""
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory, not a spec file")
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
-    empty = SourceFile(path, "")
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError.single(empty, Span.point(1, 1),
-                               f"the file is larger than {MAX_SPEC_BYTES // 1_000_000} MB; "
-                               "a protocol spec is a few hundred lines")
-    if b"\0" in data:
-        nul = data.index(b"\0")
-        line, col = _byte_position(data, nul)
-        raise SpecError.single(empty, Span.point(line, col),
-                               "this is a binary file (it contains a zero byte), not a papcheck spec")
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the spec
-    except UnicodeDecodeError as e:
-        line, col = _byte_position(data, e.start)
-        # Show the line with the bad byte replaced, so the caret has something to point at.
-        shown = SourceFile(path, data.decode("utf-8", errors="replace"))
-        raise SpecError.single(shown, Span.point(line, col),
-                               f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be decoded; "
-                               "save the spec as UTF-8") from None
-    return SourceFile(path, text)
+        return SourceFile(path, read_text(path, MAX_SPEC_BYTES, "papcheck spec"))
+    except InputError as e:
+        raise spec_input_error(e) from None
 
 
-def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
-    """The 1-based line and character column of a byte offset (the column counts decoded chars)."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    col = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return data.count(b"\n", 0, offset) + 1, col
+def spec_input_error(e: InputError) -> PapcheckError:
+    """A spec's unreadable content as a located spec error (exit code 3); an unreadable file
+    stays a usage error (exit code 2)."""
+    if not e.content:
+        return e
+    message = e.message
+    if message.startswith("the file is larger than"):
+        message += "; a protocol spec is a few hundred lines"
+    message = message.replace("save it as UTF-8", "save the spec as UTF-8")
+    return SpecError.single(SourceFile(e.path, e.text), Span.point(e.line or 1, e.col or 1), message)
 
 
 def parse_file(path: str) -> ast.Spec:
@@ -462,7 +446,7 @@ def _doc_comments(text: str) -> dict[int, str]:
             block.append(s[2:].strip())
             continue
         if block and s:
-            docs[i] = " ".join(b for b in block if b)
+            docs[i] = visible(" ".join(b for b in block if b))
         if s:
             block = []
     return docs

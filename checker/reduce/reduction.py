@@ -557,6 +557,7 @@ def build_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry | None:
     the packed state, and sorting the slices finds the least: generated code.  Otherwise every
     permutation is applied (slices moved, indices renamed inside maps, sets, records, channels)
     and the least image kept."""
+    from ..engine.compile import int_literal
     if not machines:
         return None
     names = {m.name for m in machines}
@@ -573,11 +574,11 @@ def build_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry | None:
         names = [f"c{n}_{i}" for i in range(m.count)]
         for i, name in enumerate(names):
             off = base + i * stride
-            lines.append(f"    {name} = (s >> {off}) & {mask}" if off else f"    {name} = s & {mask}")
+            lines.append(f"    {name} = (s >> {off}) & {int_literal(mask)}" if off else f"    {name} = s & {int_literal(mask)}")
         lines.append(f"    if not ({' <= '.join(names)}):")
         lines.append(f"        {', '.join(names)}, = sorted(({', '.join(names)},))")
         parts = [f"({name} << {base + i * stride})" if base + i * stride else name for i, name in enumerate(names)]
-        lines.append(f"        s = (s & {clear}) | " + " | ".join(parts))
+        lines.append(f"        s = (s & {int_literal(clear)}) | " + " | ".join(parts))
     if len(lines) == 1:
         return None
     lines.append("    return s")
