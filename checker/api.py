@@ -94,6 +94,7 @@ class PropertyResult:
     explanation: str = ""
     doc: str = ""
     trap: Any = None  # liveness.TrapSummary, for a violated `recoverable`
+    reason: str = ""  # for status "unknown": why the property was not decided
 
 
 @dataclass
@@ -151,9 +152,15 @@ class Reductions:
 
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
-          solver: bool = True) -> CheckResult:
-    """Explore the spec's state space and judge every property."""
+          solver: bool = True, properties: list[str] | None = None,
+          keep_going: bool = False) -> CheckResult:
+    """Explore the spec's state space and judge every property.
+
+    `properties` restricts the check (and the result) to the named properties.  `keep_going`
+    (`check --continue`) goes on after a violation until every property is decided, reporting the
+    shortest violation of each; a model error still stops the search."""
     model = spec.model
+    only = _selected(spec, properties)
     red = Reductions(por, symmetry, solver)
     st = make_store(store, model.layout.width)
     canon = None
@@ -172,20 +179,28 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if expand is None and canon is not None:
         expand = sym.expander(model.successors)
     search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon)
+                     expand=expand, canon=canon, only=only, keep_going=keep_going)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
     traces_from = search
     if red.por_active and strategy == "bfs" and (search.findings or search.witnesses):
-        traces_from = _shortest_traces(model, search, canon, limits)
+        traces_from = _shortest_traces(model, search, canon, limits, only, keep_going)
         red.notes.append("traces recomputed without partial-order reduction, so they are shortest")
     props: list[PropertyResult] = []
     model_error = None
-    finding = traces_from.findings[0] if traces_from.findings else None
     if search.findings and not traces_from.findings:  # only if the bounded run timed out
-        traces_from, finding = search, search.findings[0]
+        traces_from = search
+    violations: dict[int, tuple[SearchResult, Any]] = {}  # property index -> (search, finding)
+    sources = (search, traces_from) if keep_going else (traces_from,)
+    for src in sources:  # the shortest (traces_from) wins
+        for f in reversed(src.findings):
+            if f.kind in ("invariant", "deadlock"):
+                violations[f.prop] = (src, f)
+    finding = next((f for f in traces_from.findings if f.kind == "model_error"), None)
     for i, p in enumerate(spec.checked.properties):
+        if only is not None and i not in only:
+            continue
         pr = PropertyResult(p.name, p.kind, p.decl.span.line, "unknown", doc=p.decl.doc)
         if p.kind == "reachable":
             if i in search.witnesses:
@@ -194,9 +209,10 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                 pr.trace = _trace(model, src, src.witnesses[i], canon)
             elif search.complete:
                 pr.status = "unreachable"
-        elif finding is not None and finding.prop == i and finding.kind in ("invariant", "deadlock"):
+        elif i in violations:
+            src, f = violations[i]
             pr.status = "violated"
-            pr.trace = _trace(model, traces_from, finding.state, canon)
+            pr.trace = _trace(model, src, f.state, canon)
             if p.kind == "invariant" and p.decl.expr is not None:
                 pr.explanation = explain_failure(model, p.decl.expr, pr.trace.last_state)
             else:
@@ -204,7 +220,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         elif search.complete:
             pr.status = "holds"
         props.append(pr)
-    if finding is not None and finding.kind == "model_error":
+    if finding is not None:
         err = finding.error
         assert err is not None
         path, labels = concrete_path(model, path_to(traces_from.store, finding.state, model, canon), canon)
@@ -214,7 +230,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         model_error = ModelErrorResult(msg, line, trace)
 
     live = None
-    if any(p.kind in LIVENESS_KINDS for p in spec.checked.properties):
+    if any(p.kind in LIVENESS_KINDS and (only is None or i in only)
+           for i, p in enumerate(spec.checked.properties)):
         # on its own unreduced graph, even after a safety violation: these get their own verdicts
         from .liveness import check_liveness
         live_limits = limits
@@ -227,6 +244,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             if lv is not None:
                 pr.status, pr.trace, pr.explanation, pr.trap = lv.status, lv.trace, lv.explanation, lv.trap
 
+    _undecided_reasons(props, search, model_error, live, keep_going)
     if finding is not None or any(p.status in ("unreachable", "violated") for p in props):
         verdict = "violated"
     elif search.complete and all(p.status != "unknown" for p in props):
@@ -242,7 +260,46 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     return result
 
 
-def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None) -> SearchResult:
+def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:
+    """The indices of the named properties (`check --property`), or None for all of them."""
+    if not names:
+        return None
+    index = {p.name: i for i, p in enumerate(spec.checked.properties)}
+    unknown = [n for n in names if n not in index]
+    if unknown:
+        from .errors import UsageError
+        known = ", ".join(p.name for p in spec.checked.properties) or "none"
+        raise UsageError(f"--property {unknown[0]}: the spec has no property of that name "
+                         f"(its properties: {known})")
+    return frozenset(index[n] for n in names)
+
+
+_STOPPED_BY = {"max_states": "--max-states", "max_depth": "--max-depth", "timeout": "--timeout",
+               "interrupted": "an interrupt"}
+
+
+def _undecided_reasons(props: list[PropertyResult], search: SearchResult, model_error, live,
+                       keep_going: bool) -> None:
+    """Say why each undecided property was not decided."""
+    violated = [p.name for p in props if p.status == "violated" and p.kind not in LIVENESS_KINDS]
+    for p in props:
+        if p.status != "unknown":
+            continue
+        if p.kind in LIVENESS_KINDS and live is not None and not live.complete:
+            p.reason = (f"building the state graph stopped at "
+                        f"{_STOPPED_BY.get(live.stop_reason, live.stop_reason)}")
+        elif search.stop_reason == "violation" and model_error is not None:
+            p.reason = "the search stopped at the model error"
+        elif search.stop_reason == "violation" and violated and not keep_going:
+            p.reason = f"the search stopped at {violated[0]}'s violation; use --continue"
+        elif search.stop_reason in _STOPPED_BY:
+            p.reason = f"the search stopped at {_STOPPED_BY[search.stop_reason]}"
+        else:
+            p.reason = "the search did not finish"
+
+
+def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None,
+                     only: frozenset[int] | None = None, keep_going: bool = False) -> SearchResult:
     """Partial-order reduction keeps a violation reachable but may lengthen the path to it.  A
     breadth-first search without it, bounded by the depth already found, finds the shortest."""
     depth = 0
@@ -254,7 +311,8 @@ def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: 
     # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
     # a prefix of the unreduced search, so it meets what the unreduced search meets first.
     bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)
-    return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon)
+    return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon,
+                   only=only, keep_going=keep_going)
 
 
 def _trace(model: CompiledModel, search: SearchResult, state, canon) -> Trace:
@@ -269,7 +327,9 @@ def _expectation(spec: Spec, result: CheckResult) -> dict[str, Any] | None:
         return None
     e = spec.checked.expects[0]
     failed = sorted(p.name for p in result.properties if p.status in ("violated", "unreachable"))
-    if result.verdict == "incomplete":
+    checked = {p.name for p in result.properties}
+    partial = len(checked) < len(spec.checked.properties)  # check --property: judge only what was checked
+    if result.verdict == "incomplete" or (partial and (e.verdict == "holds" or not set(e.names) <= checked)):
         met = None
     elif e.verdict == "holds":
         met = result.verdict == "holds"

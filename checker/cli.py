@@ -163,6 +163,11 @@ def _see_options(f):
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default=None,
               help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
+@click.option("--property", "only_props", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable); the others are left out of the report.")
+@click.option("--continue", "keep_going", is_flag=True,
+              help="Keep searching after a violation until every property is decided; report the "
+                   "shortest violation of each.")
 @_see_options
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
@@ -170,7 +175,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
           max_depth: int | None, timeout: float | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
-          no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, self_check: bool) -> None:
+          no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
+          keep_going: bool, self_check: bool) -> None:
     """Explore every interleaving of each SPEC and judge its properties.
 
     SPEC is a spec file, a directory (every *.pap below it) or a glob; with none, the `specs` of
@@ -191,8 +197,9 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check:
-            raise UsageError("--explain-por and --self-check take a single spec file (without --gate)")
+        if explain_por or self_check or only_props or keep_going:
+            raise UsageError("--explain-por, --self-check, --property and --continue take a single spec file "
+                             "(without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -211,7 +218,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
-                           symmetry=not no_symmetry, solver=not no_solver, store=store)
+                           symmetry=not no_symmetry, solver=not no_solver, store=store,
+                           properties=list(only_props) or None, keep_going=keep_going)
     finally:
         if progress:
             progress.close()
@@ -495,14 +503,15 @@ def _write_bytes(path: str | None, data: bytes) -> None:
         raise UsageError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
-def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None):
+def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None,
+             keep_going: bool = False):
     from . import api
     from .explore import Limits
     spec_obj = api.load(spec, _defines(defines))
     progress = _progress_display()
     try:
         return api.check(spec_obj, limits=Limits(max_states=max_states, timeout=timeout),
-                         progress=progress.update)
+                         progress=progress.update, keep_going=keep_going)
     finally:
         progress.close()
 
@@ -527,7 +536,8 @@ def _see_trace_options(f):
 def _see_prepare(spec: str, defines, prop_name, min_switches, max_states, timeout):
     """Check SPEC, pick the trace to show, minimize its context switches."""
     from .explain import pick_property
-    result = _see_run(spec, defines, max_states, timeout)
+    # a named property is decided even when another one is violated first (as check --continue)
+    result = _see_run(spec, defines, max_states, timeout, keep_going=prop_name is not None)
     if prop_name is not None and pick_property(result, prop_name) is None:
         names = ", ".join(p.name for p in result.properties) or "none"
         raise UsageError(f"--property {prop_name}: no such property (the spec has: {names})")

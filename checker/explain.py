@@ -270,6 +270,11 @@ def explain(result: CheckResult, prop_name: str | None = None,
     if prop is None or prop.trace is None:
         if result.verdict == "holds":
             return Explanation(head, "Every property holds: there is no counterexample to explain.")
+        if prop is not None and prop.status == "unknown" and getattr(prop, "reason", ""):
+            return Explanation(head, f"No trace to explain: {prop.kind} {prop.name} is not decided "
+                                     f"({prop.reason}).")
+        if prop is not None and prop.status == "holds":
+            return Explanation(head, f"{prop.kind} {prop.name} holds: there is no counterexample to explain.")
         return Explanation(head, f"No trace to explain (verdict: {result.verdict}).")
     trace = prop.trace
     what = {"violated": "is violated", "witnessed": "is witnessed"}.get(prop.status, prop.status)

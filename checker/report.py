@@ -78,7 +78,10 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
     if result.expectation is not None:
         e = result.expectation
         want = "holds" if e["verdict"] == "holds" else "violated " + ", ".join(e["properties"])
-        met = {True: "met", False: "NOT met", None: "unknown (incomplete)"}[e["met"]]
+        partial = len(result.properties) < len(spec.checked.properties)
+        met = {True: "met", False: "NOT met",
+               None: "not judged (--property left some out)" if partial and result.verdict != "incomplete"
+               else "not decided (incomplete)"}[e["met"]]
         out.append(f"Expected: {want} -- {met}")
     out.append(f"Verdict: {result.verdict.upper()}" + _reason(result))
     return "\n".join(out) + "\n"
@@ -137,9 +140,11 @@ def _status_text(p, result: CheckResult) -> str:
         return f"violated in {_steps(p.trace.length)}" if p.trace else "violated"
     if p.status == "unreachable":
         return "never reached: no reachable state satisfies it (vacuous spec?)"
+    if getattr(p, "reason", ""):
+        return f"not decided: {p.reason}"
     if result.verdict == "violated":
-        return "not decided (the search stopped at the first violation)"
-    return "not decided (the search did not finish)"
+        return "not decided: the search stopped at the first violation; use --continue"
+    return "not decided: the search did not finish"
 
 
 def _steps(n: int) -> str:
@@ -284,6 +289,8 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         })
         if p.trap is not None:
             d["properties"][-1]["trap"] = _trap_dict(p.trap)
+        if p.status == "unknown" and p.reason:
+            d["properties"][-1]["reason"] = p.reason
     if result.liveness is not None:
         lv = result.liveness
         d["liveness"] = {"states": lv.states, "transitions": lv.transitions, "complete": lv.complete,
