@@ -20,6 +20,7 @@ from .compile import CompiledModel
 from .errors import Diagnostics, SourceFile
 from .explore import Limits, ProgressFn, SearchResult, Stats, concrete_path, error_label, explore, path_to
 from .parser import parse, read_source
+from .phases import Phases
 from .resolve import LIVENESS_KINDS, CheckedSpec, check_spec
 from .store import make_store
 from .trace import Trace, build_trace, explain_failure, model_error_message
@@ -118,6 +119,7 @@ class CheckResult:
     search: SearchResult | None = field(default=None, repr=False)
     reductions: "Reductions | None" = None
     liveness: Any = None  # liveness.LivenessOutcome, when the spec has liveness properties
+    phases: Phases = field(default_factory=Phases)  # wall time and peak memory of each phase
 
     @property
     def exit_code(self) -> int:
@@ -153,7 +155,7 @@ class Reductions:
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True, properties: list[str] | None = None,
-          keep_going: bool = False) -> CheckResult:
+          keep_going: bool = False, phases: Phases | None = None) -> CheckResult:
     """Explore the spec's state space and judge every property.
 
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
@@ -161,6 +163,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     shortest violation of each; a model error still stops the search."""
     model = spec.model
     only = _selected(spec, properties)
+    phases = phases if phases is not None else Phases()
+    phases.start("safety search")
     red = Reductions(por, symmetry, solver)
     st = make_store(store, model.layout.width)
     canon = None
@@ -229,8 +233,9 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         msg, line = model_error_message(model, err)
         model_error = ModelErrorResult(msg, line, trace)
 
+    phases.stop()
     live = None
-    if any(p.kind in LIVENESS_KINDS and (only is None or i in only)
+    if search.stop_reason != "interrupted" and any(p.kind in LIVENESS_KINDS and (only is None or i in only)
            for i, p in enumerate(spec.checked.properties)):
         # on its own unreduced graph, even after a safety violation: these get their own verdicts
         from .liveness import check_liveness
@@ -238,7 +243,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
                                  max(limits.timeout - search.stats.seconds, 1e-3))
-        live = check_liveness(model, live_limits)
+        with phases.measure("liveness graph"):
+            live = check_liveness(model, live_limits, progress=progress)
         for pr in props:
             lv = live.verdicts.get(pr.name)
             if lv is not None:
@@ -255,7 +261,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     if stop == "done" and live is not None and not live.complete:
         stop = live.stop_reason  # the safety search finished, the liveness graph did not
     result = CheckResult(spec, verdict, stop, props, search.stats, strategy, store,
-                         model_error, search=search, reductions=red, liveness=live)
+                         model_error, search=search, reductions=red, liveness=live, phases=phases)
     result.expectation = _expectation(spec, result)
     return result
 

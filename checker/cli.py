@@ -186,6 +186,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     """
     from . import api, gate, report
     from .explore import Limits
+    from .phases import Phases
 
     config = _config(config_path)
     flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
@@ -210,7 +211,9 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     strategy, store = settings.strategy or "bfs", settings.store or "exact"
     no_por, no_symmetry, no_solver = settings.por is False, settings.symmetry is False, settings.solver is False
     max_states, max_depth, timeout = settings.max_states, settings.max_depth, settings.timeout
-    spec_obj = api.load(spec, run.constants)
+    phases = Phases()
+    with phases.measure("load"):
+        spec_obj = api.load(spec, run.constants)
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
     progress = None if quiet else _progress_display()
@@ -219,11 +222,12 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,
-                           properties=list(only_props) or None, keep_going=keep_going)
+                           properties=list(only_props) or None, keep_going=keep_going, phases=phases)
     finally:
         if progress:
             progress.close()
     minimized = _see_minimize(result)
+    explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
     _write(output, _render(fmt, [outcome], full_states=full_states, timing=not no_timing))
     for target_fmt, path in targets:
@@ -234,9 +238,11 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
             _write(trace_out, report.render_itf(trace, result, f"{spec_obj.name}: {result.verdict}"))
+    if explained:
+        click.echo("")
+        click.echo(explained, nl=False)
     if not quiet and fmt == "text" and not no_timing:
         click.echo(report.render_timing(result), err=True, nl=False)
-    _see_outputs(result, minimized)
     if explain_por:
         click.echo("\n".join(spec_obj.partial_order(not no_solver).explain()))
     if self_check:
@@ -423,17 +429,23 @@ def _see_minimize(result) -> list:
     if not min_switches:
         return []
     from .minimize import minimize_result
-    return minimize_result(result)
+    with result.phases.measure("minimization"):
+        return minimize_result(result)
 
 
-def _see_outputs(result, minimized: list) -> None:
+def _see_outputs(result, minimized: list) -> str:
+    """Write --render's files; return --explain's text (printed after the report)."""
     explain, render_dir, _ = click.get_current_context().meta.get("papcheck.see", (False, None, False))
-    if explain:
-        from .explain import render_explanation
-        click.echo("")
-        click.echo(render_explanation(result, None, minimized), nl=False)
-    if render_dir:
-        _render_all(result, render_dir, minimized)
+    if not (explain or render_dir):
+        return ""
+    text = ""
+    with result.phases.measure("rendering"):
+        if explain:
+            from .explain import render_explanation
+            text = render_explanation(result, None, minimized)
+        if render_dir:
+            _render_all(result, render_dir, minimized)
+    return text
 
 
 def _render_all(result, directory: str, minimized: list | None = None) -> None:
@@ -727,7 +739,8 @@ class _progress_display:
     def update(self, stats) -> None:
         if not self.enabled or time.perf_counter() - self.started < 1.0:
             return
-        text = (f"states {stats.states:,}  ·  {stats.states / max(stats.seconds, 1e-9):,.0f}/s  ·  "
+        phase = getattr(stats, "phase", "safety search")
+        text = (f"{phase}: states {stats.states:,}  ·  {stats.states / max(stats.seconds, 1e-9):,.0f}/s  ·  "
                 f"depth {stats.depth}  ·  queue {stats.queue:,}")
         if self.status is None:
             from rich.console import Console

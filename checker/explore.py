@@ -35,6 +35,7 @@ class Stats:
     queue: int = 0
     peak_memory_kb: int = 0
     store_bytes: int = 0
+    phase: str = "safety search"  # which search these figures are of (for a progress display)
 
     @property
     def states_per_second(self) -> float:

@@ -49,7 +49,7 @@ import networkx as nx
 
 from . import ast
 from .compile import CompiledModel, _Ctx, _div, _Gen, _mod, _oob
-from .explore import Limits
+from .explore import Limits, ProgressFn, Stats
 from .model import Label, Model, ModelError, State
 from .trace import Trace, build_trace
 from .types import MapT, format_value
@@ -170,11 +170,14 @@ class Graph:
         return nodes, labels  # type: ignore[return-value]
 
 
-def build_graph(model: Model, limits: Limits | None = None) -> Graph:
+def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn | None = None,
+                progress_every: float = 0.25) -> Graph:
     """Explore every reachable state breadth-first, recording all labeled edges.
 
-    Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error."""
+    Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error.  ``progress``
+    gets a :class:`Stats` (phase "liveness graph") about four times a second."""
     limits = limits or Limits()
+    last_report = time.perf_counter()
     g = Graph()
     started = time.perf_counter()
     deadline = started + limits.timeout if limits.timeout else None
@@ -225,9 +228,15 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
             edges[u] = tuple(out)
             g.transitions += len(out)
             u += 1
-            if deadline is not None and not u & 1023 and time.perf_counter() >= deadline:
-                g.stop_reason = "timeout"
-                break
+            if not u & 1023 and (deadline is not None or progress is not None):
+                now = time.perf_counter()
+                if deadline is not None and now >= deadline:
+                    g.stop_reason = "timeout"
+                    break
+                if progress is not None and now - last_report >= progress_every:
+                    last_report = now
+                    progress(Stats(states=len(states), transitions=g.transitions, depth=depth[u - 1],
+                                   seconds=now - started, queue=len(states) - u, phase="liveness graph"))
     except KeyboardInterrupt:
         g.stop_reason = "interrupted"
     if g.stop_reason == "done":
@@ -561,7 +570,8 @@ def has_liveness(model: CompiledModel) -> bool:
     return any(p.kind in LIVENESS_KINDS for p in model.checked.properties)
 
 
-def check_liveness(model: CompiledModel, limits: Limits | None = None) -> LivenessOutcome:
+def check_liveness(model: CompiledModel, limits: Limits | None = None,
+                   progress: ProgressFn | None = None) -> LivenessOutcome:
     """Build the unreduced graph of a compiled spec and judge its liveness properties."""
     infos = [p for p in model.checked.properties if p.kind in LIVENESS_KINDS]
     exprs: list[ast.Expr] = []
@@ -575,7 +585,7 @@ def check_liveness(model: CompiledModel, limits: Limits | None = None) -> Livene
         first = next(preds)
         props.append(LiveProperty(p.kind, p.name, first, next(preds) if p.decl.expr2 is not None else None))
     fair = fair_actions(model)
-    graph = build_graph(model, limits)
+    graph = build_graph(model, limits, progress)
     verdicts = {}
     for v in analyse(graph, props, fair):
         verdicts[v.name] = _describe(model, graph, v)

@@ -119,9 +119,40 @@ def collision_probability(result: CheckResult) -> float | None:
 
 
 def render_timing(result: CheckResult) -> str:
+    """The whole run's wall time and peak memory (as the OS counts them), then each phase's."""
     st = result.stats
-    return (f"papcheck: {st.seconds:.2f} s, {st.states_per_second:,.0f} states/s, peak memory "
-            f"{st.peak_memory_kb / 1024:.0f} MB, store {st.bytes_per_state:.0f} bytes/state\n")
+    ph = result.phases
+    lines = [f"papcheck: {ph.wall_seconds():.2f} s, peak memory {_mem(ph.peak_kb())} "
+             "(the whole run, interpreter start-up included)"]
+    width = max((len(p.name) for p in ph.items), default=0)
+    startup = ph.startup_seconds()
+    if startup is not None:
+        width = max(width, len("start-up"))
+        lines.append(f"  {'start-up'.ljust(width)}  {startup:7.2f} s  (interpreter and imports)")
+    for p in ph.items:
+        line = f"  {p.name.ljust(width)}  {p.seconds:7.2f} s"
+        line += f"  peak {_mem(p.peak_kb):>7}" if p.raised_peak else "  " + " " * 12
+        if p.name == "safety search":
+            line += f"  {st.states_per_second:,.0f} states/s, store {st.bytes_per_state:.0f} bytes/state"
+        elif p.name == "liveness graph" and result.liveness is not None:
+            lv = result.liveness
+            line += f"  {lv.states:,} states, {lv.transitions:,} transitions"
+        lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _mem(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB" if kb < 1024 * 1024 else f"{kb / 1024 / 1024:.2f} GB"
+
+
+def timing_dict(result: CheckResult) -> dict[str, Any]:
+    """The whole run's figures by phase (JSON `stats.run`)."""
+    ph = result.phases
+    startup = ph.startup_seconds()
+    return {"wall_seconds": round(ph.wall_seconds(), 3), "peak_memory_kb": ph.peak_kb(),
+            "startup_seconds": None if startup is None else round(startup, 3),
+            "phases": [{"name": p.name, "seconds": round(p.seconds, 3), "peak_memory_kb": p.peak_kb,
+                        "raised_peak": p.raised_peak} for p in ph.items]}
 
 
 _STATUS_MARK = {"holds": "ok", "witnessed": "ok", "violated": "XX", "unreachable": "XX", "unknown": "??"}
@@ -280,6 +311,8 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         "reductions": _reductions_dict(result),
     }
     d["stats"]["collision_probability"] = collision_probability(result)
+    if timing:
+        d["stats"]["run"] = timing_dict(result)
     types = spec.model.slot_types()
     for p in result.properties:
         d["properties"].append({
