@@ -119,3 +119,44 @@ def test_cli_property_and_continue(tmp_path) -> None:
     assert r.exit_code == 2 and "no property of that name" in r.output
     r = CliRunner().invoke(main, ["explain", str(spec), "--property", "small_y"])
     assert "small_y is violated" in r.output
+
+
+# ---------------------------------------------------------------- conditional expectations (item 4)
+
+COND = """protocol Cond
+const FIX: 0..2 = 1
+var x: 0..3
+machine M[1] {
+  init state s {
+    on inc when x < 3 { x := x + 1 } -> s
+  }
+}
+invariant small: FIX == 1 or x < 2
+expect violated small when FIX == 0
+expect holds
+"""
+
+
+@pytest.mark.parametrize("fix,want,met", [(0, "violated", True), (1, "holds", True), (2, "holds", False)])
+def test_conditional_expectation(fix: int, want: str, met: bool) -> None:
+    result = api.check(api.load_text(COND, "cond.pap", constants={"FIX": fix}))
+    assert result.expectation["verdict"] == want and result.expectation["met"] is met
+
+
+def test_conditional_expectation_errors_and_pretty() -> None:
+    from checker.errors import SpecError
+    from checker.parser import parse
+    from checker.errors import SourceFile
+    from checker.pretty import pretty_spec
+    with pytest.raises(SpecError) as e:
+        api.load_text(COND.replace("expect holds", "expect holds when FIX < 2"), "c.pap", constants={"FIX": 0})
+    assert "two expectations apply when FIX = 0" in e.value.diagnostics.render()
+    with pytest.raises(SpecError) as e:
+        api.load_text(COND + "expect violated small\n", "c.pap")
+    assert "one expectation without `when`" in e.value.diagnostics.render()
+    with pytest.raises(SpecError) as e:
+        api.load_text(COND.replace("when FIX == 0", "when x == 0"), "c.pap")
+    assert "c.pap:" in e.value.diagnostics.render()
+    text = pretty_spec(parse(SourceFile("c.pap", COND)))
+    assert "expect violated small when FIX == 0\nexpect holds\n" in text
+    assert pretty_spec(parse(SourceFile("c.pap", text))) == text
