@@ -748,7 +748,10 @@ class _Resolver:
             if e.when is None:
                 continue
             try:
-                if self.const_value(e.when, BoolT()) is True:
+                v = self.const_value(e.when, BoolT())
+                if not isinstance(v, bool):
+                    self.error(e.when.span, f"the condition after `when` must be a bool, not {format_value(v)}")
+                elif v:
                     applies.append(e)
             except _Abort:
                 continue

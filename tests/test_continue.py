@@ -157,6 +157,9 @@ def test_conditional_expectation_errors_and_pretty() -> None:
     with pytest.raises(SpecError) as e:
         api.load_text(COND.replace("when FIX == 0", "when x == 0"), "c.pap")
     assert "c.pap:" in e.value.diagnostics.render()
+    with pytest.raises(SpecError) as e:
+        api.load_text(COND.replace("when FIX == 0", "when FIX + 1"), "c.pap")
+    assert "must be a bool" in e.value.diagnostics.render()
     text = pretty_spec(parse(SourceFile("c.pap", COND)))
     assert "expect violated small when FIX == 0\nexpect holds\n" in text
     assert pretty_spec(parse(SourceFile("c.pap", text))) == text
