@@ -521,6 +521,7 @@ class TrapSummary:
     instances: dict[str, list[str]]  # instance -> control states it takes in the trap
     fixed: list[tuple[str, str]]  # (variable or map entry, value) constant throughout the trap
     property_anywhere: bool  # some reachable state satisfies the property at all
+    bounded: list[str] = field(default_factory=list)  # transitions held back only by a constant bound
 
 
 @dataclass
@@ -664,5 +665,7 @@ def _trap_summary(model: CompiledModel, graph: Graph, trap: Trap, entry_step: in
     fixed = [(name, next(iter(vals))) for name, vals in seen.items()
              if len(vals) == 1 and not name.endswith(".state")]
     enabled = [f"{model.actions[a].instance_name} {model.actions[a].transition.name}" for a in trap.actions]
+    from .bounds import bound_blocked
+    bounded = bound_blocked(model, trap_states, set(trap.actions))
     return TrapSummary(entry_step, len(trap.nodes), trap.stuck, trap.terminal, enabled, instances, fixed,
-                       trap.p_anywhere)
+                       trap.p_anywhere, bounded)

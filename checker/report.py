@@ -231,8 +231,10 @@ def _loop_mark(trace: Trace, step: Step) -> str:
 
 def _trap_lines(trap: Any) -> list[str]:
     """The summary of a `recoverable` trap (a liveness.TrapSummary)."""
-    out = [f"  the trap: {trap.states:,} states are reachable from step {trap.entry_step}, none can "
-           f"recover ({trap.stuck_states:,} reachable states are stuck in all)"]
+    n = f"{trap.states:,} states are" if trap.states != 1 else "1 state is"
+    stuck = f"{trap.stuck_states:,} reachable states are" if trap.stuck_states != 1 else "1 reachable state is"
+    out = [f"  the trap: {n} reachable from step {trap.entry_step}, none can "
+           f"recover ({stuck} stuck in all)"]
     if trap.enabled:
         out.append("    still enabled in the trap: " + ", ".join(trap.enabled))
     if trap.terminal_states:
@@ -241,6 +243,10 @@ def _trap_lines(trap: Any) -> list[str]:
                + "; ".join(f"{i}: {', '.join(s)}" for i, s in trap.instances.items()))
     if trap.fixed:
         out.append("    never changes in the trap: " + ", ".join(f"{k} = {v}" for k, v in trap.fixed))
+    bounded = getattr(trap, "bounded", [])
+    if bounded:
+        out.append("    held back by a bound of the model (with a larger constant the trap may not be one):")
+        out.extend(f"      {b}" for b in bounded)
     return out
 
 
@@ -351,7 +357,8 @@ def render_json(result: CheckResult, *, timing: bool = True) -> str:
 def _trap_dict(trap: Any) -> dict[str, Any]:
     return {"entry_step": trap.entry_step, "states": trap.states, "stuck_states": trap.stuck_states,
             "terminal_states": trap.terminal_states, "enabled": trap.enabled,
-            "instances": trap.instances, "fixed": dict(trap.fixed)}
+            "instances": trap.instances, "fixed": dict(trap.fixed),
+            **({"bounded": trap.bounded} if getattr(trap, "bounded", []) else {})}
 
 
 # --------------------------------------------------------------------------------------- ITF
