@@ -636,6 +636,23 @@ def render(spec: str, fmt: str, view: str, output: str | None, defines: tuple[st
         click.echo(f"papcheck: {spec}: no trace to draw (verdict: {result.verdict})", err=True)
         sys.exit(result.exit_code if result.verdict == "incomplete" else 0)
     _write_bytes(output, data)
+    if output is not None:
+        click.echo(f"papcheck: wrote {output} ({_what_rendered(result, prop_name, fmt, view)}, "
+                   f"{len(data):,} bytes)", err=True)
+
+
+def _what_rendered(result, prop_name: str | None, fmt: str, view: str) -> str:
+    """`the sequence chart of endpoint_has_ips's 12-step counterexample`, for render's message."""
+    from .explain import pick_property
+    what = "the HTML report" if fmt == "html" else {
+        "sequence": "the sequence chart", "hb": "the happens-before graph", "states": "the state graph"}[view]
+    prop = pick_property(result, prop_name)
+    if prop is not None and prop.trace is not None:
+        kind = "witness" if prop.status == "witnessed" else "counterexample"
+        return f"{what} of {prop.name}'s {prop.trace.length}-step {kind}"
+    if result.model_error is not None:
+        return f"{what} of the model error's trace"
+    return what
 
 
 GRAPH_EXAMPLES = """
