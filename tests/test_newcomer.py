@@ -140,3 +140,33 @@ def test_render_says_what_it_wrote(tmp_path) -> None:
     r = CliRunner().invoke(main, ["render", str(spec), "-o", str(out)])
     assert r.exit_code == 0 and out.exists()
     assert f"papcheck: wrote {out} (the sequence chart of endpoint_has_ips's 12-step counterexample" in r.output
+
+
+# ------------------------------------------------------------- the catalogue beyond DNS (item 9)
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+def test_cert_rotation_race_and_fix() -> None:
+    race = api.check(api.load(str(SPECS / "cert_rotation.pap")))
+    assert race.expectation["met"] is True
+    steps = race.prop("serving_valid").trace.steps
+    # the server picks, the revoker revokes what it picked, the server loads it
+    assert [(s.instance, s.transition) for s in steps[1:]][-2:] == [("Revoker", "revoke"), ("Edge[0]", "load")]
+    for consts in ({}, {"EDGES": 3}):
+        fixed = api.check(api.load(str(SPECS / "cert_rotation_fixed.pap"), consts))
+        assert fixed.verdict == "holds" and fixed.expectation["met"] is True
+        assert all(p.status in ("holds", "witnessed") for p in fixed.properties)
+
+
+def test_flag_rollout_races_and_fix() -> None:
+    race = api.check(api.load(str(SPECS / "flag_rollout.pap")), keep_going=True)
+    assert race.expectation["met"] is True
+    assert race.prop("agents_have_config").status == "violated"
+    ptr = race.prop("pointer_live")
+    assert ptr.status == "violated"
+    assert "rollback" in [s.transition for s in ptr.trace.steps[1:]]
+    for consts in ({}, {"AGENTS": 3}):
+        fixed = api.check(api.load(str(SPECS / "flag_rollout_fixed.pap"), consts))
+        assert fixed.verdict == "holds" and fixed.expectation["met"] is True
+        assert all(p.status in ("holds", "witnessed") for p in fixed.properties)
