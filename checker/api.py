@@ -21,6 +21,7 @@ from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
 from .engine.explore import (Limits, ProgressFn, SearchResult, Stats, TraceNotReproducible, concrete_path, error_label,
                       explore, path_to)
 from .lang.parser import parse, read_source
+from .engine.phases import Phases
 from .lang.resolve import LIVENESS_KINDS, CheckedSpec, check_spec
 from .engine.store import make_store
 from .engine.trace import Trace, build_trace, explain_failure, model_error_message
@@ -99,6 +100,7 @@ class PropertyResult:
     explanation: str = ""
     doc: str = ""
     trap: Any = None  # liveness.TrapSummary, for a violated `recoverable`
+    reason: str = ""  # for status "unknown": why the property was not decided
 
 
 @dataclass
@@ -122,6 +124,7 @@ class CheckResult:
     search: SearchResult | None = field(default=None, repr=False)
     reductions: "Reductions | None" = None
     liveness: Any = None  # liveness.LivenessOutcome, when the spec has liveness properties
+    phases: Phases = field(default_factory=Phases)  # wall time and peak memory of each phase
 
     @property
     def exit_code(self) -> int:
@@ -157,9 +160,16 @@ class Reductions:
 
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
-          solver: bool = True) -> CheckResult:
-    """Explore the spec's state space and judge every property."""
+          solver: bool = True, properties: list[str] | None = None,
+          keep_going: bool = False, phases: Phases | None = None) -> CheckResult:
+    """Explore the spec's state space and judge every property.
+
+    `properties` restricts the check (and the result) to the named properties.  `keep_going`
+    (`check --continue`) goes on after a violation until every property is decided, reporting the
+    shortest violation of each; a model error still stops the search."""
     from .reduce.reduction import SymmetryUnavailable
+    only = _selected(spec, properties)
+    phases = phases if phases is not None else Phases()
     red = Reductions(por, symmetry, solver)
     sym = None
     if symmetry:
@@ -168,7 +178,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         except SymmetryUnavailable as err:
             red.symmetry_notes.append(_located(spec, err))
     try:
-        return _check(spec, strategy, store, limits, progress, por, solver, sym, red)
+        return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
         # never a crash from a reduction: say where, and search again unreduced
         if sym is None:
@@ -179,12 +189,14 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                                                         "the canonicalizer renames wrongly)")
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
-        return _check(spec, strategy, store, limits, progress, por, solver, None, red)
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
-           por: bool, solver: bool, sym: Any, red: Reductions) -> CheckResult:
+           por: bool, solver: bool, sym: Any, red: Reductions, only: frozenset[int] | None, keep_going: bool,
+           phases: Phases) -> CheckResult:
     model = spec.model
+    phases.start("safety search")
     st = make_store(store, model.layout.width)
     canon = None
     if sym is not None:
@@ -200,20 +212,28 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     if expand is None and canon is not None:
         expand = sym.expander(model.successors)
     search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon)
+                     expand=expand, canon=canon, only=only, keep_going=keep_going)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
     traces_from = search
     if red.por_active and strategy == "bfs" and (search.findings or search.witnesses):
-        traces_from = _shortest_traces(model, search, canon, limits)
+        traces_from = _shortest_traces(model, search, canon, limits, only, keep_going)
         red.notes.append("traces recomputed without partial-order reduction, so they are shortest")
     props: list[PropertyResult] = []
     model_error = None
-    finding = traces_from.findings[0] if traces_from.findings else None
     if search.findings and not traces_from.findings:  # only if the bounded run timed out
-        traces_from, finding = search, search.findings[0]
+        traces_from = search
+    violations: dict[int, tuple[SearchResult, Any]] = {}  # property index -> (search, finding)
+    sources = (search, traces_from) if keep_going else (traces_from,)
+    for src in sources:  # the shortest (traces_from) wins
+        for f in reversed(src.findings):
+            if f.kind in ("invariant", "deadlock"):
+                violations[f.prop] = (src, f)
+    finding = next((f for f in traces_from.findings if f.kind == "model_error"), None)
     for i, p in enumerate(spec.checked.properties):
+        if only is not None and i not in only:
+            continue
         pr = PropertyResult(p.name, p.kind, p.decl.span.line, "unknown", doc=p.decl.doc)
         if p.kind == "reachable":
             if i in search.witnesses:
@@ -222,9 +242,10 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
                 pr.trace = _trace(model, src, src.witnesses[i], canon)
             elif search.complete:
                 pr.status = "unreachable"
-        elif finding is not None and finding.prop == i and finding.kind in ("invariant", "deadlock"):
+        elif i in violations:
+            src, f = violations[i]
             pr.status = "violated"
-            pr.trace = _trace(model, traces_from, finding.state, canon)
+            pr.trace = _trace(model, src, f.state, canon)
             if p.kind == "invariant" and p.decl.expr is not None:
                 pr.explanation = explain_failure(model, p.decl.expr, pr.trace.last_state)
             else:
@@ -232,7 +253,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         elif search.complete:
             pr.status = "holds"
         props.append(pr)
-    if finding is not None and finding.kind == "model_error":
+    if finding is not None:
         err = finding.error
         assert err is not None
         path, labels = concrete_path(model, path_to(traces_from.store, finding.state, model, canon), canon)
@@ -241,20 +262,24 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         msg, line = model_error_message(model, err)
         model_error = ModelErrorResult(msg, line, trace)
 
+    phases.stop()
     live = None
-    if any(p.kind in LIVENESS_KINDS for p in spec.checked.properties):
+    if search.stop_reason != "interrupted" and any(p.kind in LIVENESS_KINDS and (only is None or i in only)
+           for i, p in enumerate(spec.checked.properties)):
         # on its own unreduced graph, even after a safety violation: these get their own verdicts
         from .analysis.liveness import check_liveness
         live_limits = limits
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
                                  max(limits.timeout - search.stats.seconds, 1e-3))
-        live = check_liveness(model, live_limits)
+        with phases.measure("liveness graph"):
+            live = check_liveness(model, live_limits, progress=progress)
         for pr in props:
             lv = live.verdicts.get(pr.name)
             if lv is not None:
                 pr.status, pr.trace, pr.explanation, pr.trap = lv.status, lv.trace, lv.explanation, lv.trap
 
+    _undecided_reasons(props, search, model_error, live, keep_going)
     if finding is not None or any(p.status in ("unreachable", "violated") for p in props):
         verdict = "violated"
     elif search.complete and all(p.status != "unknown" for p in props):
@@ -265,7 +290,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     if stop == "done" and live is not None and not live.complete:
         stop = live.stop_reason  # the safety search finished, the liveness graph did not
     result = CheckResult(spec, verdict, stop, props, search.stats, strategy, store,
-                         model_error, search=search, reductions=red, liveness=live)
+                         model_error, search=search, reductions=red, liveness=live, phases=phases)
     result.expectation = _expectation(spec, result)
     return result
 
@@ -276,7 +301,46 @@ def _located(spec: Spec, err: Any) -> str:
     return located(spec.checked.source, err.span, "note", err.reason)
 
 
-def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None) -> SearchResult:
+def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:
+    """The indices of the named properties (`check --property`), or None for all of them."""
+    if not names:
+        return None
+    index = {p.name: i for i, p in enumerate(spec.checked.properties)}
+    unknown = [n for n in names if n not in index]
+    if unknown:
+        from .lang.errors import UsageError
+        known = ", ".join(p.name for p in spec.checked.properties) or "none"
+        raise UsageError(f"--property {unknown[0]}: the spec has no property of that name "
+                         f"(its properties: {known})")
+    return frozenset(index[n] for n in names)
+
+
+_STOPPED_BY = {"max_states": "--max-states", "max_depth": "--max-depth", "timeout": "--timeout",
+               "interrupted": "an interrupt"}
+
+
+def _undecided_reasons(props: list[PropertyResult], search: SearchResult, model_error, live,
+                       keep_going: bool) -> None:
+    """Say why each undecided property was not decided."""
+    violated = [p.name for p in props if p.status == "violated" and p.kind not in LIVENESS_KINDS]
+    for p in props:
+        if p.status != "unknown":
+            continue
+        if p.kind in LIVENESS_KINDS and live is not None and not live.complete:
+            p.reason = (f"building the state graph stopped at "
+                        f"{_STOPPED_BY.get(live.stop_reason, live.stop_reason)}")
+        elif search.stop_reason == "violation" and model_error is not None:
+            p.reason = "the search stopped at the model error"
+        elif search.stop_reason == "violation" and violated and not keep_going:
+            p.reason = f"the search stopped at {violated[0]}'s violation; use --continue"
+        elif search.stop_reason in _STOPPED_BY:
+            p.reason = f"the search stopped at {_STOPPED_BY[search.stop_reason]}"
+        else:
+            p.reason = "the search did not finish"
+
+
+def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: Limits | None,
+                     only: frozenset[int] | None = None, keep_going: bool = False) -> SearchResult:
     """Partial-order reduction keeps a violation reachable but may lengthen the path to it.  A
     breadth-first search without it, bounded by the depth already found, finds the shortest."""
     depth = 0
@@ -288,7 +352,8 @@ def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: 
     # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
     # a prefix of the unreduced search, so it meets what the unreduced search meets first.
     bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)
-    return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon)
+    return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon,
+                   only=only, keep_going=keep_going)
 
 
 def _trace(model: CompiledModel, search: SearchResult, state, canon) -> Trace:
@@ -303,7 +368,9 @@ def _expectation(spec: Spec, result: CheckResult) -> dict[str, Any] | None:
         return None
     e = spec.checked.expects[0]
     failed = sorted(p.name for p in result.properties if p.status in ("violated", "unreachable"))
-    if result.verdict == "incomplete":
+    checked = {p.name for p in result.properties}
+    partial = len(checked) < len(spec.checked.properties)  # check --property: judge only what was checked
+    if result.verdict == "incomplete" or (partial and (e.verdict == "holds" or not set(e.names) <= checked)):
         met = None
     elif e.verdict == "holds":
         met = result.verdict == "holds"

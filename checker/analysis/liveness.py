@@ -49,7 +49,7 @@ import networkx as nx
 
 from ..lang import ast
 from ..engine.compile import CompiledModel, compile_predicates
-from ..engine.explore import Limits, Terminated
+from ..engine.explore import Limits, ProgressFn, Stats, Terminated
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace
 from ..lang.types import MapT, format_value
@@ -170,11 +170,14 @@ class Graph:
         return nodes, labels  # type: ignore[return-value]
 
 
-def build_graph(model: Model, limits: Limits | None = None) -> Graph:
+def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn | None = None,
+                progress_every: float = 0.25) -> Graph:
     """Explore every reachable state breadth-first, recording all labeled edges.
 
-    Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error."""
+    Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error.  ``progress``
+    gets a :class:`Stats` (phase "liveness graph") about four times a second."""
     limits = limits or Limits()
+    last_report = time.perf_counter()
     g = Graph()
     started = time.perf_counter()
     deadline = started + limits.timeout if limits.timeout else None
@@ -225,9 +228,15 @@ def build_graph(model: Model, limits: Limits | None = None) -> Graph:
             edges[u] = tuple(out)
             g.transitions += len(out)
             u += 1
-            if deadline is not None and not u & 1023 and time.perf_counter() >= deadline:
-                g.stop_reason = "timeout"
-                break
+            if not u & 1023 and (deadline is not None or progress is not None):
+                now = time.perf_counter()
+                if deadline is not None and now >= deadline:
+                    g.stop_reason = "timeout"
+                    break
+                if progress is not None and now - last_report >= progress_every:
+                    last_report = now
+                    progress(Stats(states=len(states), transitions=g.transitions, depth=depth[u - 1],
+                                   seconds=now - started, queue=len(states) - u, phase="liveness graph"))
     except KeyboardInterrupt as e:
         g.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
     if g.stop_reason == "done":
@@ -512,6 +521,7 @@ class TrapSummary:
     instances: dict[str, list[str]]  # instance -> control states it takes in the trap
     fixed: list[tuple[str, str]]  # (variable or map entry, value) constant throughout the trap
     property_anywhere: bool  # some reachable state satisfies the property at all
+    bounded: list[str] = field(default_factory=list)  # transitions held back only by a constant bound
 
 
 @dataclass
@@ -547,7 +557,8 @@ def has_liveness(model: CompiledModel) -> bool:
     return any(p.kind in LIVENESS_KINDS for p in model.checked.properties)
 
 
-def check_liveness(model: CompiledModel, limits: Limits | None = None) -> LivenessOutcome:
+def check_liveness(model: CompiledModel, limits: Limits | None = None,
+                   progress: ProgressFn | None = None) -> LivenessOutcome:
     """Build the unreduced graph of a compiled spec and judge its liveness properties."""
     infos = [p for p in model.checked.properties if p.kind in LIVENESS_KINDS]
     exprs: list[ast.Expr] = []
@@ -561,7 +572,7 @@ def check_liveness(model: CompiledModel, limits: Limits | None = None) -> Livene
         first = next(preds)
         props.append(LiveProperty(p.kind, p.name, first, next(preds) if p.decl.expr2 is not None else None))
     fair = fair_actions(model)
-    graph = build_graph(model, limits)
+    graph = build_graph(model, limits, progress)
     verdicts = {}
     for v in analyse(graph, props, fair):
         verdicts[v.name] = _describe(model, graph, v)
@@ -640,5 +651,7 @@ def _trap_summary(model: CompiledModel, graph: Graph, trap: Trap, entry_step: in
     fixed = [(name, next(iter(vals))) for name, vals in seen.items()
              if len(vals) == 1 and not name.endswith(".state")]
     enabled = [f"{model.actions[a].instance_name} {model.actions[a].transition.name}" for a in trap.actions]
+    from .bounds import bound_blocked
+    bounded = bound_blocked(model, trap_states, set(trap.actions))
     return TrapSummary(entry_step, len(trap.nodes), trap.stuck, trap.terminal, enabled, instances, fixed,
-                       trap.p_anywhere)
+                       trap.p_anywhere, bounded)

@@ -196,6 +196,11 @@ def _see_options(f):
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default=None,
               help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
+@click.option("--property", "only_props", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable); the others are left out of the report.")
+@click.option("--continue", "keep_going", is_flag=True,
+              help="Keep searching after a violation until every property is decided; report the "
+                   "shortest violation of each.")
 @_see_options
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
@@ -203,7 +208,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
           max_depth: int | None, timeout: float | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
-          no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, self_check: bool) -> None:
+          no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
+          keep_going: bool, self_check: bool) -> None:
     """Explore every interleaving of each SPEC and judge its properties.
 
     SPEC is a spec file, a directory (every *.pap below it) or a glob; with none, the `specs` of
@@ -215,6 +221,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     from ..ci import gate
     from ..views import report
     from ..engine.explore import Limits
+    from ..engine.phases import Phases
 
     config = _config(config_path)
     flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
@@ -226,8 +233,9 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check:
-            raise UsageError("--explain-por and --self-check take a single spec file (without --gate)")
+        if explain_por or self_check or only_props or keep_going:
+            raise UsageError("--explain-por, --self-check, --property and --continue take a single spec file "
+                             "(without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -238,7 +246,9 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     strategy, store = settings.strategy or "bfs", settings.store or "exact"
     no_por, no_symmetry, no_solver = settings.por is False, settings.symmetry is False, settings.solver is False
     max_states, max_depth, timeout = settings.max_states, settings.max_depth, settings.timeout
-    spec_obj = api.load(spec, run.constants)
+    phases = Phases()
+    with phases.measure("load"):
+        spec_obj = api.load(spec, run.constants)
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
     progress = None if quiet else _progress_display()
@@ -246,11 +256,13 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
-                           symmetry=not no_symmetry, solver=not no_solver, store=store)
+                           symmetry=not no_symmetry, solver=not no_solver, store=store,
+                           properties=list(only_props) or None, keep_going=keep_going, phases=phases)
     finally:
         if progress:
             progress.close()
     minimized = _see_minimize(result)
+    explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
     _write(output, _render(fmt, [outcome], full_states=full_states, timing=not no_timing))
     for target_fmt, path in targets:
@@ -261,9 +273,11 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
             _write(trace_out, report.render_itf(trace, result, f"{spec_obj.name}: {result.verdict}"))
+    if explained:
+        click.echo("")
+        click.echo(explained, nl=False)
     if not quiet and fmt == "text" and not no_timing:
         click.echo(report.render_timing(result), err=True, nl=False)
-    _see_outputs(result, minimized)
     if explain_por:
         click.echo("\n".join(spec_obj.partial_order(not no_solver).explain()))
     if self_check:
@@ -454,17 +468,23 @@ def _see_minimize(result) -> list:
     if not min_switches:
         return []
     from ..explain.minimize import minimize_result
-    return minimize_result(result)
+    with result.phases.measure("minimization"):
+        return minimize_result(result)
 
 
-def _see_outputs(result, minimized: list) -> None:
+def _see_outputs(result, minimized: list) -> str:
+    """Write --render's files; return --explain's text (printed after the report)."""
     explain, render_dir, _ = click.get_current_context().meta.get("papcheck.see", (False, None, False))
-    if explain:
-        from ..explain.narrate import render_explanation
-        click.echo("")
-        click.echo(render_explanation(result, None, minimized), nl=False)
-    if render_dir:
-        _render_all(result, render_dir, minimized)
+    if not (explain or render_dir):
+        return ""
+    text = ""
+    with result.phases.measure("rendering"):
+        if explain:
+            from ..explain.narrate import render_explanation
+            text = render_explanation(result, None, minimized)
+        if render_dir:
+            _render_all(result, render_dir, minimized)
+    return text
 
 
 def _render_all(result, directory: str, minimized: list | None = None) -> None:
@@ -535,14 +555,15 @@ def _write_bytes(path: str | None, data: bytes) -> None:
         raise UsageError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
-def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None):
+def _see_run(spec: str, defines: tuple[str, ...], max_states: int | None, timeout: float | None,
+             keep_going: bool = False):
     from .. import api
     from ..engine.explore import Limits
     spec_obj = api.load(spec, _defines(defines))
     progress = _progress_display()
     try:
         return api.check(spec_obj, limits=Limits(max_states=max_states, timeout=timeout),
-                         progress=progress.update)
+                         progress=progress.update, keep_going=keep_going)
     finally:
         progress.close()
 
@@ -567,7 +588,8 @@ def _see_trace_options(f):
 def _see_prepare(spec: str, defines, prop_name, min_switches, max_states, timeout):
     """Check SPEC, pick the trace to show, minimize its context switches."""
     from ..explain.narrate import pick_property
-    result = _see_run(spec, defines, max_states, timeout)
+    # a named property is decided even when another one is violated first (as check --continue)
+    result = _see_run(spec, defines, max_states, timeout, keep_going=prop_name is not None)
     if prop_name is not None and pick_property(result, prop_name) is None:
         names = ", ".join(p.name for p in result.properties) or "none"
         raise UsageError(f"--property {prop_name}: no such property (the spec has: {names})")
@@ -654,6 +676,23 @@ def render(spec: str, fmt: str, view: str, output: str | None, defines: tuple[st
         click.echo(f"papcheck: {spec}: no trace to draw (verdict: {result.verdict})", err=True)
         sys.exit(result.exit_code if result.verdict == "incomplete" else 0)
     _write_bytes(output, data)
+    if output is not None:
+        click.echo(f"papcheck: wrote {output} ({_what_rendered(result, prop_name, fmt, view)}, "
+                   f"{len(data):,} bytes)", err=True)
+
+
+def _what_rendered(result, prop_name: str | None, fmt: str, view: str) -> str:
+    """`the sequence chart of endpoint_has_ips's 12-step counterexample`, for render's message."""
+    from ..explain.narrate import pick_property
+    what = "the HTML report" if fmt == "html" else {
+        "sequence": "the sequence chart", "hb": "the happens-before graph", "states": "the state graph"}[view]
+    prop = pick_property(result, prop_name)
+    if prop is not None and prop.trace is not None:
+        kind = "witness" if prop.status == "witnessed" else "counterexample"
+        return f"{what} of {prop.name}'s {prop.trace.length}-step {kind}"
+    if result.model_error is not None:
+        return f"{what} of the model error's trace"
+    return what
 
 
 GRAPH_EXAMPLES = """
@@ -764,7 +803,8 @@ class _progress_display:
     def update(self, stats) -> None:
         if not self.enabled or time.perf_counter() - self.started < 1.0:
             return
-        text = (f"states {stats.states:,}  ·  {stats.states / max(stats.seconds, 1e-9):,.0f}/s  ·  "
+        phase = getattr(stats, "phase", "safety search")
+        text = (f"{phase}: states {stats.states:,}  ·  {stats.states / max(stats.seconds, 1e-9):,.0f}/s  ·  "
                 f"depth {stats.depth}  ·  queue {stats.queue:,}")
         if self.status is None:
             from rich.console import Console

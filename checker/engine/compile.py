@@ -719,6 +719,11 @@ class _Gen:
         for i, p in invs:
             out.append(f"    if not {self.expr(p.decl.expr, ctx)}: return {i}")  # type: ignore[arg-type]
         out.append("    return -1")
+        out.append("def inv_all(s):")  # every violated invariant, as a bit mask (check --continue)
+        out.append("    r = 0")
+        for i, p in invs:
+            out.append(f"    if not {self.expr(p.decl.expr, ctx)}: r |= {1 << i}")  # type: ignore[arg-type]
+        out.append("    return r")
         reach = [(i, p) for i, p in enumerate(self.c.properties) if p.kind == "reachable"]
         out.append("def reach(s):")
         out.append("    r = 0")
@@ -862,6 +867,7 @@ class CompiledModel:
         self._tolerant = namespace["succ_tolerant"]
         self._inv = namespace["inv"]
         self.violated_invariant = self._inv  # the generated function itself: no wrapper call per state
+        self.violated_invariants = namespace["inv_all"]
         self.witnesses = namespace["reach"]
         self.is_final = namespace["final"]
         self.actions = gen.actions

@@ -35,6 +35,7 @@ class Stats:
     queue: int = 0
     peak_memory_kb: int = 0
     store_bytes: int = 0
+    phase: str = "safety search"  # which search these figures are of (for a progress display)
 
     @property
     def states_per_second(self) -> float:
@@ -78,16 +79,20 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             limits: Limits | None = None, progress: ProgressFn | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
             expand: Callable[[State, int], list] | None = None,
-            canon: Callable[[State], State] | None = None) -> SearchResult:
+            canon: Callable[[State], State] | None = None,
+            only: frozenset[int] | None = None, keep_going: bool = False) -> SearchResult:
     """Explore the model's reachable states; stop at the first violation (or model error).
 
     `expand(s, depth)`, when given, replaces `model.successors(s)` (a reduction: an ample set or
-    all successors, already canonical); `canon` maps initial states to their representative."""
+    all successors, already canonical); `canon` maps initial states to their representative.
+    `only` restricts the properties checked to these indices.  `keep_going` records the first
+    (under BFS: shortest) violation of each property and goes on searching until every property
+    is decided or the space is exhausted; a model error still stops the search."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r}")
     limits = limits or Limits()
     store = store if store is not None else ExactStore()
-    props = list(model.properties)
+    props = [p for p in model.properties if only is None or p.index in only]
     reach_mask = 0
     for p in props:
         if p.kind == "reachable":
@@ -104,6 +109,18 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     if expand is None:
         expand = lambda s, d: succ(s)  # noqa: E731
     inv = model.violated_invariant
+    inv_left = 0  # the invariants not yet violated (keep_going / only)
+    for p in props:
+        if p.kind == "invariant":
+            inv_left |= 1 << p.index
+    if keep_going or (only is not None and len(props) != len(model.properties)):
+        inv_mask = _invariant_mask(model)
+        if not keep_going:
+            sel = inv_left
+
+            def inv(t: State) -> int:
+                m = inv_mask(t) & sel
+                return (m & -m).bit_length() - 1 if m else -1
     reach = model.witnesses
     insert = store.insert
     pmap = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
@@ -135,6 +152,31 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             return Finding("model_error", t, error=e)
         return None
 
+    def examine_all(t: State) -> Finding | None:
+        """keep_going: record each property's first violation; only a model error stops."""
+        nonlocal pending, inv_left
+        try:
+            if inv_left:
+                bad = inv_mask(t) & inv_left
+                if bad:
+                    inv_left &= ~bad
+                    result.findings.extend(Finding("invariant", t, p.index) for p in props
+                                           if bad >> p.index & 1)
+            if pending:
+                hit = reach(t) & pending
+                if hit:
+                    for p in props:
+                        if hit >> p.index & 1:
+                            result.witnesses[p.index] = t
+                    pending &= ~hit
+        except ModelError as e:
+            return Finding("model_error", t, error=e)
+        return None
+
+    if keep_going:
+        examine = examine_all  # noqa: F811
+        has_inv = True  # examine every new state
+
     frontier: deque[tuple[State, int]] = deque()
     pop = frontier.popleft if strategy == "bfs" else frontier.pop
     found: Finding | None = None
@@ -160,8 +202,12 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 break
             stats.transitions += len(ts)
             if not ts and check_deadlock and not model.is_final(s):
-                found = Finding("deadlock", s, deadlock_prop)
-                break
+                if keep_going:  # the first deadlock is a shortest one: record it, go on
+                    result.findings.append(Finding("deadlock", s, deadlock_prop))
+                    check_deadlock = False
+                else:
+                    found = Finding("deadlock", s, deadlock_prop)
+                    break
             d1 = d + 1
             for t in ts:
                 if fast:  # the exact store's parent map, inline: no method call per transition
@@ -181,6 +227,9 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 result.stop_reason = "max_states"
                 break
             expanded += 1
+            if keep_going and not inv_left and not pending and not check_deadlock and result.findings:
+                result.stop_reason = "decided"  # every property has its answer: nothing left to find
+                break
             if not expanded & 511:
                 now = time.perf_counter()
                 if deadline is not None and now >= deadline:
@@ -202,11 +251,27 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
         result.findings.append(found)
         result.stop_reason = "violation"
         result.complete = False
+    elif result.stop_reason == "decided":
+        result.stop_reason = "violation"
     elif result.stop_reason == "done":
         if cut_by_depth:
             result.stop_reason = "max_depth"
         result.complete = not cut_by_depth
     return result
+
+
+def _invariant_mask(model: Model) -> Callable[[State], int]:
+    """Bit i set when the state violates invariant i (every invariant, not only the first).  A
+    model without `violated_invariants` reports only its first violated invariant."""
+    fn = getattr(model, "violated_invariants", None)
+    if fn is not None:
+        return fn
+    first = model.violated_invariant
+
+    def mask(t: State) -> int:
+        i = first(t)
+        return 1 << i if i >= 0 else 0
+    return mask
 
 
 def path_to(store: Store, state: State, model: Model | None = None,

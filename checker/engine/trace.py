@@ -125,7 +125,8 @@ def explain_failure(model: CompiledModel, expr: ast.Expr, values: dict[str, Any]
         return ""
     parts, reads = found
     types = model.slot_types()
-    read_text = ", ".join(f"{k} = {format_value(v, types.get(k))}" for k, v in reads.items())
+    read_text = ", ".join(f"{k[:-6]} at {v}" if k.endswith(".state") and isinstance(v, str)
+                          else f"{k} = {format_value(v, types.get(k))}" for k, v in reads.items())
     head = "for " + ", ".join(parts) + ": " if parts else ""
     return head + read_text
 

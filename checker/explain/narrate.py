@@ -198,18 +198,29 @@ def analysis(result: CheckResult, prop: PropertyResult, facts: TraceFacts) -> li
                 lead += "."
         paras.append(lead)
     pair = facts.deciding_pair()
+    if pair is not None and not pair.decides:
+        # the conflict on what the property reads is not what decides it: say what is, if any
+        a, b, c = pair.first, pair.second, pair.cell
+        conflict = (f"{_who(facts, a)} {_touch(facts, a, c)}, and later {_who(facts, b)} "
+                    f"{_touch(facts, b, c)}")
+        other = facts.avoiding_swap()
+        if other is None:
+            paras.append(f"No single swap of two conflicting steps avoids the violation: {conflict}, "
+                         f"but {prop.name} fails in either order.")
+        else:
+            paras.append(f"Swapping the steps on what {prop.name} reads does not avoid the violation "
+                         f"({conflict}).")
+        pair = other
     if pair is not None:
         a, b, c = pair.first, pair.second, pair.cell
         text = (f"The order that decides it: {_who(facts, a)} {_touch(facts, a, c)}, and later "
                 f"{_who(facts, b)} {_touch(facts, b, c)}.")
-        if pair.decides and pair.swapped_order is not None:
+        if pair.swapped_order is not None:
             moved = b if pair.swapped_order.index(b) < pair.swapped_order.index(a) else a
-            other = a if moved == b else b
+            other_step = a if moved == b else b
             where = "before" if moved == b else "after"
-            text += (f" Replayed with step {moved} moved {where} step {other}, {prop.name} holds "
+            text += (f" Replayed with step {moved} moved {where} step {other_step}, {prop.name} holds "
                      f"throughout ({_values(pair.swapped_values, types)}).")
-        else:
-            text += " Swapping these two alone does not avoid the violation."
         paras.append(text)
         for k in (a, b):
             inst = facts.steps[k].instance
@@ -270,6 +281,11 @@ def explain(result: CheckResult, prop_name: str | None = None,
     if prop is None or prop.trace is None:
         if result.verdict == "holds":
             return Explanation(head, "Every property holds: there is no counterexample to explain.")
+        if prop is not None and prop.status == "unknown" and getattr(prop, "reason", ""):
+            return Explanation(head, f"No trace to explain: {prop.kind} {prop.name} is not decided "
+                                     f"({prop.reason}).")
+        if prop is not None and prop.status == "holds":
+            return Explanation(head, f"{prop.kind} {prop.name} holds: there is no counterexample to explain.")
         return Explanation(head, f"No trace to explain (verdict: {result.verdict}).")
     trace = prop.trace
     what = {"violated": "is violated", "witnessed": "is witnessed"}.get(prop.status, prop.status)

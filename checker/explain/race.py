@@ -381,6 +381,32 @@ class TraceFacts:
             candidates.extend((min(j, w), max(j, w), c) for j in others)
         if not candidates:
             return None
+        found = self._first_avoiding(candidates)
+        if found is not None:
+            return found
+        a, b, c = candidates[0]
+        return Deciding(a, b, c, False)
+
+    def avoiding_swap(self, limit: int = 400) -> Deciding | None:
+        """Any two conflicting steps of different instances (not only on what the property reads)
+        whose swap, replayed, avoids the violation; None when no single swap does (or more than
+        `limit` pairs would have to be tried)."""
+        n = len(self.steps) - 1
+        candidates = []
+        for b in range(2, n + 1):
+            for a in range(b - 1, 0, -1):
+                if self.steps[a].instance != self.steps[b].instance:
+                    cells = self.conflict_cells(a, b)
+                    if cells:
+                        candidates.append((a, b, cells[0]))
+        if len(candidates) > limit:
+            return None
+        candidates.sort(key=lambda x: (x[1] - x[0], x[0]))
+        return self._first_avoiding(candidates)
+
+    def _first_avoiding(self, candidates: list[tuple[int, int, Cell]]) -> Deciding | None:
+        """The first candidate pair whose swap (either way) replays and avoids the violation."""
+        n = len(self.steps) - 1
         for a, b, c in candidates:
             base = list(range(1, n + 1))
             # later step moved just before the earlier one; earlier moved just after the later
@@ -401,8 +427,7 @@ class TraceFacts:
                                 v = dict((format_value(k), x) for k, x in v)[cell[1]]
                             shown[label] = v
                     return Deciding(a, b, c, True, order, shown)
-        a, b, c = candidates[0]
-        return Deciding(a, b, c, False)
+        return None
 
     def stale_check(self, instance: str, upto: int | None = None) -> StaleCheck | None:
         """The latest check `instance` made (at or before step `upto`) whose answer other

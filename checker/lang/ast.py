@@ -372,6 +372,7 @@ class PropertyDecl:
 class ExpectDecl:
     verdict: str  # "holds" or "violated"
     names: tuple[str, ...]
+    when: "Expr | None" = None  # `expect ... when COND`: applies when COND (over constants) holds
     span: Span = _span()
 
 

@@ -139,7 +139,10 @@ class Evaluator:
             base = self._ev(e.base, env)
             if self.state is None:
                 raise EvalError("control states have no value here", e.span)
-            return self.state.pcs[(base[1].name, base[2])] == e.state
+            pc = self.state.pcs[(base[1].name, base[2])]
+            if self.on_read is not None and self._quiet_depth == 0:  # the control state, as traces name it
+                self.on_read(f"{base[1].instance_name(base[2])}.state", pc)
+            return pc == e.state
         if isinstance(e, ast.SetLit):
             # a literal's values must fit its type, as the compiled model checks when it encodes one
             elem = getattr(self.types.get(id(e)), "elem", None)

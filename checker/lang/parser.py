@@ -568,10 +568,15 @@ class _Builder(Transformer):
         return ast.PropertyDecl("deadlock_free", str(items[0]), None, doc=self._doc(sp), span=sp)
 
     def expect_holds(self, meta, items):
-        return ast.ExpectDecl("holds", (), span=_mspan(meta))
+        return ast.ExpectDecl("holds", (), items[-1] if items else None, span=_mspan(meta))
 
     def expect_violated(self, meta, items):
-        return ast.ExpectDecl("violated", tuple(str(n) for n in items), span=_mspan(meta))
+        names = tuple(str(n) for n in items if isinstance(n, Token))
+        when = items[-1] if items and not isinstance(items[-1], Token) else None
+        return ast.ExpectDecl("violated", names, when, span=_mspan(meta))
+
+    def expect_when(self, meta, items):
+        return items[0]
 
     # ---- types
     def bool_type(self, meta, items):

@@ -62,7 +62,8 @@ def _decl(d) -> list[str]:
             return doc + [f"leads_to {d.name}: {pretty_expr(d.expr)} ~> {pretty_expr(d.expr2)}"]  # type: ignore[arg-type]
         return doc + [f"{d.kind} {d.name}: {pretty_expr(d.expr)}"]  # type: ignore[arg-type]
     if isinstance(d, ast.ExpectDecl):
-        return ["expect holds"] if d.verdict == "holds" else [f"expect violated {', '.join(d.names)}"]
+        text = "expect holds" if d.verdict == "holds" else f"expect violated {', '.join(d.names)}"
+        return [text + (f" when {pretty_expr(d.when)}" if d.when is not None else "")]
     raise AssertionError(d)
 
 

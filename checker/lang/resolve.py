@@ -306,7 +306,7 @@ class _Resolver:
         for d in self.spec.decls:
             if isinstance(d, ast.PropertyDecl):
                 self.property_decl(d)
-        self.check_expects(expects)
+        expects = self.check_expects(expects)
         if not self.machines and not self.diags.errors:
             self.error(self.spec.span if self.spec.span.line else Span.point(1, 1),
                        "the spec declares no machine; nothing can happen")
@@ -764,11 +764,30 @@ class _Resolver:
             self.diags.warning(d.span, "no state is marked `final`, so every state without an enabled "
                                        "transition counts as a deadlock")
 
-    def check_expects(self, expects: list[ast.ExpectDecl]) -> None:
+    def check_expects(self, expects: list[ast.ExpectDecl]) -> list[ast.ExpectDecl]:
+        """Check the `expect` lines and return the one that applies to these constants (a list of
+        at most one): the conditional one whose `when` holds, else the unconditional one."""
         names = {p.name for p in self.properties}
-        if len(expects) > 1:
-            self.error(expects[1].span, "a spec states one expectation",
-                       [Note(expects[0].span, "the first is here")])
+        plain = [e for e in expects if e.when is None]
+        if len(plain) > 1:
+            self.error(plain[1].span, "a spec states one expectation without `when`",
+                       [Note(plain[0].span, "the first is here")])
+        applies: list[ast.ExpectDecl] = []
+        for e in expects:
+            if e.when is None:
+                continue
+            try:
+                v = self.const_value(e.when, BoolT())
+                if not isinstance(v, bool):
+                    self.error(e.when.span, f"the condition after `when` must be a bool, not {format_value(v)}")
+                elif v:
+                    applies.append(e)
+            except _Abort:
+                continue
+        if len(applies) > 1:
+            consts = ", ".join(f"{k} = {format_value(v)}" for k, v in ((n, c.value) for n, c in self.constants.items()))
+            self.error(applies[1].span, f"two expectations apply when {consts}",
+                       [Note(applies[0].span, "the other is here")])
         for e in expects:
             for n in e.names:
                 if n not in names:
@@ -776,6 +795,7 @@ class _Resolver:
                     close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.75)
                     hint = f"; did you mean '{close[0]}'?" if close else ""
                     self.error(self.name_span(e.span, n), f"expect names '{n}', but no property has that name{hint}")
+        return applies[:1] or plain[:1]
 
     # ---- warnings
     def warnings(self) -> None:

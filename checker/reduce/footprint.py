@@ -28,18 +28,20 @@ class Footprint:
     reads: frozenset
     writes: frozenset
 
-    def describe(self) -> str:
-        return f"reads {_fmt(self.reads)}; writes {_fmt(self.writes)}"
+    def describe(self, singles: frozenset = frozenset()) -> str:
+        """`singles`: machines declared without a count, named as traces name them (`Revoker`)."""
+        return f"reads {_fmt(self.reads, singles)}; writes {_fmt(self.writes, singles)}"
 
 
-def _fmt(locs: frozenset) -> str:
-    return "{" + ", ".join(sorted(loc_text(l) for l in locs)) + "}"
+def _fmt(locs: frozenset, singles: frozenset = frozenset()) -> str:
+    return "{" + ", ".join(sorted(loc_text(l, singles) for l in locs)) + "}"
 
 
-def loc_text(loc: Loc) -> str:
-    """`("record", 0)` -> `record[0]`; `("@inst", "Enactor", 1, "plan")` -> `Enactor[1].plan`."""
+def loc_text(loc: Loc, singles: frozenset = frozenset()) -> str:
+    """`("record", 0)` -> `record[0]`; `("@inst", "Enactor", 1, "plan")` -> `Enactor[1].plan`;
+    an instance of a machine in `singles` (declared without a count) is named `Revoker`."""
     if loc[0] == "@inst":
-        head = f"{loc[1]}[{loc[2]}]"
+        head = loc[1] if loc[1] in singles and loc[2] == 0 else f"{loc[1]}[{loc[2]}]"
         rest = list(loc[3:])
         if rest:
             head += "." + ("state" if rest[0] == "@state" else rest[0])

@@ -201,13 +201,30 @@ class PartialOrder:
             return ts
         return expand
 
+    def _property_readers(self) -> dict[int, list[str]]:
+        """For each visible action, the properties (by name) that read what it writes."""
+        fa = FootprintAnalysis(self.model.checked)
+        out: dict[int, list[str]] = {}
+        for p in self.model.checked.properties:
+            reads: set = set()
+            for e in (p.decl.expr, p.decl.expr2):
+                if e is not None:
+                    reads |= fa.property_reads(e)
+            for aid in sorted(self.visible):
+                if any(overlap(w, r) for w in self.footprints[aid].writes for r in reads):
+                    out.setdefault(aid, []).append(p.name)
+        return out
+
     def explain(self) -> list[str]:
         acts = self.model.actions
         name = lambda a: f"{acts[a].instance_name}.{acts[a].transition.name}"  # noqa: E731
         lines = ["Partial-order reduction: transition footprints"]
+        readers = self._property_readers()
+        singles = frozenset(m.name for m in self.model.checked.machines if m.decl.count is None)
         for aid, f in enumerate(self.footprints):
-            vis = "  (visible: writes what a property reads)" if aid in self.visible else ""
-            lines.append(f"  {name(aid)}: {f.describe()}{vis}")
+            vis = (f"  (visible: writes what {' and '.join(readers.get(aid, ['a property']))} "
+                   f"read{'s' if len(readers.get(aid, [])) <= 1 else ''})") if aid in self.visible else ""
+            lines.append(f"  {name(aid)}: {f.describe(singles)}{vis}")
         owner = self._inst_of_action  # type: ignore[attr-defined]
         for a in range(len(acts)):
             for b in range(a + 1, len(acts)):

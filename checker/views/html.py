@@ -143,8 +143,11 @@ def html_report(result: CheckResult, prop_name: str | None = None,
     out.append("<section><h2>Result</h2><table>")
     for p in result.properties:
         detail = f"{p.trace.length} steps" if p.trace is not None else ""
+        if p.status == "unknown" and getattr(p, "reason", ""):
+            detail = p.reason
+        word = {"unknown": "not decided", "unreachable": "never reached"}.get(p.status, p.status)  # as the text
         out.append(f'<tr><td class="mono">{escape(p.kind)} {escape(p.name)}</td>'
-                   f'<td class="status-{escape(p.status)}">{escape(p.status)}</td>'
+                   f'<td class="status-{escape(p.status)}">{escape(word)}</td>'
                    f"<td>{escape(detail)}</td><td>{escape(p.doc)}</td></tr>")
     out.append("</table>")
     out.append(f'<p class="note">{st.states:,} distinct states, {st.transitions:,} transitions, depth '

@@ -80,7 +80,10 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
     if result.expectation is not None:
         e = result.expectation
         want = "holds" if e["verdict"] == "holds" else "violated " + ", ".join(e["properties"])
-        met = {True: "met", False: "NOT met", None: "unknown (incomplete)"}[e["met"]]
+        partial = len(result.properties) < len(spec.checked.properties)
+        met = {True: "met", False: "NOT met",
+               None: "not judged (--property left some out)" if partial and result.verdict != "incomplete"
+               else "not decided (incomplete)"}[e["met"]]
         out.append(f"Expected: {want} -- {met}")
     out.append(f"Verdict: {result.verdict.upper()}" + _reason(result))
     return "\n".join(out) + "\n"
@@ -120,9 +123,40 @@ def collision_probability(result: CheckResult) -> float | None:
 
 
 def render_timing(result: CheckResult) -> str:
+    """The whole run's wall time and peak memory (as the OS counts them), then each phase's."""
     st = result.stats
-    return (f"papcheck: {st.seconds:.2f} s, {st.states_per_second:,.0f} states/s, peak memory "
-            f"{st.peak_memory_kb / 1024:.0f} MB, store {st.bytes_per_state:.0f} bytes/state\n")
+    ph = result.phases
+    lines = [f"papcheck: {ph.wall_seconds():.2f} s, peak memory {_mem(ph.peak_kb())} "
+             "(the whole run, interpreter start-up included)"]
+    width = max((len(p.name) for p in ph.items), default=0)
+    startup = ph.startup_seconds()
+    if startup is not None:
+        width = max(width, len("start-up"))
+        lines.append(f"  {'start-up'.ljust(width)}  {startup:7.2f} s  (interpreter and imports)")
+    for p in ph.items:
+        line = f"  {p.name.ljust(width)}  {p.seconds:7.2f} s"
+        line += f"  peak {_mem(p.peak_kb):>7}" if p.raised_peak else "  " + " " * 12
+        if p.name == "safety search":
+            line += f"  {st.states_per_second:,.0f} states/s, store {st.bytes_per_state:.0f} bytes/state"
+        elif p.name == "liveness graph" and result.liveness is not None:
+            lv = result.liveness
+            line += f"  {lv.states:,} states, {lv.transitions:,} transitions"
+        lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _mem(kb: int) -> str:
+    return f"{kb / 1024:.0f} MB" if kb < 1024 * 1024 else f"{kb / 1024 / 1024:.2f} GB"
+
+
+def timing_dict(result: CheckResult) -> dict[str, Any]:
+    """The whole run's figures by phase (JSON `stats.run`)."""
+    ph = result.phases
+    startup = ph.startup_seconds()
+    return {"wall_seconds": round(ph.wall_seconds(), 3), "peak_memory_kb": ph.peak_kb(),
+            "startup_seconds": None if startup is None else round(startup, 3),
+            "phases": [{"name": p.name, "seconds": round(p.seconds, 3), "peak_memory_kb": p.peak_kb,
+                        "raised_peak": p.raised_peak} for p in ph.items]}
 
 
 _STATUS_MARK = {"holds": "ok", "witnessed": "ok", "violated": "XX", "unreachable": "XX", "unknown": "??"}
@@ -141,9 +175,11 @@ def _status_text(p, result: CheckResult) -> str:
         return f"violated in {_steps(p.trace.length)}" if p.trace else "violated"
     if p.status == "unreachable":
         return "never reached: no reachable state satisfies it (vacuous spec?)"
+    if getattr(p, "reason", ""):
+        return f"not decided: {p.reason}"
     if result.verdict == "violated":
-        return "not decided (the search stopped at the first violation)"
-    return "not decided (the search did not finish)"
+        return "not decided: the search stopped at the first violation; use --continue"
+    return "not decided: the search did not finish"
 
 
 def _steps(n: int) -> str:
@@ -200,8 +236,10 @@ def _loop_mark(trace: Trace, step: Step) -> str:
 
 def _trap_lines(trap: Any) -> list[str]:
     """The summary of a `recoverable` trap (a liveness.TrapSummary)."""
-    out = [f"  the trap: {trap.states:,} states are reachable from step {trap.entry_step}, none can "
-           f"recover ({trap.stuck_states:,} reachable states are stuck in all)"]
+    n = f"{trap.states:,} states are" if trap.states != 1 else "1 state is"
+    stuck = f"{trap.stuck_states:,} reachable states are" if trap.stuck_states != 1 else "1 reachable state is"
+    out = [f"  the trap: {n} reachable from step {trap.entry_step}, none can "
+           f"recover ({stuck} stuck in all)"]
     if trap.enabled:
         out.append("    still enabled in the trap: " + ", ".join(trap.enabled))
     if trap.terminal_states:
@@ -210,6 +248,10 @@ def _trap_lines(trap: Any) -> list[str]:
                + "; ".join(f"{i}: {', '.join(s)}" for i, s in trap.instances.items()))
     if trap.fixed:
         out.append("    never changes in the trap: " + ", ".join(f"{k} = {v}" for k, v in trap.fixed))
+    bounded = getattr(trap, "bounded", [])
+    if bounded:
+        out.append("    held back by a bound of the model (with a larger constant the trap may not be one):")
+        out.extend(f"      {b}" for b in bounded)
     return out
 
 
@@ -280,6 +322,8 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         "reductions": _reductions_dict(result),
     }
     d["stats"]["collision_probability"] = collision_probability(result)
+    if timing:
+        d["stats"]["run"] = timing_dict(result)
     types = spec.model.slot_types()
     for p in result.properties:
         d["properties"].append({
@@ -289,6 +333,8 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         })
         if p.trap is not None:
             d["properties"][-1]["trap"] = _trap_dict(p.trap)
+        if p.status == "unknown" and p.reason:
+            d["properties"][-1]["reason"] = p.reason
     if result.liveness is not None:
         lv = result.liveness
         d["liveness"] = {"states": lv.states, "transitions": lv.transitions, "complete": lv.complete,
@@ -317,7 +363,8 @@ def render_json(result: CheckResult, *, timing: bool = True) -> str:
 def _trap_dict(trap: Any) -> dict[str, Any]:
     return {"entry_step": trap.entry_step, "states": trap.states, "stuck_states": trap.stuck_states,
             "terminal_states": trap.terminal_states, "enabled": trap.enabled,
-            "instances": trap.instances, "fixed": dict(trap.fixed)}
+            "instances": trap.instances, "fixed": dict(trap.fixed),
+            **({"bounded": trap.bounded} if getattr(trap, "bounded", []) else {})}
 
 
 # --------------------------------------------------------------------------------------- ITF

@@ -80,6 +80,12 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
             inst_lanes.append(st.instance)
     inst_lanes.sort(key=lambda n: (order.get(n.split("[")[0], 0), _idx(n)))
 
+    # a machine's local that another instance or the property reads gets a lane, as shared data
+    exposed = _exposed_locals(facts)
+
+    def lane(c: Cell) -> bool:
+        return facts.is_shared(c) or c[0] in exposed
+
     rows: list[_Row] = []
     used: set[Cell] = set()
     for k, st in enumerate(trace.steps[1:], start=1):
@@ -90,10 +96,10 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         for chk in f.checks:
             for label, v in chk.reads.items():
                 c = facts.label_cell(label)
-                if c is not None and facts.is_shared(c) and c[1] != ANY:
+                if c is not None and lane(c) and c[1] != ANY:
                     reads.setdefault(c, v)
         for c in sorted(f.reads, key=cell_text):
-            if not facts.is_shared(c):
+            if not lane(c):
                 continue
             if c[1] == ANY:
                 if any(r[0] == c[0] for r in reads):
@@ -102,7 +108,7 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                     reads.setdefault((c[0], key), _value(pre, (c[0], key)))
             else:
                 reads.setdefault(c, _value(pre, c))
-        writes = [c for c in f.changed if facts.is_shared(c)]
+        writes = [c for c in f.changed if lane(c)]
         for c in sorted(reads, key=_cell_key(spec)):
             if c in writes:
                 continue
@@ -118,7 +124,8 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
             row.arrows.append(_Arrow(c, "write", ":= " + format_value(
                 shown, vt.value if isinstance(vt, MapT) else vt), hot))
             used.add(c)
-        own = [(n, o, v) for n, o, v in st.changes if n.startswith((st.instance or "") + ".")]
+        own = [(n, o, v) for n, o, v in st.changes if n.startswith((st.instance or "") + ".")
+               and n not in exposed]
         notes = []
         for n, o, v in own:
             short = n[len(st.instance or "") + 1:]
@@ -136,7 +143,7 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         rows.append(_Row(fs.index, fs.instance or "", fs.transition + _args(fs.args),
                          notes=f"fails: {error}" if error else "fails", failing=True))
     for c, _ in meeting.items():
-        if facts.is_shared(c):
+        if lane(c):
             used.add(c)
 
     obj_lanes = sorted(used, key=_cell_key(spec))
@@ -385,6 +392,23 @@ def _fmt(state: dict, c: Cell, types: dict) -> str:
     if c[1] is not None and isinstance(t, MapT):
         return format_value(v, t.value)
     return format_value(v, t)
+
+
+def _exposed_locals(facts: TraceFacts) -> set[str]:
+    """Machine-local slots (`Edge[0].serving`) that a step of another instance, or the property,
+    reads in this trace."""
+    out: set[str] = set()
+    for f in facts.steps[1:]:
+        for c in f.reads:
+            slot = facts.slots.get(c[0])
+            if slot is not None and slot.machine is not None and not c[0].startswith(f.instance + "."):
+                out.add(c[0])
+    for label in facts.property_reads:
+        c = facts.label_cell(label)
+        slot = facts.slots.get(c[0]) if c is not None else None
+        if slot is not None and slot.machine is not None and not c[0].endswith(".state"):
+            out.add(c[0])
+    return out
 
 
 def _cell_key(spec: Spec):
