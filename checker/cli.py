@@ -695,6 +695,21 @@ def replay(spec: str, trace_path: str, defines: tuple[str, ...], check_only: boo
             click.echo(out, nl=False)
 
 
+@main.command()
+def lsp() -> None:
+    """Run the language server on stdin/stdout (for editors; needs the `editor` extra).
+
+    \b
+    Example (what an editor runs):
+      papcheck lsp
+    """
+    try:
+        from .editor.server import serve_stdio
+    except ImportError as e:
+        raise UsageError(f"papcheck lsp needs pygls: pip install 'papcheck[editor]' ({e})") from None
+    serve_stdio()
+
+
 def _write(path: str | None, text: str) -> None:
     if path is None:
         click.echo(text, nl=False)
