@@ -714,7 +714,7 @@ EXPLORE_EXAMPLES = """
 \b
 Examples:
   papcheck explore specs/dynamodb_dns.pap             # then open http://127.0.0.1:8765/
-  papcheck explore examples/workshop/03_purge/spec.pap --port 0
+  papcheck explore examples/workshop/03_purge/spec.pap --no-race --port 0
 """
 
 
@@ -727,7 +727,10 @@ Examples:
               help="Port to listen on (0: any free port).")
 @click.option("--max-states", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Bound of the check that finds the counterexample behind \"Show me the race\".")
-def explore_cmd(spec: str, defines: tuple[str, ...], host: str, port: int, max_states: int) -> None:
+@click.option("--no-race", is_flag=True,
+              help="Do not look for a counterexample: no \"Show me the race\" button, no hint (for workshops).")
+def explore_cmd(spec: str, defines: tuple[str, ...], host: str, port: int, max_states: int,
+                no_race: bool) -> None:
     """Walk SPEC's state space by hand in a browser, served on this machine.
 
     Take one enabled transition at a time, go back, watch the state and the sequence chart grow,
@@ -740,7 +743,7 @@ def explore_cmd(spec: str, defines: tuple[str, ...], host: str, port: int, max_s
     from .web.explorer import Explorer
     from .web.server import ExplorerServer, is_loopback
 
-    explorer = Explorer(api.load(spec, _defines(defines)), max_states=max_states)
+    explorer = Explorer(api.load(spec, _defines(defines)), max_states=max_states, show_race=not no_race)
     cex = explorer.counterexample()
     if not is_loopback(host):
         click.echo(f"papcheck: warning: listening on {host}: anyone who can reach this machine can browse "

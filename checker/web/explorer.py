@@ -55,8 +55,10 @@ class _Run:
 class Explorer:
     """One spec, explored by hand."""
 
-    def __init__(self, spec: Spec, *, max_states: int = 1_000_000, timeout: float = 60.0):
+    def __init__(self, spec: Spec, *, max_states: int = 1_000_000, timeout: float = 60.0,
+                 show_race: bool = True):
         self.spec = spec
+        self.show_race = show_race  # False: no counterexample (a workshop finds it by hand)
         self.model = spec.model
         self.types = self.model.slot_types()
         self.max_states = max_states
@@ -191,6 +193,8 @@ class Explorer:
     # ---- "show me the race"
     def counterexample(self) -> dict[str, Any] | None:
         """The checker's counterexample (the first violated safety property's), as a path."""
+        if not self.show_race:
+            return None
         if self._cex is None:
             self._cex = self._find_counterexample() or {}
         return self._cex or None
