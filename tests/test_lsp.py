@@ -248,3 +248,37 @@ def test_check_command_reports_the_verdict(session):
         lsp.ExecuteCommandParams("papcheck.check", [uri2])))
     assert out["verdict"] == "holds"
     assert any("every property holds" in m for m in out["messages"])
+
+
+def test_index_diagnostics_are_those_of_the_command_line():
+    """Every bad and warning spec of tests/bad_specs and tests/warn_specs: the editor gets the
+    same located errors and warnings, in the same order, as the `.expect` files record."""
+    import re
+
+    from checker.errors import SpecError
+    from checker.parser import read_source
+
+    compared = 0
+    for folder in ("bad_specs", "warn_specs"):
+        for pap in sorted((ROOT / "tests" / folder).glob("*.pap")):
+            rel = f"tests/{folder}/{pap.name}"
+            expect = pap.with_suffix(".expect").read_text().splitlines()
+            if folder == "bad_specs" and expect[0] != "# exit: 3":
+                continue  # usage errors (-D, files): not about the text
+            try:
+                text = read_source(rel).text
+            except SpecError:
+                continue  # undecodable bytes: an editor never holds such a text
+            got = [f"{rel}:{d.span.line}:{d.span.col}: {d.severity}: {d.message}" if d.span.line > 0
+                   else f"{rel}: {d.severity}: {d.message}" for d in build_index(text, rel).diagnostics]
+            want = [line for line in expect if line.startswith(rel) and re.search(r": (error|warning): ", line)]
+            assert got == want, rel
+            compared += 1
+    assert compared >= 80
+
+
+def test_hover_shows_a_computed_constant_value():
+    text = "protocol P\nconst N = 2\nconst M = N * 3 + 1\nvar x: 0..M = 0\nmachine A { state s { on go when x < M { x := x + 1 } } }\n"
+    ix = build_index(text)
+    hover = ix.hover(5, text.splitlines()[4].index("M {") + 1)
+    assert "const M = N * 3 + 1" in hover and "= 7" in hover

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 from .. import ast
 from ..errors import Diagnostic, Diagnostics, SourceFile, Span, SpecError, UsageError
 from ..pretty import pretty_expr, pretty_spec, pretty_type
+from ..types import format_value
 
 KEYWORDS = ("protocol", "const", "type", "var", "machine", "state", "on", "when", "init", "final",
             "symmetric", "fair", "invariant", "reachable", "recoverable", "eventually",
@@ -261,6 +262,11 @@ class _Builder:
     def resolved_uses(self, checked: Any) -> None:
         from ..resolve import BoundSym, EnumMemberSym, InstT, MachineInfo
         refs = checked.refs
+        for c in checked.constants.values():  # a constant's value, as the resolver computed it
+            key = ("decl", id(c.decl))
+            if key in self.symbols and not isinstance(c.decl.value, ast.IntLit | ast.BoolLit):
+                sym = self.symbols[key]
+                self.symbols[key] = dataclasses.replace(sym, detail=f"{sym.detail}  (= {format_value(c.value)})")
         bound_seen: set[int] = set()
         for node, machine in _walk(self.tree):
             if isinstance(node, ast.Name):
