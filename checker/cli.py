@@ -756,11 +756,11 @@ def explore_cmd(spec: str, defines: tuple[str, ...], host: str, port: int, max_s
     def _stop(signum, frame):  # SIGTERM ends the server like Ctrl-C
         raise KeyboardInterrupt
     previous = signal.signal(signal.SIGTERM, _stop)
-    if cex:
-        click.echo(f"papcheck explore: {cex['kind']} {cex['property']} is violated after {len(cex['path'])} "
-                   "steps (\"Show me the race\" on the page)", err=True)
-    click.echo(f"papcheck explore: serving {spec} at {server.url}  (Ctrl-C stops)", err=True)
-    try:
+    try:  # a signal right after the announcement still stops cleanly
+        if cex:
+            click.echo(f"papcheck explore: {cex['kind']} {cex['property']} is violated after {len(cex['path'])} "
+                       "steps (\"Show me the race\" on the page)", err=True)
+        click.echo(f"papcheck explore: serving {spec} at {server.url}  (Ctrl-C stops)", err=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -268,3 +268,16 @@ def test_layering_editor_and_web_never_print_and_pygls_stays_in_the_server():
             assert not re.search(r"^\s*(from|import) (pygls|lsprotocol)", mod.read_text(), re.M), mod
     lexer = (checker / "editor" / "lexer.py").read_text()
     assert re.findall(r"^(?:from|import) (\S+)", lexer, re.M) == ["__future__", "pygments.lexer", "pygments.token"]
+
+
+def test_cli_port_in_use_is_a_usage_error():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "checker.cli", "explore", "specs/dynamodb_dns.pap", "--no-race",
+                            "--port", str(port)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"papcheck: error: cannot listen on 127.0.0.1:{port}:") and "Traceback" not in r.stderr

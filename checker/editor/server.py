@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from pygls.server import LanguageServer
 
 from .. import __version__
-from ..errors import Diagnostic, Span
+from ..errors import Diagnostic, SourceFile, Span
 from .index import BUILTINS, SpecIndex, Symbol, build_index, formatted
 from .verdict import Finding, check_text
 
@@ -48,7 +48,14 @@ class PapServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         ix = self.indexes.get(uri)
         if ix is None or ix.source.text != doc.source:
-            ix = build_index(doc.source, _display_path(uri))
+            path = _display_path(uri)
+            try:
+                ix = build_index(doc.source, path)
+            except Exception as e:  # a bug in papcheck: say so in the editor, keep serving
+                source = SourceFile(path, doc.source)
+                diag = Diagnostic("error", Span.point(1, 1), f"internal error in papcheck ({type(e).__name__}: {e}); "
+                                                             "please report it")
+                ix = SpecIndex(source, {}, [], [], [diag])
             self.indexes[uri] = ix
         return ix
 
