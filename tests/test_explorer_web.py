@@ -85,6 +85,19 @@ def test_paths_replay_and_views(explorer):
     assert json.dumps(explorer.view(path), sort_keys=True) == json.dumps(explorer.view(path), sort_keys=True)
 
 
+def test_a_model_error_is_a_counterexample_too():
+    text = ("protocol Over\nvar x: 0..2 = 0\nmachine M { state s { on inc { x := x + 1 } } }\n"
+            "invariant fine: x >= 0\n")
+    ex = Explorer(api.load_text(text, "over.pap"))
+    cex = ex.counterexample()
+    assert cex["kind"] == "model error" and cex["path"] == [0, 0]
+    end = ex.view(cex["path"])
+    assert end["violation"] is None
+    assert end["enabled"] == [{"choice": None, "error": "value 3 is outside the type of x (0..2)",
+                               "action": "M inc", "line": 3}]
+    assert Explorer(api.load_text(text, "over.pap"), show_race=False).counterexample() is None
+
+
 def get(server, url: str, method: str = "GET") -> tuple[int, bytes, dict]:
     req = urllib.request.Request(server.url.rstrip("/") + url, method=method)
     try:
@@ -226,6 +239,12 @@ def test_find_the_race_by_hand_in_chromium(server, explorer):
             page.click("#restart")
             at_depth(page, 0)
             assert page.locator("#enabled li.on-race").count() == 1
+            for depth in range(1, len(INCIDENT) + 1):  # step along the race
+                assert page.is_hidden("#banner")
+                page.click("#race-next")
+                at_depth(page, depth)
+            page.wait_for_selector("#banner:not([hidden])")
+            assert page.is_hidden("#race-next") and page.url == shared
             assert problems == []
         finally:
             browser.close()

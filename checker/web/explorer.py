@@ -165,7 +165,8 @@ class Explorer:
 
     def _properties(self, s: Any, values: dict[str, Any], trace: Trace) -> list[dict[str, Any]]:
         ev = Evaluator(self.model.checked, state_view(self.model, values))
-        has_successor = bool(self.model.tolerant_successors(s)[0]) or bool(self.model.tolerant_successors(s)[1])
+        succ, errors = self.model.tolerant_successors(s)
+        has_successor = bool(succ or errors)
         out = []
         for p in self.spec.checked.properties:
             d = p.decl
@@ -206,6 +207,11 @@ class Explorer:
                 path = self._path_of(p.trace)
                 if path is not None:
                     return {"property": p.name, "kind": p.kind, "path": path, "text": format_path(path)}
+        if result.model_error is not None:  # the path ends where the failing transition is enabled
+            path = self._path_of(result.model_error.trace)
+            if path is not None:
+                return {"property": result.model_error.message, "kind": "model error", "path": path,
+                        "text": format_path(path)}
         return None
 
     def _path_of(self, trace: Trace) -> list[int] | None:

@@ -52,12 +52,18 @@ function render() {
   const v = view;
   document.getElementById("where").textContent = "depth " + v.depth + (v.path ? "  ·  path " + v.path : "");
   document.getElementById("back").disabled = v.depth === 0;
+  document.getElementById("race-next").hidden = v.next_on_counterexample === null;
   document.getElementById("restart").disabled = v.depth === 0;
 
   const banner = document.getElementById("banner");
+  const failing = v.enabled.filter((t) => t.choice === null);
   if (v.violation) {
     banner.textContent = "Violated: " + v.violation.kind + " " + v.violation.name +
       (v.violation.why ? " (" + v.violation.why + ")" : "") + " after " + v.depth + " steps";
+    banner.hidden = false;
+  } else if (failing.length) {
+    banner.textContent = "Model error: " + failing[0].action + " would fail here: " + failing[0].error +
+      " (line " + failing[0].line + ")";
     banner.hidden = false;
   } else {
     banner.hidden = true;
@@ -67,7 +73,7 @@ function render() {
   enabled.replaceChildren();
   for (const t of v.enabled) {
     if (t.choice === null) {
-      enabled.append(el("li", { class: "failing" }, t.action + ": fails, " + t.error + " (line " + t.line + ")"));
+      enabled.append(el("li", { class: "failing" }, t.action + " would fail: " + t.error + " (line " + t.line + ")"));
       continue;
     }
     const onRace = v.next_on_counterexample === t.choice;
@@ -131,9 +137,13 @@ async function start() {
   const race = document.getElementById("race");
   if (spec.counterexample) {
     race.hidden = false;
-    race.textContent = "Show me the race (" + spec.counterexample.property + ")";
+    race.textContent = "Show me the race (" + (spec.counterexample.kind === "model error" ? "model error"
+                                                : spec.counterexample.property) + ")";
     race.addEventListener("click", () => go(spec.counterexample.text, true));
   }
+  document.getElementById("race-next").addEventListener("click", () => {
+    if (view.next_on_counterexample !== null) go(extend(view.path, view.next_on_counterexample), true);
+  });
   document.getElementById("back").addEventListener("click", () => go(truncate(view.path, view.depth - 1), true));
   document.getElementById("restart").addEventListener("click", () => go("", true));
   window.addEventListener("popstate", () => go(pathFromUrl(), false));
