@@ -109,9 +109,15 @@ def test_diagnostics_follow_edits(session):
     diags = session.replace(uri, 3, DNS.replace("on pick when", "on pick wen"))
     assert len(diags) == 1 and diags[0].range.start.line == where(DNS, "on pick when", "on").line
     assert session.replace(uri, 4, DNS) == []
+    # `note:` lines travel as related information, pointing into the same document
+    unclosed = (ROOT / "tests" / "bad_specs" / "003_missing_close_brace.pap").read_text()
+    diags = session.replace(uri, 5, unclosed)
+    notes = diags[0].related_information
+    assert len(diags) == 1 and [n.message for n in notes] == ["this '{' is not closed"]
+    assert notes[0].location.uri == uri and notes[0].location.range.start == lsp.Position(2, 10)
     # a warning `papcheck parse` gives arrives as a warning
     unused = DNS.replace("const PURGE_AGE = 2", "const PURGE_AGE = 2\nvar unused_flag: bool = false")
-    diags = session.replace(uri, 5, unused)
+    diags = session.replace(uri, 6, unused)
     assert [d.severity for d in diags] == [lsp.DiagnosticSeverity.Warning]
     assert diags[0].range.start == where(unused, "var unused_flag", "unused_flag")
 

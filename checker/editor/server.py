@@ -61,7 +61,7 @@ class PapServer(LanguageServer):
 
     def publish(self, uri: str) -> None:
         ix = self.index(uri)
-        diags = [_diagnostic(d, ix) for d in ix.diagnostics]
+        diags = [_diagnostic(d, uri) for d in ix.diagnostics]
         diags += [lsp.Diagnostic(_range(f.span), f.message, severity=_SEVERITY[f.severity], source="papcheck check")
                   for f in self.verdicts.get(uri, [])]
         self.publish_diagnostics(uri, diags)
@@ -81,16 +81,11 @@ def _range(span: Span) -> lsp.Range:
     return lsp.Range(lsp.Position(span.line - 1, span.col - 1), lsp.Position(end_line - 1, end_col - 1))
 
 
-def _diagnostic(d: Diagnostic, ix: SpecIndex) -> lsp.Diagnostic:
-    related = [lsp.DiagnosticRelatedInformation(lsp.Location(_uri_of(ix), _range(n.span)), n.message)
+def _diagnostic(d: Diagnostic, uri: str) -> lsp.Diagnostic:
+    related = [lsp.DiagnosticRelatedInformation(lsp.Location(uri, _range(n.span)), n.message)
                for n in d.notes if n.span.line > 0]
     return lsp.Diagnostic(_range(d.span), d.message, severity=_SEVERITY[d.severity], source="papcheck",
                           related_information=related or None)
-
-
-def _uri_of(ix: SpecIndex) -> str:
-    path = ix.source.path
-    return path if "://" in path else "file://" + path
 
 
 def _symbol(ls: PapServer, uri: str, pos: lsp.Position) -> tuple[SpecIndex, Symbol | None]:
