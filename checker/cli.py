@@ -700,8 +700,8 @@ def lsp() -> None:
     """Run the language server on stdin/stdout (for editors; needs the `editor` extra).
 
     \b
-    Example (what an editor runs):
-      papcheck lsp
+    Example:
+      papcheck lsp      # what an editor starts (editors/vscode does)
     """
     try:
         from .editor.server import serve_stdio

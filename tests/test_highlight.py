@@ -48,7 +48,8 @@ def test_pygmentize_finds_the_entry_point(tmp_path):
     (info / "entry_points.txt").write_text(f"[pygments.lexers]\npap = {target}\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     code = "from pygments.cmdline import main; raise SystemExit(main(['pygmentize'] + __import__('sys').argv[1:]))"
-    out = subprocess.run([sys.executable, "-c", code, "-l", "pap", "-f", "html", str(ROOT / "specs" / "dynamodb_dns.pap")],
+    spec = str(ROOT / "specs" / "dynamodb_dns.pap")
+    out = subprocess.run([sys.executable, "-c", code, "-l", "pap", "-f", "html", spec],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert '<span class="kd">machine</span>' in out.stdout and '<span class="sd">## newest plan' in out.stdout

@@ -284,7 +284,8 @@ def test_index_diagnostics_are_those_of_the_command_line():
 
 
 def test_hover_shows_a_computed_constant_value():
-    text = "protocol P\nconst N = 2\nconst M = N * 3 + 1\nvar x: 0..M = 0\nmachine A { state s { on go when x < M { x := x + 1 } } }\n"
+    text = ("protocol P\nconst N = 2\nconst M = N * 3 + 1\nvar x: 0..M = 0\n"
+            "machine A { state s { on go when x < M { x := x + 1 } } }\n")
     ix = build_index(text)
     hover = ix.hover(5, text.splitlines()[4].index("M {") + 1)
     assert "const M = N * 3 + 1" in hover and "= 7" in hover

@@ -94,14 +94,11 @@ class SpecIndex:
         machine = self._machine_at(line)
         out: list[Symbol | str] = []
         for sym in sorted(self.symbols.values(), key=lambda s: (s.span.line, s.span.col)):
-            if sym.kind in ("parameter",):
-                if not _inside(sym.decl_span, line):
-                    continue
-            elif sym.container is not None and sym.container.split(".")[0] != machine and sym.kind != "transition":
-                if sym.kind in ("variable", "state"):
-                    continue
-            if sym.kind == "transition" and sym.container and sym.container.split(".")[0] != machine:
-                continue
+            if sym.kind == "parameter" and not _inside(sym.decl_span, line):
+                continue  # bound in another transition or property
+            owner = sym.container.split(".")[0] if sym.container else None
+            if sym.kind in ("variable", "state", "transition") and owner is not None and owner != machine:
+                continue  # another machine's
             out.append(sym)
         seen = {s.name for s in out if isinstance(s, Symbol)}
         out.extend(k for k in KEYWORDS + BUILTINS if k not in seen)
@@ -188,7 +185,6 @@ class _Builder:
 
     # ---- declarations, from the parsed tree alone
     def declarations(self) -> None:
-        src = self.source
         t = self.tree
         if t.span.line:
             self.add(("protocol",), t.name, "protocol", t.span, t.doc, f"protocol {t.name}")
@@ -223,7 +219,6 @@ class _Builder:
                 s = self.add(("decl", id(d)), d.name, "property", d.span, d.doc, f"{d.kind} {d.name}{body}")
                 self.global_keys[d.name] = s.key
                 self.outline.append(OutlineItem(d.name, "property", d.span, s.span, d.kind))
-        del src
 
     def _var(self, d: ast.VarDecl, machine: str | None) -> Symbol:
         init = f" = {pretty_expr(d.init)}" if d.init is not None else ""
@@ -276,10 +271,9 @@ class _Builder:
                     key = ("bound", sym.uid)
                     if sym.uid not in bound_seen:
                         bound_seen.add(sym.uid)
-                        self.add(key, sym.name, "parameter", sym.span, "", f"{sym.name}: {sym.type}", machine,
-                                 span=name_span(self.source, sym.span, sym.name))
-                        self.symbols[key] = dataclasses.replace(self.symbols[key],
-                                                                decl_span=self._enclosing(sym.span))
+                        # its scope, for completion: the transition or property it is bound in
+                        self.add(key, sym.name, "parameter", self._enclosing(sym.span), "",
+                                 f"{sym.name}: {sym.type}", machine, span=name_span(self.source, sym.span, sym.name))
                 elif isinstance(sym, EnumMemberSym):
                     key = next((k for k in self.symbols if k[0] == "enum" and k[2] == sym.name
                                 and self.symbols[k].container is not None), None)
@@ -294,8 +288,8 @@ class _Builder:
             elif isinstance(node, ast.At):
                 bt = checked.types.get(id(node.base))
                 if isinstance(bt, InstT) and (bt.machine, node.state) in self.state_keys:
-                    sp = Span(node.span.line, node.span.col, node.span.end_line, node.span.end_col)
-                    self.uses.append((_last_word(self.source, sp, node.state), self.state_keys[(bt.machine, node.state)]))
+                    key = self.state_keys[(bt.machine, node.state)]
+                    self.uses.append((_last_word(self.source, node.span, node.state), key))
             elif isinstance(node, ast.ExpectDecl):
                 self._expect(node)
         # bound names are declared where they are bound, even when never read

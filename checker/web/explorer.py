@@ -130,8 +130,8 @@ class Explorer:
         t = self.types.get(name)
         if isinstance(t, MapT):
             o, n = dict(old), dict(new)
-            return "; ".join(f"{name}[{format_value(k)}]: {format_value(o[k], t.value)} -> {format_value(n[k], t.value)}"
-                             for k in n if o[k] != n[k])
+            return "; ".join(f"{name}[{format_value(k)}]: {format_value(o[k], t.value)} -> "
+                             f"{format_value(n[k], t.value)}" for k in n if o[k] != n[k])
         return f"{name}: {format_value(old, t)} -> {format_value(new, t)}"
 
     def _cells(self, name: str, value: Any, trace: Trace) -> list[dict[str, Any]] | None:
