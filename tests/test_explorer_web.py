@@ -98,6 +98,16 @@ def test_a_model_error_is_a_counterexample_too():
     assert Explorer(api.load_text(text, "over.pap"), show_race=False).counterexample() is None
 
 
+def test_a_recoverable_counterexample_ends_at_its_trap_state():
+    ex = Explorer(api.load(str(ROOT / "specs" / "dynamodb_dns_recovery.pap")))
+    cex = ex.counterexample()
+    assert cex["kind"] == "recoverable" and cex["property"] == "healthy"
+    end = ex.view(cex["path"])
+    assert end["violation"]["name"] == "healthy" and "no continuation reaches" in end["violation"]["why"]
+    assert ex.view(cex["path"][:-1])["violation"] is None
+    assert next(p for p in ex.view([])["properties"] if p["name"] == "healthy")["status"] == "about whole runs"
+
+
 def get(server, url: str, method: str = "GET") -> tuple[int, bytes, dict]:
     req = urllib.request.Request(server.url.rstrip("/") + url, method=method)
     try:

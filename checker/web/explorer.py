@@ -64,6 +64,7 @@ class Explorer:
         self.max_states = max_states
         self.timeout = timeout
         self._cex: dict[str, Any] | None = None
+        self._cex_state: Any = None
 
     # ---- paths
     def replay(self, path: list[int]) -> _Run:
@@ -102,6 +103,13 @@ class Explorer:
         values = trace.last_state
         changed = {name for name, _, _ in trace.steps[-1].changes} if len(trace.steps) > 1 else set()
         props = self._properties(s, values, trace)
+        cex = self.counterexample()
+        if cex is not None and cex["kind"] in LIVENESS_KINDS and s == self._cex_state:
+            # judged by the checker's liveness analysis, not in this one state: the end of its
+            # counterexample (for `recoverable`, a state from which no run gets back)
+            for p in props:
+                if p["name"] == cex["property"]:
+                    p.update(status="violated", why=cex["why"])
         violated = next((p for p in props if p["status"] == "violated"), None)
         prop_result = None
         if violated is not None:
@@ -109,7 +117,6 @@ class Explorer:
             prop_result = PropertyResult(decl.name, decl.kind, decl.decl.span.line, "violated", trace,
                                          violated["why"], decl.decl.doc)
         from ..render_svg import sequence_svg
-        cex = self.counterexample()
         on_cex = cex is not None and cex["path"][:len(path)] == path and len(cex["path"]) > len(path)
         return {
             "path": format_path(path),
@@ -206,12 +213,14 @@ class Explorer:
             if p.status == "violated" and p.trace is not None and p.trace.loop is None:
                 path = self._path_of(p.trace)
                 if path is not None:
-                    return {"property": p.name, "kind": p.kind, "path": path, "text": format_path(path)}
+                    self._cex_state = self.replay(path).states[-1]
+                    return {"property": p.name, "kind": p.kind, "path": path, "text": format_path(path),
+                            "why": p.explanation}
         if result.model_error is not None:  # the path ends where the failing transition is enabled
             path = self._path_of(result.model_error.trace)
             if path is not None:
                 return {"property": result.model_error.message, "kind": "model error", "path": path,
-                        "text": format_path(path)}
+                        "text": format_path(path), "why": ""}
         return None
 
     def _path_of(self, trace: Trace) -> list[int] | None:
