@@ -13,7 +13,7 @@ import resource
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
@@ -72,7 +72,7 @@ ProgressFn = Callable[[Stats], None]
 def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             limits: Limits | None = None, progress: ProgressFn | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
-            expand: Callable[[State, int], list] | None = None,
+            expand: Callable[[State, int], list[State]] | None = None,
             canon: Callable[[State], State] | None = None) -> SearchResult:
     """Explore the model's reachable states; stop at the first violation (or model error).
 
@@ -101,7 +101,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     inv = model.violated_invariant
     reach = model.witnesses
     insert = store.insert
-    pmap = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
+    pmap: Any = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
     fast = pmap is not None
     max_states = limits.max_states
     max_depth = limits.max_depth
@@ -211,7 +211,7 @@ def path_to(store: Store, state: State, model: Model | None = None,
     taking at each step the successor (canonical, under symmetry) with the next fingerprint."""
     if hasattr(store, "fingerprint_path"):
         assert model is not None
-        fps = store.fingerprint_path(state)  # type: ignore[attr-defined]
+        fps = store.fingerprint_path(state)
         fp = store.fingerprint  # type: ignore[attr-defined]
         norm = canon or (lambda x: x)
         cur = next(norm(s) for s in model.initial_states() if fp(norm(s)) == fps[0])
@@ -232,7 +232,7 @@ def path_to(store: Store, state: State, model: Model | None = None,
 def _labeled(model: Model, s: State) -> list[tuple[Label, State]]:
     """Labeled successors of s from the transitions that do not raise a model error there: a path
     found under partial-order reduction may pass a state where a transition it did not take fails."""
-    tolerant = getattr(model, "tolerant_successors", None)
+    tolerant: Callable[[State], tuple[list[tuple[Label, State]], list[ModelError]]] | None = getattr(model, "tolerant_successors", None)
     if tolerant is not None:
         return tolerant(s)[0]
     return model.labeled_successors(s)

@@ -18,7 +18,7 @@ class Label:
     """Which transition fired: the model's action id plus its parameter and choose bindings."""
 
     action: int
-    args: tuple = ()
+    args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
