@@ -170,7 +170,7 @@ class Graph:
         return nodes, labels  # type: ignore[return-value]
 
 
-def build_graph(model: Model, limits: Limits | None = None) -> Graph:
+def build_graph(model: Model[Any], limits: Limits | None = None) -> Graph:
     """Explore every reachable state breadth-first, recording all labeled edges.
 
     Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error."""

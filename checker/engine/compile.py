@@ -862,7 +862,7 @@ class CompiledModel:
         self.instances: list[tuple[MachineInfo, int]] = [(m, i) for m in checked.machines for i in range(m.count)]
         self.instance_successors = [namespace[f"succ_i{k}"] for k in range(len(self.instances))]
         self.error_sites = gen.errors
-        self.properties = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
+        self.properties: Sequence[PropertySpec] = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)
 
     def labeled_successors(self, s: int) -> list[tuple[Label, int]]:

@@ -69,7 +69,7 @@ class SearchResult:
 ProgressFn = Callable[[Stats], None]
 
 
-def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
+def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = None,
             limits: Limits | None = None, progress: ProgressFn | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
             expand: Callable[[State, int], list[State]] | None = None,
@@ -204,7 +204,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     return result
 
 
-def path_to(store: Store, state: State, model: Model | None = None,
+def path_to(store: Store, state: State, model: Model[Any] | None = None,
             canon: Callable[[State], State] | None = None) -> list[State]:
     """The stored states from an initial state to `state`, following parent links.  A
     fingerprint store keeps only fingerprints: the path is then replayed from the initial states,
@@ -229,7 +229,7 @@ def path_to(store: Store, state: State, model: Model | None = None,
     return path
 
 
-def _labeled(model: Model, s: State) -> list[tuple[Label, State]]:
+def _labeled(model: Model[Any], s: State) -> list[tuple[Label, State]]:
     """Labeled successors of s from the transitions that do not raise a model error there: a path
     found under partial-order reduction may pass a state where a transition it did not take fails."""
     tolerant: Callable[[State], tuple[list[tuple[Label, State]], list[ModelError]]] | None = getattr(model, "tolerant_successors", None)
@@ -238,11 +238,11 @@ def _labeled(model: Model, s: State) -> list[tuple[Label, State]]:
     return model.labeled_successors(s)
 
 
-def _successors(model: Model, s: State) -> list[State]:
+def _successors(model: Model[Any], s: State) -> list[State]:
     return [t for _, t in _labeled(model, s)]
 
 
-def concrete_path(model: Model, path: list[State], canon: Callable[[State], State] | None
+def concrete_path(model: Model[Any], path: list[State], canon: Callable[[State], State] | None
                   ) -> tuple[list[State], list[Label]]:
     """Turn a stored path (canonical states under symmetry) into a concrete, replayable run and
     the labels of its steps: at each step take the first transition, in model order, whose
@@ -263,7 +263,7 @@ def concrete_path(model: Model, path: list[State], canon: Callable[[State], Stat
     return states, labels
 
 
-def label_path(model: Model, path: list[State]) -> list[Label]:
+def label_path(model: Model[Any], path: list[State]) -> list[Label]:
     """The label of each step of a path (the first matching transition in model order)."""
     labels = []
     for s, t in zip(path, path[1:]):
@@ -276,7 +276,7 @@ def label_path(model: Model, path: list[State]) -> list[Label]:
     return labels
 
 
-def error_label(model: Model, state: State) -> Label | None:
+def error_label(model: Model[Any], state: State) -> Label | None:
     """The transition that raises a model error in `state` (the first, in model order)."""
     tolerant = getattr(model, "tolerant_successors", None)
     if tolerant is not None:
