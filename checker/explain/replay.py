@@ -67,7 +67,7 @@ def decode_value(v: Any, t: Type, where: str) -> Any:
             n = v
         else:
             raise bad(f"{json.dumps(v)} is not an integer")
-        if isinstance(t, RangeT) and n not in t.values():  # type: ignore[attr-defined]
+        if isinstance(t, RangeT) and n not in t.values():
             raise bad(f"{n} is out of range")
         return n
     if isinstance(t, EnumT):
