@@ -256,8 +256,8 @@ class LiveProperty:
 
     kind: str
     name: str
-    p: Callable[[State], Any]
-    q: Callable[[State], Any] | None = None
+    p: Callable[[Any], Any]  # over the model's states
+    q: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -631,7 +631,7 @@ def _describe(model: CompiledModel, graph: Graph, v: Verdict) -> LivenessVerdict
 
 def _trap_summary(model: CompiledModel, graph: Graph, trap: Trap, entry_step: int) -> TrapSummary:
     seen: dict[str, set[str]] = {}
-    trap_states = [graph.states[v] for v in trap.nodes]
+    trap_states: list[Any] = [graph.states[v] for v in trap.nodes]
     for slot in model.layout.slots:
         # states are packed ints: collect each slot's distinct raw values, decode only those
         t, off, mask = slot.type, slot.offset, (1 << slot.type.width) - 1

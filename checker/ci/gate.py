@@ -429,7 +429,7 @@ def expand_specs(args: Sequence[str], root: str | None = None) -> list[str]:
 
 
 def _walk(directory: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for d, dirs, files in os.walk(directory):
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         out.extend(os.path.normpath(os.path.join(d, f)) for f in sorted(files) if f.endswith(".pap"))

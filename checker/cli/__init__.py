@@ -154,7 +154,7 @@ def _see_options(f):
                        "(default: on with --explain or --render).")
     @functools.wraps(f)
     def wrapper(*args, see_explain: bool, see_render: str | None, see_min: bool | None, **kwargs):
-        specs = kwargs.get("specs") or ()
+        specs: tuple[str, ...] = kwargs.get("specs") or ()
         if (see_explain or see_render) and not (len(specs) == 1 and os.path.isfile(specs[0])):
             raise UsageError("--explain and --render take a single spec file")
         ctx = click.get_current_context()
@@ -380,7 +380,7 @@ def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, o
         if trace is None:
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
-            _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))
+            _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))  # type: ignore[arg-type, union-attr]  # trace implies result
     sys.exit(gates.exit_code(outcomes))
 
 
@@ -872,7 +872,7 @@ class _progress_display:
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
-        self.status = None
+        self.status: Any = None  # a rich Status once shown (rich is imported only then)
         self.enabled = sys.stderr.isatty()
 
     def update(self, stats) -> None:

@@ -11,13 +11,14 @@ that violates (or witnesses) the same property.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..api import CheckResult, Spec, check
 from ..engine.explore import Limits
 from ..engine.model import ModelError
 from ..engine.trace import Trace
 
-CONFIGS = [
+CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("none", dict(por=False, symmetry=False)),
     ("por", dict(por=True, symmetry=False)),
     ("symmetry", dict(por=False, symmetry=True)),
@@ -52,7 +53,7 @@ class SelfCheckReport:
 
 
 def self_check(spec: Spec, *, strategy: str = "bfs", limits: Limits | None = None,
-               configs: list | None = None) -> SelfCheckReport:
+               configs: list[tuple[str, dict[str, Any]]] | None = None) -> SelfCheckReport:
     rows = []
     for name, opts in configs or CONFIGS:
         rows.append((name, check(spec, strategy=strategy, limits=limits, **opts)))

@@ -13,7 +13,7 @@ analysis cannot prove the value fits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from ..lang import ast
 from ..lang.errors import Span
@@ -55,7 +55,7 @@ class _Ctx:
     bind: dict[int, str] = field(default_factory=dict)  # BoundSym uid -> python expr
     ivals: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # uid -> interval
 
-    def with_bind(self, b: BoundSym, src: str, ival) -> "_Ctx":
+    def with_bind(self, b: BoundSym, src: str, ival: tuple[int, int] | None) -> "_Ctx":
         return _Ctx(self.S, self.inst, self.machine, {**self.bind, b.uid: src}, {**self.ivals, b.uid: ival})
 
     def reading(self, S: str) -> "_Ctx":
@@ -69,7 +69,7 @@ class _Gen:
         self.errors: list[ErrorSite] = []
         self.tmp = 0
         self.actions: list[Action] = []
-        self.action_index: dict[tuple, int] = {}
+        self.action_index: dict[tuple[str, int, str, str], int] = {}
         self.tolerant = False
 
     # ------------------------------------------------------------------------------ helpers
@@ -397,7 +397,7 @@ class _Gen:
                     f"(({sv} >> ({v} - {elem.lo})) & 1)))")
         return f"({neg}(({sset} >> {x}) & 1))"
 
-    def domain_iter(self, dom: ast.Expr, ctx: _Ctx) -> tuple[list[int] | None, str, str | None, tuple | None]:
+    def domain_iter(self, dom: ast.Expr, ctx: _Ctx) -> tuple[list[int] | None, str, str | None, tuple[int, int] | None]:
         """(static values or None, python iterable, bit filter template or None, interval)."""
         desc = self.c.domains[id(dom)]
         kind = desc[0]
@@ -444,7 +444,7 @@ class _Gen:
         return f"{fn}({body} for {name} in {iterable}{cond})"
 
     # ----------------------------------------------------------------------------- statements
-    def block(self, stmts: tuple, ctx: _Ctx, lines: list[str], ind: str,
+    def block(self, stmts: tuple[ast.Stmt, ...], ctx: _Ctx, lines: list[str], ind: str,
               finish: Callable[[list[str], str, _Ctx], None], act: "_ActState") -> None:
         for i, s in enumerate(stmts):
             if isinstance(s, ast.Choose):
@@ -453,7 +453,7 @@ class _Gen:
             if isinstance(s, ast.If) and _has_choose(s):
                 rest = stmts[i + 1:]
 
-                def cont(ls: list[str], ind2: str, c2: _Ctx, rest=rest) -> None:
+                def cont(ls: list[str], ind2: str, c2: _Ctx, rest: tuple[ast.Stmt, ...] = rest) -> None:
                     self.block(rest, c2, ls, ind2, finish, act)
                 self.if_stmt(s, ctx, lines, ind, cont, act)
                 return
@@ -814,7 +814,7 @@ def _describe_target(e: ast.Expr, ctx: _Ctx) -> str:
 # --------------------------------------------------------------------------------- runtime glue
 
 
-def _oob(eid: int, value: Any):
+def _oob(eid: int, value: Any) -> NoReturn:
     raise ModelError(eid, value)
 
 
@@ -874,7 +874,7 @@ class CompiledModel:
         self.instances: list[tuple[MachineInfo, int]] = [(m, i) for m in checked.machines for i in range(m.count)]
         self.instance_successors = [namespace[f"succ_i{k}"] for k in range(len(self.instances))]
         self.error_sites = gen.errors
-        self.properties = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
+        self.properties: Sequence[PropertySpec] = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)
 
     def labeled_successors(self, s: int) -> list[tuple[Label, int]]:

@@ -13,7 +13,7 @@ import resource
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
@@ -123,7 +123,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 return (m & -m).bit_length() - 1 if m else -1
     reach = model.witnesses
     insert = store.insert
-    pmap = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
+    pmap: Any = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
     fast = pmap is not None
     max_states = limits.max_states
     max_depth = limits.max_depth
@@ -281,7 +281,7 @@ def path_to(store: Store, state: State, model: Model | None = None,
     taking at each step the successor (canonical, under symmetry) with the next fingerprint."""
     if hasattr(store, "fingerprint_path"):
         assert model is not None
-        fps = store.fingerprint_path(state)  # type: ignore[attr-defined]
+        fps = store.fingerprint_path(state)
         fp = store.fingerprint  # type: ignore[attr-defined]
         norm = canon or (lambda x: x)
         cur = next(norm(s) for s in model.initial_states() if fp(norm(s)) == fps[0])
@@ -299,16 +299,16 @@ def path_to(store: Store, state: State, model: Model | None = None,
     return path
 
 
-def _labeled(model: Model, s: State) -> list[tuple[Label, State]]:
+def _labeled(model: Model[Any], s: State) -> list[tuple[Label, State]]:
     """Labeled successors of s from the transitions that do not raise a model error there: a path
     found under partial-order reduction may pass a state where a transition it did not take fails."""
-    tolerant = getattr(model, "tolerant_successors", None)
+    tolerant: Callable[[State], tuple[list[tuple[Label, State]], list[ModelError]]] | None = getattr(model, "tolerant_successors", None)
     if tolerant is not None:
         return tolerant(s)[0]
     return model.labeled_successors(s)
 
 
-def _successors(model: Model, s: State) -> list[State]:
+def _successors(model: Model[Any], s: State) -> list[State]:
     return [t for _, t in _labeled(model, s)]
 
 
@@ -342,7 +342,7 @@ def concrete_path(model: Model, path: list[State], canon: Callable[[State], Stat
     return states, labels
 
 
-def label_path(model: Model, path: list[State]) -> list[Label]:
+def label_path(model: Model[Any], path: list[State]) -> list[Label]:
     """The label of each step of a path (the first matching transition in model order)."""
     labels = []
     for s, t in zip(path, path[1:]):
@@ -355,7 +355,7 @@ def label_path(model: Model, path: list[State]) -> list[Label]:
     return labels
 
 
-def error_label(model: Model, state: State) -> Label | None:
+def error_label(model: Model[Any], state: State) -> Label | None:
     """The transition that raises a model error in `state` (the first, in model order)."""
     tolerant = getattr(model, "tolerant_successors", None)
     if tolerant is not None:

@@ -8,9 +8,10 @@ DSL.  States are opaque to the explorer; a model decodes them for display.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Protocol, Sequence
+from typing import Any, Hashable, Protocol, Sequence, TypeVar
 
 State = Hashable
+_S = TypeVar("_S", bound=Hashable)  # a model's own state type (a packed int for a compiled spec)
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Label:
     """Which transition fired: the model's action id plus its parameter and choose bindings."""
 
     action: int
-    args: tuple = ()
+    args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,22 +39,22 @@ class ModelError(Exception):
         self.label = label
 
 
-class Model(Protocol):
+class Model(Protocol[_S]):
     properties: Sequence[PropertySpec]
 
-    def initial_states(self) -> list[State]: ...
+    def initial_states(self) -> list[_S]: ...
 
-    def successors(self, s: State) -> list[State]:
+    def successors(self, s: _S) -> list[_S]:
         """Every successor of s, in a fixed order (raises ModelError)."""
 
-    def labeled_successors(self, s: State) -> list[tuple[Label, State]]:
+    def labeled_successors(self, s: _S) -> list[tuple[Label, _S]]:
         """Same states and order as successors(), each with the label of the transition."""
 
-    def violated_invariant(self, s: State) -> int:
+    def violated_invariant(self, s: _S) -> int:
         """Index (into properties) of the first invariant s violates, or -1."""
 
-    def witnesses(self, s: State) -> int:
+    def witnesses(self, s: _S) -> int:
         """Bit i set when s satisfies the i-th `reachable` property (bit index = property index)."""
 
-    def is_final(self, s: State) -> bool:
+    def is_final(self, s: _S) -> bool:
         """Is s a legitimate end state (for deadlock detection)?"""

@@ -14,7 +14,7 @@ import math
 import sys
 from array import array
 from hashlib import blake2b
-from typing import Hashable, Protocol
+from typing import Any, Hashable, Protocol
 
 State = Hashable
 
@@ -108,7 +108,7 @@ class FingerprintStore:
     def _slot(self, f: int) -> int:
         return (((f * _GOLDEN) & _M64) * self.cap) >> 64
 
-    def insert(self, state, parent) -> bool:
+    def insert(self, state: Any, parent: Any) -> bool:
         f = self.fingerprint(state)
         fps = self.fps
         cap = self.cap
@@ -153,17 +153,17 @@ class FingerprintStore:
                 return -1
             i = (i + 1) % self.cap
 
-    def __contains__(self, state) -> bool:
+    def __contains__(self, state: int) -> bool:
         return self._find(self.fingerprint(state)) >= 0
 
-    def parent_fingerprint(self, state) -> int:
+    def parent_fingerprint(self, state: int) -> int:
         """The parent's fingerprint (EMPTY for an initial state)."""
         i = self._find(self.fingerprint(state))
         if i < 0:
             raise KeyError(state)
         return self.parents[i]
 
-    def fingerprint_path(self, state) -> list[int]:
+    def fingerprint_path(self, state: int) -> list[int]:
         """Fingerprints from an initial state to `state`, following parent links."""
         path = [self.fingerprint(state)]
         while True:
@@ -175,7 +175,7 @@ class FingerprintStore:
         path.reverse()
         return path
 
-    def parent(self, state):
+    def parent(self, state: State) -> State | None:
         raise TypeError("a fingerprint store keeps no states; use checker.engine.explore.path_to")
 
     def __len__(self) -> int:

@@ -16,7 +16,7 @@ from ..lang import ast
 from .compile import CompiledModel
 from ..lang.evaluate import EvalError, Evaluator, StateView
 from .model import Label, ModelError
-from ..lang.types import BoolT, EnumT, format_value
+from ..lang.types import BoolT, EnumT, Type, format_value
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Trace:
         return self.steps[-1].state
 
 
-def build_trace(model: CompiledModel, path: list, labels: list[Label],
+def build_trace(model: CompiledModel, path: list[Any], labels: list[Label],
                 failing: Label | None = None) -> Trace:
     decoded = [model.decode(s) for s in path]
     steps = [Step(0, None, None, {}, None, "", decoded[0], [])]
@@ -68,7 +68,7 @@ def build_trace(model: CompiledModel, path: list, labels: list[Label],
     return Trace(steps, fail, vars=list(decoded[0]))
 
 
-def _step(model: CompiledModel, i: int, lab: Label, state: dict, changes: list) -> Step:
+def _step(model: CompiledModel, i: int, lab: Label, state: dict[str, Any], changes: list[tuple[str, Any, Any]]) -> Step:
     act = model.actions[lab.action]
     tr = act.transition
     syms = [b for b, _ in tr.params] + _choose_syms(model, tr.decl.body)
@@ -77,9 +77,9 @@ def _step(model: CompiledModel, i: int, lab: Label, state: dict, changes: list) 
                 lab.action)
 
 
-def _choose_syms(model: CompiledModel, body: tuple) -> list:
+def _choose_syms(model: CompiledModel, body: tuple[ast.Stmt, ...]) -> list[Any]:
     """The symbols bound by `choose` in a body, in the order generated code binds them."""
-    out: list = []
+    out: list[Any] = []
     for s in body:
         if isinstance(s, ast.Choose):
             out.append(model.checked.refs[id(s)])
@@ -91,7 +91,7 @@ def _choose_syms(model: CompiledModel, body: tuple) -> list:
     return out
 
 
-def _user_value(t, v):
+def _user_value(t: Type, v: Any) -> Any:
     """Turn a generated-code binding (enum index, 0/1) back into a user value."""
     if isinstance(t, EnumT) and isinstance(v, int):
         return t.members[v]
@@ -137,7 +137,7 @@ def failure_reads(model: CompiledModel, expr: ast.Expr,
     part reads with their values (`{"record[0]": 2, "purged": {1, 2}}`); None if it cannot be
     evaluated.  The explanation renderers use the locations to find who last wrote them."""
     ev = Evaluator(model.checked, state_view(model, values))
-    bindings: dict = {}
+    bindings: dict[Any, Any] = {}
     e = expr
     parts: list[str] = []
     try:

@@ -19,7 +19,7 @@ when it does not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 from ..api import CheckResult, PropertyResult
 from ..engine.compile import CompiledModel
@@ -39,7 +39,7 @@ def switches(trace: Trace) -> int:
     return sum(1 for a, b in zip(acts, acts[1:]) if a != b)
 
 
-def min_switch_path(model: Model, is_target: Callable[[State], bool], length: int,
+def min_switch_path(model: Model[Any], is_target: Callable[[State], bool], length: int,
                     actor: Callable[[Label], Hashable], *,
                     budget: int = DEFAULT_BUDGET) -> tuple[list[State], list[Label], int] | None:
     """A path of exactly `length` steps from an initial state to a target state, with the fewest

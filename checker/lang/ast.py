@@ -8,8 +8,11 @@ about Lark (the parser's tree never leaves :mod:`checker.lang.parser`) or about 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import NO_SPAN, Span
+
+_D = TypeVar("_D")
 
 
 def _span() -> Span:
@@ -21,7 +24,9 @@ def _span() -> Span:
 
 @dataclass(frozen=True)
 class TypeExpr:
-    pass
+    if TYPE_CHECKING:  # every subclass has a `span` field; declared here for the type checker only
+        @property
+        def span(self) -> Span: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class EnumType(TypeExpr):
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[str, ...]:
         return tuple(m for m, _ in self.members)
 
 
@@ -83,7 +88,7 @@ class RecordType(TypeExpr):
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[tuple[str, TypeExpr], ...]:
         return tuple((f, t) for f, t, _ in self.fields)
 
 
@@ -99,7 +104,9 @@ class ChanType(TypeExpr):
 
 @dataclass(frozen=True)
 class Expr:
-    pass
+    if TYPE_CHECKING:  # every subclass has a `span` field; declared here for the type checker only
+        @property
+        def span(self) -> Span: ...
 
 
 @dataclass(frozen=True)
@@ -213,7 +220,7 @@ class Cond(Expr):
 
 @dataclass(frozen=True)
 class Call(Expr):
-    func: str  # min, max, len, abs
+    func: Expr  # min, max, len, abs
     args: tuple[Expr, ...]
     span: Span = _span()
 
@@ -386,5 +393,5 @@ class Spec:
     doc: str = ""
     span: Span = _span()
 
-    def of(self, kind: type) -> list:
+    def of(self, kind: type[_D]) -> list[_D]:
         return [d for d in self.decls if isinstance(d, kind)]

@@ -8,11 +8,14 @@ with the compiler but the checked AST, the tests also use it as an independent o
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import ast
 from .errors import Span
 from .types import ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type, format_value
+
+if TYPE_CHECKING:
+    from .resolve import VarSym
 
 
 class EvalError(Exception):
@@ -42,12 +45,12 @@ class Evaluator:
         self.self_index: int | None = None  # set by eval(); domain_values() may come first
         self.machine: Any = None
 
-    def eval(self, e: ast.Expr, env: dict, self_index: int | None = None, machine: Any = None) -> Any:
+    def eval(self, e: ast.Expr, env: dict[Any, Any], self_index: int | None = None, machine: Any = None) -> Any:
         self.self_index = self_index
         self.machine = machine
         return self._ev(e, env)
 
-    def domain_values(self, e: ast.Expr, env: dict) -> list:
+    def domain_values(self, e: ast.Expr, env: dict[Any, Any]) -> list[Any]:
         desc = self.domains[id(e)]
         kind = desc[0]
         if kind == "type":
@@ -63,7 +66,7 @@ class Evaluator:
             return sorted(vals, key=_key)
         return sorted(self._ev(e, env), key=_key)
 
-    def _ev(self, e: ast.Expr, env: dict) -> Any:
+    def _ev(self, e: ast.Expr, env: dict[Any, Any]) -> Any:
         from .resolve import BoundSym, ConstSym, EnumMemberSym, MachineInfo, VarSym
         if isinstance(e, ast.IntLit):
             return e.value
@@ -156,7 +159,7 @@ class Evaluator:
 
     _quiet_depth = 0
 
-    def _quiet(self, e: ast.Expr, env: dict) -> Any:
+    def _quiet(self, e: ast.Expr, env: dict[Any, Any]) -> Any:
         """Evaluate without reporting reads (the caller reports the finer-grained one)."""
         self._quiet_depth += 1
         try:
@@ -164,7 +167,7 @@ class Evaluator:
         finally:
             self._quiet_depth -= 1
 
-    def _read_var(self, sym, inst, node):
+    def _read_var(self, sym: VarSym, inst: Any, node: ast.Expr) -> Any:
         if self.state is None:
             raise EvalError(f"'{sym.name}' is a variable; only constants can be used here", node.span)
         if sym.machine is None:
@@ -177,7 +180,7 @@ class Evaluator:
             self.on_read(label, v)
         return v
 
-    def _binary(self, e: ast.Binary, env: dict) -> Any:
+    def _binary(self, e: ast.Binary, env: dict[Any, Any]) -> Any:
         op = e.op
         if op == "and":
             return bool(self._ev(e.left, env)) and bool(self._ev(e.right, env))
@@ -241,7 +244,7 @@ def _div(a: int, b: int) -> int:
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def _key(v):
+def _key(v: Any) -> tuple[bool, Any]:
     return (isinstance(v, str), v)
 
 

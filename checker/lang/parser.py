@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from importlib import resources
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
 
 from . import ast
 from .errors import Diagnostics, Note, PapcheckError, SourceFile, Span, SpecError, UsageError
@@ -99,13 +101,13 @@ def _parse_cached(source: SourceFile) -> ast.Spec:
     return spec
 
 
-def _check_nesting(source: SourceFile, tree: Tree) -> None:
+def _check_nesting(source: SourceFile, tree: Tree[Token]) -> None:
     """Refuse absurdly deep nesting before anything recurses over it.
 
     Later stages walk the tree recursively and generate Python whose parser allows 200 nested
     brackets; real specs nest about a dozen levels, so a hundred is a bound no spec needs.
     """
-    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_NESTING:
@@ -283,7 +285,7 @@ def _syntax_error(source: SourceFile, e: UnexpectedInput) -> SpecError:
 
 
 def _bad_character(text: str, e: UnexpectedCharacters) -> tuple[Span, str]:
-    pos = e.pos_in_stream
+    pos = cast(int, e.pos_in_stream)  # lark declares the attribute as None; here it is the offset
     ch = text[pos] if pos < len(text) else "?"
     two = text[pos:pos + 2]
     span = Span.point(e.line, e.column)
@@ -306,7 +308,7 @@ def _bad_character(text: str, e: UnexpectedCharacters) -> tuple[Span, str]:
     return span, f"unexpected character {shown}"
 
 
-def _stack(e: UnexpectedToken) -> list:
+def _stack(e: UnexpectedToken) -> list[Any]:
     ip = getattr(e, "interactive_parser", None)
     return list(ip.parser_state.value_stack) if ip is not None else []
 
@@ -323,7 +325,7 @@ def _accepts(e: UnexpectedToken) -> set[str]:
     return set(e.expected)
 
 
-def _tok(x) -> str | None:
+def _tok(x: object) -> str | None:
     """The text of a stack entry when it is a single token (None for a reduced subtree)."""
     return str(x) if isinstance(x, Token) else None
 
@@ -453,17 +455,17 @@ def _doc_comments(text: str) -> dict[int, str]:
 
 
 def _tspan(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))
+    return Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))  # type: ignore[arg-type, operator]  # lexer tokens have positions
 
 
-def _mspan(meta) -> Span:
+def _mspan(meta: Meta) -> Span:
     if getattr(meta, "empty", True):
         return Span(0, 0, 0, 0)
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(Transformer[Token, ast.Spec]):
     def __init__(self, source: SourceFile, docs: dict[int, str]):
         super().__init__()
         self.source = source
@@ -473,26 +475,26 @@ class _Builder(Transformer):
         return self.docs.get(span.line, "")
 
     # ---- top level
-    def start(self, meta, items):
+    def start(self, meta: Meta, items: list[Any]) -> ast.Spec:
         name = items[0]
         return ast.Spec(str(name), tuple(items[1:]), doc=self.docs.get(name.line, ""), span=_mspan(meta))
 
-    def const_decl(self, meta, items):
+    def const_decl(self, meta: Meta, items: list[Any]) -> ast.ConstDecl:
         name, typ, value = items
         sp = _mspan(meta)
         return ast.ConstDecl(str(name), typ, value, doc=self._doc(sp), span=sp)
 
-    def type_decl(self, meta, items):
+    def type_decl(self, meta: Meta, items: list[Any]) -> ast.TypeDecl:
         name, typ = items
         sp = _mspan(meta)
         return ast.TypeDecl(str(name), typ, doc=self._doc(sp), span=sp)
 
-    def var_decl(self, meta, items):
+    def var_decl(self, meta: Meta, items: list[Any]) -> ast.VarDecl:
         name, typ, init = items
         sp = _mspan(meta)
         return ast.VarDecl(str(name), typ, init, doc=self._doc(sp), span=sp)
 
-    def machine_decl(self, meta, items):
+    def machine_decl(self, meta: Meta, items: list[Any]) -> ast.MachineDecl:
         mods = []
         i = 0
         while isinstance(items[i], str) and items[i] in ("symmetric", "fair") and not isinstance(items[i], Token):
@@ -507,13 +509,13 @@ class _Builder(Transformer):
             tuple(x for x in rest if isinstance(x, ast.StateDecl)),
             doc=self._doc(sp), span=sp)
 
-    def modifier(self, meta, items):
+    def modifier(self, meta: Meta, items: list[Any]) -> str:
         return str(items[0])
 
-    def state_flag(self, meta, items):
+    def state_flag(self, meta: Meta, items: list[Any]) -> tuple[str, str]:
         return ("flag", str(items[0]))
 
-    def state_decl(self, meta, items):
+    def state_decl(self, meta: Meta, items: list[Any]) -> ast.StateDecl:
         flags = {x[1] for x in items if isinstance(x, tuple)}
         rest = [x for x in items if not isinstance(x, tuple)]
         name = rest[0]
@@ -521,10 +523,10 @@ class _Builder(Transformer):
         return ast.StateDecl(str(name), "init" in flags, "final" in flags, tuple(rest[1:]),
                              doc=self._doc(sp), span=sp)
 
-    def fair_kw(self, meta, items):
+    def fair_kw(self, meta: Meta, items: list[Any]) -> bool:
         return True
 
-    def transition(self, meta, items):
+    def transition(self, meta: Meta, items: list[Any]) -> ast.Transition:
         fair, name = items[0], items[1]
         params = tuple(p for p in items[2:] if isinstance(p, ast.Param))
         tail = [x for x in items[2:] if not isinstance(x, ast.Param)]
@@ -541,29 +543,29 @@ class _Builder(Transformer):
             fair=bool(fair), doc=self._doc(sp), span=sp,
             target_span=_tspan(target) if target is not None else Span(0, 0, 0, 0))
 
-    def param_typed(self, meta, items):
+    def param_typed(self, meta: Meta, items: list[Any]) -> ast.Param:
         return ast.Param(str(items[0]), items[1], span=_mspan(meta))
 
-    def param_in(self, meta, items):
+    def param_in(self, meta: Meta, items: list[Any]) -> ast.Param:
         return ast.Param(str(items[0]), items[1], span=_mspan(meta))
 
-    def recv_clause(self, meta, items):
+    def recv_clause(self, meta: Meta, items: list[Any]) -> ast.Recv:
         return ast.Recv(str(items[0]), items[1], span=_mspan(meta))
 
-    def prop_kind(self, meta, items):
+    def prop_kind(self, meta: Meta, items: list[Any]) -> str:
         return str(items[0])
 
-    def property(self, meta, items):
+    def property(self, meta: Meta, items: list[Any]) -> ast.PropertyDecl:
         kind, name, expr = items
         sp = _mspan(meta)
         return ast.PropertyDecl(kind, str(name), expr, doc=self._doc(sp), span=sp)
 
-    def leads_to(self, meta, items):
+    def leads_to(self, meta: Meta, items: list[Any]) -> ast.PropertyDecl:
         name, p, q = items
         sp = _mspan(meta)
         return ast.PropertyDecl("leads_to", str(name), p, q, doc=self._doc(sp), span=sp)
 
-    def deadlock_free(self, meta, items):
+    def deadlock_free(self, meta: Meta, items: list[Any]) -> ast.PropertyDecl:
         sp = _mspan(meta)
         return ast.PropertyDecl("deadlock_free", str(items[0]), None, doc=self._doc(sp), span=sp)
 
@@ -579,13 +581,13 @@ class _Builder(Transformer):
         return items[0]
 
     # ---- types
-    def bool_type(self, meta, items):
+    def bool_type(self, meta: Meta, items: list[Any]) -> ast.BoolType:
         return ast.BoolType(span=_mspan(meta))
 
-    def range_type(self, meta, items):
+    def range_type(self, meta: Meta, items: list[Any]) -> ast.RangeType:
         return ast.RangeType(items[0], items[1], span=_mspan(meta))
 
-    def named_type(self, meta, items):
+    def named_type(self, meta: Meta, items: list[Any]) -> ast.NamedType:
         return ast.NamedType(str(items[0]), span=_mspan(meta))
 
     def optional_type(self, meta, items):
@@ -594,32 +596,32 @@ class _Builder(Transformer):
     def set_type(self, meta, items):
         return ast.SetType(items[0], span=_mspan(meta))
 
-    def map_type(self, meta, items):
+    def map_type(self, meta: Meta, items: list[Any]) -> ast.MapType:
         return ast.MapType(items[0], items[1], span=_mspan(meta))
 
-    def enum_type(self, meta, items):
+    def enum_type(self, meta: Meta, items: list[Any]) -> ast.EnumType:
         return ast.EnumType(tuple((str(t), _tspan(t)) for t in items), span=_mspan(meta))
 
-    def record_type(self, meta, items):
+    def record_type(self, meta: Meta, items: list[Any]) -> ast.RecordType:
         return ast.RecordType(tuple(items), span=_mspan(meta))
 
-    def field_decl(self, meta, items):
+    def field_decl(self, meta: Meta, items: list[Any]) -> tuple[str, ast.TypeExpr, Span]:
         return (str(items[0]), items[1], _tspan(items[0]))
 
-    def chan_type(self, meta, items):
+    def chan_type(self, meta: Meta, items: list[Any]) -> ast.ChanType:
         return ast.ChanType(items[0], items[1], span=_mspan(meta))
 
     # ---- statements
-    def block(self, meta, items):
+    def block(self, meta: Meta, items: list[Any]) -> tuple[ast.Stmt, ...]:
         return _scope_chooses(list(items))
 
-    def assign(self, meta, items):
+    def assign(self, meta: Meta, items: list[Any]) -> ast.Assign:
         return ast.Assign(items[0], items[1], span=_mspan(meta))
 
-    def if_stmt(self, meta, items):
+    def if_stmt(self, meta: Meta, items: list[Any]) -> ast.If:
         cond, body = items[0], items[1]
         branches = [(cond, body)]
-        orelse: tuple = ()
+        orelse: tuple[ast.Stmt, ...] = ()
         for x in items[2:]:
             if isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], ast.Expr):
                 branches.append(x)
@@ -627,17 +629,17 @@ class _Builder(Transformer):
                 orelse = x
         return ast.If(tuple(branches), orelse, span=_mspan(meta))
 
-    def elif_clause(self, meta, items):
+    def elif_clause(self, meta: Meta, items: list[Any]) -> tuple[ast.Expr, tuple[ast.Stmt, ...]]:
         return (items[0], items[1])
 
-    def choose(self, meta, items):
+    def choose(self, meta: Meta, items: list[Any]) -> ast.Choose:
         # the body is filled in by _scope_chooses once the whole block is known
         return ast.Choose(str(items[0]), items[1], items[2], (), span=_mspan(meta))
 
-    def send(self, meta, items):
+    def send(self, meta: Meta, items: list[Any]) -> ast.Send:
         return ast.Send(items[0], items[1], span=_mspan(meta))
 
-    def expr_stmt(self, meta, items):
+    def expr_stmt(self, meta: Meta, items: list[Any]) -> ast.MethodCall:
         e = items[0]
         sp = _mspan(meta)
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Field):
@@ -646,98 +648,98 @@ class _Builder(Transformer):
                                "this is an expression, not a statement; did you mean ':=' or "
                                "a set operation such as s.add(x)?")
 
-    def assert_stmt(self, meta, items):
+    def assert_stmt(self, meta: Meta, items: list[Any]) -> ast.Assert:
         return ast.Assert(items[0], span=_mspan(meta))
 
-    def skip(self, meta, items):
+    def skip(self, meta: Meta, items: list[Any]) -> ast.Skip:
         return ast.Skip(span=_mspan(meta))
 
     # ---- expressions
-    def quant_kind(self, meta, items):
+    def quant_kind(self, meta: Meta, items: list[Any]) -> str:
         return str(items[0])
 
-    def quant(self, meta, items):
+    def quant(self, meta: Meta, items: list[Any]) -> ast.Quant:
         return ast.Quant(items[0], str(items[1]), items[2], items[3], span=_mspan(meta))
 
-    def cond(self, meta, items):
+    def cond(self, meta: Meta, items: list[Any]) -> ast.Cond:
         return ast.Cond(items[0], items[1], items[2], span=_mspan(meta))
 
-    def range_expr(self, meta, items):
+    def range_expr(self, meta: Meta, items: list[Any]) -> ast.RangeExpr:
         return ast.RangeExpr(items[0], items[1], span=_mspan(meta))
 
-    def implies_op(self, meta, items):
+    def implies_op(self, meta: Meta, items: list[Any]) -> ast.Binary:
         return ast.Binary("=>", items[0], items[1], span=_mspan(meta))
 
-    def or_op(self, meta, items):
+    def or_op(self, meta: Meta, items: list[Any]) -> ast.Binary:
         return ast.Binary("or", items[0], items[1], span=_mspan(meta))
 
-    def and_op(self, meta, items):
+    def and_op(self, meta: Meta, items: list[Any]) -> ast.Binary:
         return ast.Binary("and", items[0], items[1], span=_mspan(meta))
 
-    def not_op(self, meta, items):
+    def not_op(self, meta: Meta, items: list[Any]) -> ast.Unary:
         return ast.Unary("not", items[0], span=_mspan(meta))
 
-    def compop(self, meta, items):
+    def compop(self, meta: Meta, items: list[Any]) -> str:
         return str(items[0])
 
     setop_kw = addop = mulop = compop
 
-    def compare(self, meta, items):
+    def compare(self, meta: Meta, items: list[Any]) -> ast.Binary:
         return ast.Binary(items[1], items[0], items[2], span=_mspan(meta))
 
     setop = binop = compare
 
-    def in_op(self, meta, items):
+    def in_op(self, meta: Meta, items: list[Any]) -> ast.In:
         return ast.In(items[0], items[1], False, span=_mspan(meta))
 
-    def not_in_op(self, meta, items):
+    def not_in_op(self, meta: Meta, items: list[Any]) -> ast.In:
         return ast.In(items[0], items[1], True, span=_mspan(meta))
 
-    def neg(self, meta, items):
+    def neg(self, meta: Meta, items: list[Any]) -> ast.IntLit | ast.Unary:
         operand = items[0]
         if isinstance(operand, ast.IntLit):
             return ast.IntLit(-operand.value, span=_mspan(meta))
         return ast.Unary("-", operand, span=_mspan(meta))
 
-    def index(self, meta, items):
+    def index(self, meta: Meta, items: list[Any]) -> ast.Index:
         return ast.Index(items[0], items[1], span=_mspan(meta))
 
-    def field(self, meta, items):
+    def field(self, meta: Meta, items: list[Any]) -> ast.Field:
         return ast.Field(items[0], str(items[1]), span=_mspan(meta))
 
-    def at(self, meta, items):
+    def at(self, meta: Meta, items: list[Any]) -> ast.At:
         return ast.At(items[0], str(items[1]), span=_mspan(meta))
 
-    def call(self, meta, items):
+    def call(self, meta: Meta, items: list[Any]) -> ast.Call:
         func, args = items[0], tuple(a for a in items[1:] if a is not None)
         return ast.Call(func, args, span=_mspan(meta))
 
-    def int_lit(self, meta, items):
+    def int_lit(self, meta: Meta, items: list[Any]) -> ast.IntLit:
         return ast.IntLit(int(items[0]), span=_mspan(meta))
 
-    def true_lit(self, meta, items):
+    def true_lit(self, meta: Meta, items: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(True, span=_mspan(meta))
 
-    def false_lit(self, meta, items):
+    def false_lit(self, meta: Meta, items: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(False, span=_mspan(meta))
 
-    def self_ref(self, meta, items):
+    def self_ref(self, meta: Meta, items: list[Any]) -> ast.SelfRef:
         return ast.SelfRef(span=_mspan(meta))
 
-    def name(self, meta, items):
+    def name(self, meta: Meta, items: list[Any]) -> ast.Name:
         return ast.Name(str(items[0]), span=_mspan(meta))
 
-    def set_lit(self, meta, items):
+    def set_lit(self, meta: Meta, items: list[Any]) -> ast.SetLit:
         return ast.SetLit(tuple(x for x in items if x is not None), span=_mspan(meta))
 
-    def record_lit(self, meta, items):
+    def record_lit(self, meta: Meta, items: list[Any]) -> ast.RecordLit:
         return ast.RecordLit(tuple(items), span=_mspan(meta))
 
-    def field_init(self, meta, items):
+    def field_init(self, meta: Meta, items: list[Any]) -> tuple[str, ast.Expr]:
         return (str(items[0]), items[1])
 
 
-def _too_many_loops(stmts: tuple, depth: int) -> "ast.Choose | None":
+def _too_many_loops(stmts: tuple[ast.Stmt, ...], depth: int) -> "ast.Choose | None":
     """The first `choose` nested deeper than MAX_LOOPS (parameters count as levels), if any."""
     for s in stmts:
         if isinstance(s, ast.Choose):
@@ -754,9 +756,9 @@ def _too_many_loops(stmts: tuple, depth: int) -> "ast.Choose | None":
     return None
 
 
-def _scope_chooses(stmts: list) -> tuple:
+def _scope_chooses(stmts: list[ast.Stmt]) -> tuple[ast.Stmt, ...]:
     """Give each `choose` the statements after it in its block as its body."""
-    out: list = []
+    out: list[ast.Stmt] = []
     for i, s in enumerate(stmts):
         if isinstance(s, ast.Choose):
             body = _scope_chooses(stmts[i + 1:])

@@ -28,7 +28,7 @@ def _doc(doc: str, ind: str) -> list[str]:
     return [f"{ind}## {doc}"] if doc else []
 
 
-def _decl(d) -> list[str]:
+def _decl(d: ast.Decl) -> list[str]:
     if isinstance(d, ast.ConstDecl):
         t = f": {pretty_type(d.type)}" if d.type is not None else ""
         return _doc(d.doc, "") + [f"const {d.name}{t} = {pretty_expr(d.value)}"]
@@ -96,7 +96,7 @@ def _transition(t: ast.Transition, ind: str) -> list[str]:
     return lines
 
 
-def _stmts(stmts: tuple, ind: str) -> list[str]:
+def _stmts(stmts: tuple[ast.Stmt, ...], ind: str) -> list[str]:
     out: list[str] = []
     for s in stmts:
         if isinstance(s, ast.Assign):

@@ -11,8 +11,9 @@ All errors of a spec are collected before stopping.  Bad ``-D`` overrides are us
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from . import ast
 from .errors import Diagnostics, Note, SourceFile, Span, SpecError, UsageError
@@ -56,7 +57,7 @@ class VarSym:
     type: Type
     machine: "MachineInfo | None"
     decl: ast.VarDecl
-    inits: list = field(default_factory=list)  # user value per instance (one for shared vars)
+    inits: list[Any] = field(default_factory=list)  # user value per instance (one for shared vars)
     used: bool = False
 
 
@@ -175,7 +176,7 @@ class _Scope:
         self.parent = parent
         self.names: dict[str, Any] = {}
 
-    def lookup(self, name: str):
+    def lookup(self, name: str) -> Any:
         s: _Scope | None = self
         while s is not None:
             if name in s.names:
@@ -219,7 +220,7 @@ class _Resolver:
         self.in_property = False
 
     # ---- helpers
-    def error(self, span: Span, msg: str, notes=()) -> None:
+    def error(self, span: Span, msg: str, notes: Iterable[Note] = ()) -> None:
         self.diags.error(span, msg, notes)
 
     def name_span(self, span: Span, name: str) -> Span:
@@ -231,7 +232,7 @@ class _Resolver:
             self.source.line(span.line), span.col - 1)
         return Span(span.line, found.start() + 1, span.line, found.end() + 1) if found else span
 
-    def declare(self, scope: _Scope, name: str, sym, span: Span) -> bool:
+    def declare(self, scope: _Scope, name: str, sym: Any, span: Span) -> bool:
         span = self.name_span(span, name)
         prev = scope.lookup(name) if scope is not self.globals else self.globals.names.get(name)
         if prev is None and scope is not self.globals:
@@ -359,7 +360,7 @@ class _Resolver:
         if self.declare(self.globals, d.name, sym, d.span):
             self.constants[d.name] = sym
 
-    def _const_mismatch(self, d: ast.ConstDecl, value, declared: Type, overridden: bool):
+    def _const_mismatch(self, d: ast.ConstDecl, value: Any, declared: Type, overridden: bool) -> NoReturn:
         msg = (f"constant {d.name} = {format_value(value)} is outside its type {declared.describe()}"
                if isinstance(declared, RangeT) and not isinstance(value, bool)
                else f"constant {d.name} = {format_value(value)} is not a value of its type {declared.describe()}")
@@ -370,7 +371,7 @@ class _Resolver:
         self.error(d.value.span, msg)
         raise _Abort()
 
-    def const_value(self, e: ast.Expr, expected: Type | None = None):
+    def const_value(self, e: ast.Expr, expected: Type | None = None) -> Any:
         """Type-check and evaluate an expression that may use only constants."""
         t = self.expr(e, self.globals, expected, const_only=True)
         from .evaluate import EvalError, Evaluator
@@ -497,7 +498,7 @@ class _Resolver:
         sym.inits = [self.initial_value(d, t, None)]
         self.shared.append(sym)
 
-    def initial_value(self, d: ast.VarDecl, t: Type, self_index: int | None):
+    def initial_value(self, d: ast.VarDecl, t: Type, self_index: int | None) -> Any:
         if d.init is None:
             return default_value(t)
         from .evaluate import EvalError, Evaluator
@@ -611,7 +612,7 @@ class _Resolver:
                     pass
         self.machine = None
 
-    def transition(self, m: MachineInfo, st: StateInfo, td: ast.Transition, states: dict) -> None:
+    def transition(self, m: MachineInfo, st: StateInfo, td: ast.Transition, states: dict[str, StateInfo]) -> None:
         scope = _Scope(self.machine_scope)
         params = []
         for p in td.params:
@@ -649,7 +650,7 @@ class _Resolver:
         m.transitions.append(TransitionInfo(td.name, m, st, td, params, recv, target))
 
     # ---- statements
-    def block(self, stmts: tuple, scope: _Scope) -> None:
+    def block(self, stmts: tuple[ast.Stmt, ...], scope: _Scope) -> None:
         for s in stmts:
             try:
                 self.stmt(s, scope)
@@ -829,7 +830,7 @@ class _Resolver:
                                        "`final` if that is intended)")
 
     # ---- expressions
-    def domain(self, e: ast.Expr, scope: _Scope):
+    def domain(self, e: ast.Expr, scope: _Scope) -> tuple[Type, tuple[Any, ...]]:
         """Check a domain (type name, lo..hi, set expression or literal); return (elem type, descriptor)."""
         if isinstance(e, ast.RangeExpr):
             lo = self.expr(e.lo, scope, IntT())
@@ -838,7 +839,7 @@ class _Resolver:
                 if not isinstance(t, (IntT, RangeT)):
                     self.error(part.span, f"range bounds must be integers, but this is {_a(t)}")
                     raise _Abort()
-            desc = ("range", e.lo, e.hi)
+            desc: tuple[Any, ...] = ("range", e.lo, e.hi)
             elem: Type = IntT()
             if self._is_const(e.lo) and self._is_const(e.hi):
                 from .evaluate import Evaluator
@@ -1222,7 +1223,7 @@ def _type_names(te: ast.TypeExpr) -> set[str]:
 # -------------------------------------------------------------------------------- value helpers
 
 
-def default_value(t: Type):
+def default_value(t: Type) -> Any:
     """The value a variable starts with when its declaration gives none."""
     if isinstance(t, BoolT):
         return False
@@ -1243,7 +1244,7 @@ def default_value(t: Type):
     raise AssertionError(t)
 
 
-def fill_value(t: Type, given_type: Type, v):
+def fill_value(t: Type, given_type: Type, v: Any) -> Any:
     """Broadcast `v` (of `given_type`) over the map levels of `t`; check scalars fit their type."""
     if t == given_type and not isinstance(t, RangeT):
         return v
@@ -1253,7 +1254,7 @@ def fill_value(t: Type, given_type: Type, v):
     return v
 
 
-def check_fits(t: Type, v) -> None:
+def check_fits(t: Type, v: Any) -> None:
     if isinstance(t, RangeT):
         if isinstance(v, bool) or not isinstance(v, int) or not t.lo <= v <= t.hi:
             raise ValueError(f"{format_value(v)} is outside {t}")

@@ -13,7 +13,9 @@ name (``str``), ``frozenset`` for sets, ``tuple`` of ``(key, value)`` pairs for 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class Type:
@@ -42,13 +44,13 @@ class BoolT(Type):
     def size(self) -> int:
         return 2
 
-    def values(self) -> list:
+    def values(self) -> list[bool]:
         return [False, True]
 
-    def encode(self, v) -> int:
+    def encode(self, v: object) -> int:
         return 1 if v else 0
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> bool:
         return bool(n)
 
     def describe(self) -> str:
@@ -70,19 +72,19 @@ class RangeT(Type):
     def width(self) -> int:  # type: ignore[override]
         return max(0, (self.hi - self.lo).bit_length())
 
-    def values(self) -> list:
+    def values(self) -> list[int]:
         return list(range(self.lo, self.hi + 1))
 
-    def encode(self, v) -> int:
+    def encode(self, v: int) -> int:
         return v - self.lo
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> int:
         return n + self.lo
 
     def describe(self) -> str:
         return f"{self.name} ({self.lo}..{self.hi})" if self.name else f"{self.lo}..{self.hi}"
 
-    def __eq__(self, other) -> bool:  # names are labels, not identity
+    def __eq__(self, other: object) -> bool:  # names are labels, not identity
         return isinstance(other, RangeT) and (self.lo, self.hi) == (other.lo, other.hi)
 
     def __hash__(self) -> int:
@@ -102,13 +104,13 @@ class EnumT(Type):
     def width(self) -> int:  # type: ignore[override]
         return max(0, (len(self.members) - 1).bit_length())
 
-    def values(self) -> list:
+    def values(self) -> list[str]:
         return list(self.members)
 
-    def encode(self, v) -> int:
+    def encode(self, v: str) -> int:
         return self.members.index(v)
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> str:
         return self.members[n]
 
     def describe(self) -> str:
@@ -128,15 +130,15 @@ class SetT(Type):
 
     @property
     def width(self) -> int:  # type: ignore[override]
-        return self.elem.size  # type: ignore[attr-defined]
+        return self.elem.size  # type: ignore[attr-defined, no-any-return]
 
-    def encode(self, v) -> int:
+    def encode(self, v: Iterable[Any]) -> int:
         n = 0
         for x in v:
             n |= 1 << self.elem.encode(x)  # type: ignore[attr-defined]
         return n
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> frozenset[Any]:
         return frozenset(self.elem.decode(i) for i in range(self.width) if (n >> i) & 1)  # type: ignore[attr-defined]
 
     def describe(self) -> str:
@@ -150,9 +152,9 @@ class MapT(Type):
 
     @property
     def width(self) -> int:  # type: ignore[override]
-        return self.key.size * self.value.width  # type: ignore[attr-defined]
+        return self.key.size * self.value.width  # type: ignore[attr-defined, no-any-return]
 
-    def encode(self, v) -> int:
+    def encode(self, v: Iterable[tuple[Any, Any]]) -> int:
         d = dict(v)
         n = 0
         w = self.value.width
@@ -160,7 +162,7 @@ class MapT(Type):
             n |= self.value.encode(d[k]) << (i * w)  # type: ignore[attr-defined]
         return n
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> tuple[tuple[Any, Any], ...]:
         w = self.value.width
         mask = (1 << w) - 1
         return tuple((k, self.value.decode((n >> (i * w)) & mask))  # type: ignore[attr-defined]
@@ -187,7 +189,7 @@ class RecordT(Type):
             off += t.width
         raise KeyError(name)
 
-    def encode(self, v) -> int:
+    def encode(self, v: Iterable[tuple[str, Any]]) -> int:
         d = dict(v)
         n = 0
         off = 0
@@ -196,7 +198,7 @@ class RecordT(Type):
             off += t.width
         return n
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> tuple[tuple[str, Any], ...]:
         out = []
         off = 0
         for f, t in self.fields:
@@ -207,7 +209,7 @@ class RecordT(Type):
     def describe(self) -> str:
         return self.name or "record {" + ", ".join(f"{f}: {t.describe()}" for f, t in self.fields) + "}"
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, RecordT) and self.fields == other.fields
 
     def __hash__(self) -> int:
@@ -227,14 +229,14 @@ class ChanT(Type):
     def width(self) -> int:  # type: ignore[override]
         return self.len_width + self.capacity * self.elem.width
 
-    def encode(self, v) -> int:
+    def encode(self, v: Sequence[Any]) -> int:
         n = len(v)
         w = self.elem.width
         for i, m in enumerate(v):
             n |= self.elem.encode(m) << (self.len_width + i * w)  # type: ignore[attr-defined]
         return n
 
-    def decode(self, n: int):
+    def decode(self, n: int) -> tuple[Any, ...]:
         length = n & ((1 << self.len_width) - 1)
         w = self.elem.width
         mask = (1 << w) - 1
@@ -275,7 +277,7 @@ def value_type(t: Type) -> Type:
     return IntT() if isinstance(t, RangeT) else t
 
 
-def format_value(v, t: Type | None = None) -> str:
+def format_value(v: Any, t: Type | None = None) -> str:
     """Render a user value the way the DSL would write it."""
     if v == -1 and is_optional_instance(t) and not isinstance(v, bool):
         return "none"
@@ -294,5 +296,5 @@ def format_value(v, t: Type | None = None) -> str:
     return str(v)
 
 
-def _sort_key(v):
+def _sort_key(v: Any) -> tuple[bool, Any]:
     return (isinstance(v, str), v)

@@ -91,7 +91,7 @@ class _SymState:
         self.p = prover
         self.prefix = prefix
         self.values: dict[tuple, Any] = {} if parent is None else dict(parent.values)
-        self.root = parent.root if parent is not None else self
+        self.root: _SymState = parent.root if parent is not None else self
         self.bounds: list = [] if parent is None else parent.bounds
 
     def copy(self) -> "_SymState":

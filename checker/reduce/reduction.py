@@ -151,7 +151,7 @@ class PartialOrder:
         # was already expanded: then the last-expanded state of every cycle of the reduced graph
         # has an edge to an expanded state, so it is fully expanded.
         level = [-1]
-        sets = {"pending": set(), "nxt": set()}
+        sets: dict[str, set[Any]] = {"pending": set(), "nxt": set()}
         bfs = strategy == "bfs"
         contains = store.__contains__
         stats = self.stats = {"ample": 0, "full": 0}
@@ -164,7 +164,7 @@ class PartialOrder:
                 pending, nxt = sets["pending"], sets["nxt"]
                 pending.discard(s)
             best = None
-            best_new = None
+            best_new: Any = None
             for off, mask, safe, succ_i, cyclic in candidates:
                 if (s >> off) & mask in safe:
                     ts = succ_i(s)
@@ -534,7 +534,7 @@ def _init_asymmetry(checked: CheckedSpec, m: MachineInfo):
     generators of the symmetric group: a swap and a rotation)."""
     n = m.count
     gens = [tuple([1, 0] + list(range(2, n))), tuple(list(range(1, n)) + [0])]
-    pm = {m.name: None}
+    pm: dict[str, tuple[int, ...] | None] = {m.name: None}
     for perm in gens:
         pm[m.name] = perm
         for v in checked.shared:

@@ -54,7 +54,7 @@ def _header(name: str, label: str, rankdir: str = "TB") -> list[str]:
 
 
 def _changes(step, types: dict, own: str = "") -> list[str]:
-    out = []
+    out: list[str] = []
     for name, old, new in step.changes:
         short = name[len(own) + 1:] if own and name.startswith(own + ".") else name
         t = types.get(name)
@@ -217,7 +217,7 @@ def graph_dot(spec: Spec, limit: int = GRAPH_LIMIT, full_labels: bool = False) -
     model = spec.model
     order: dict = {}
     edges: list[tuple[int, int, str]] = []
-    frontier = deque()
+    frontier: deque[int] = deque()
     for s0 in model.initial_states():
         if s0 not in order:
             order[s0] = len(order)
@@ -294,5 +294,5 @@ def convert(dot: str, fmt: str) -> bytes:
     import graphviz
     try:
         return graphviz.Source(dot).pipe(format=fmt)
-    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as e:  # type: ignore[attr-defined]
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as e:
         raise RenderError(f"Graphviz failed: {e}") from None

@@ -90,7 +90,7 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
     used: set[Cell] = set()
     for k, st in enumerate(trace.steps[1:], start=1):
         f = facts.steps[k]
-        row = _Row(k, st.instance or "", st.transition + _args(st.args))
+        row = _Row(k, st.instance or "", st.transition + _args(st.args))  # type: ignore[operator]  # every step after the first has one
         pre = trace.steps[k - 1].state
         reads: dict[Cell, Any] = {}
         for chk in f.checks:
@@ -140,7 +140,7 @@ def sequence_svg(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
         rows[-1].violating = True
     if trace.failing_step is not None:
         fs = trace.failing_step
-        rows.append(_Row(fs.index, fs.instance or "", fs.transition + _args(fs.args),
+        rows.append(_Row(fs.index, fs.instance or "", fs.transition + _args(fs.args),  # type: ignore[operator]  # a failing step is a transition
                          notes=f"fails: {error}" if error else "fails", failing=True))
     for c, _ in meeting.items():
         if lane(c):
