@@ -258,15 +258,16 @@ class _Builder:
         from ..lang.resolve import BoundSym, EnumMemberSym, InstT, MachineInfo
         refs = checked.refs
         for c in checked.constants.values():  # a constant's value, as the resolver computed it
-            key = ("decl", id(c.decl))
-            if key in self.symbols and not isinstance(c.decl.value, ast.IntLit | ast.BoolLit):
-                sym = self.symbols[key]
-                self.symbols[key] = dataclasses.replace(sym, detail=f"{sym.detail}  (= {format_value(c.value)})")
+            decl_key = ("decl", id(c.decl))
+            if decl_key in self.symbols and not isinstance(c.decl.value, ast.IntLit | ast.BoolLit):
+                decl_sym = self.symbols[decl_key]
+                self.symbols[decl_key] = dataclasses.replace(
+                    decl_sym, detail=f"{decl_sym.detail}  (= {format_value(c.value)})")
         bound_seen: set[int] = set()
         for node, machine in _walk(self.tree):
             if isinstance(node, ast.Name):
                 sym = refs.get(id(node))
-                key = None
+                key: tuple[Any, ...] | None = None
                 if isinstance(sym, BoundSym):
                     key = ("bound", sym.uid)
                     if sym.uid not in bound_seen:

@@ -129,7 +129,7 @@ class Explorer:
             "properties": props,
             "violation": violated,
             "final": bool(self.model.is_final(s)),
-            "next_on_counterexample": cex["path"][len(path)] if on_cex else None,
+            "next_on_counterexample": cex["path"][len(path)] if cex is not None and on_cex else None,
             "chart": sequence_svg(self.spec, trace, prop_result),
         }
 
@@ -165,7 +165,8 @@ class Explorer:
             msg, line = model_error_message(self.model, err)
             text = ""
             if isinstance(err, ModelError) and err.label is not None:
-                text = build_trace(self.model, [s], [], err.label).failing_step.action_text()
+                failing_step = build_trace(self.model, [s], [], err.label).failing_step
+                text = failing_step.action_text() if failing_step is not None else ""
             failing.append({"action": text, "message": msg, "line": line})
         return out + [{"choice": None, "error": f["message"], "action": f["action"], "line": f["line"]}
                       for f in failing]
@@ -178,7 +179,7 @@ class Explorer:
         for p in self.spec.checked.properties:
             d = p.decl
             entry: dict[str, Any] = {"name": p.name, "kind": p.kind, "line": d.span.line}
-            if p.kind in ("invariant", "reachable"):
+            if p.kind in ("invariant", "reachable") and d.expr is not None:
                 try:
                     ok = bool(ev.eval(d.expr, {}))
                 except EvalError as e:
