@@ -26,6 +26,10 @@ Guarantees, so a test can rely on them:
   tautologies.  With ``model_errors=True`` all of these may fail, as a real spec's would.
 
 The strategy draws every choice through hypothesis, so failures shrink to small protocols.
+
+`por_protocols()` (a strategy) and `por_protocol(seed)` (a fixed protocol per seed) draw a second
+family, built so that partial-order reduction fires often and a wrong reduction shows: see the
+section "protocols aimed at POR" at the end of this module.
 """
 
 from __future__ import annotations

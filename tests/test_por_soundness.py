@@ -317,3 +317,35 @@ def test_z3_errors_follow_short_circuit_evaluation(name: str) -> None:
     assert api.check(spec, por=False).model_error is None  # the compiled code never fails here
     prover, a, b = _prover_pair(text)
     assert not prover.commute(a, b)
+
+
+# ------------------------------------------------------------------------ the cycle proviso
+
+IGNORING = """
+protocol Ignoring
+var done: bool = false
+machine A { var a: 0..1 = 0
+  init state s0 { on spin { a := 1 - a } } }
+machine B { init state b0 { on fin { done := true } -> b1 } final state b1 { } }
+reachable finished: done
+"""
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_the_cycle_proviso_keeps_a_visible_step_from_being_ignored(monkeypatch, strategy: str) -> None:
+    """A spins for ever in a safe state; B's only step is visible, so it never forms an ample
+    set.  Without C3 the reduction would follow A's loop only and never see `finished`."""
+    spec = api.load_text(IGNORING)
+    assert api.check(spec, strategy=strategy).verdict == api.check(spec, por=False, strategy=strategy).verdict == "holds"
+    assert self_check(spec, strategy=strategy).ok
+    from checker.reduce import PartialOrder
+    real = PartialOrder.build
+
+    def without_c3(model, use_solver=True):
+        po = real(model, use_solver)
+        po.cyclic = [False] * len(po.cyclic)
+        po.cyclic_sym = [False] * len(po.cyclic_sym)
+        return po
+    monkeypatch.setattr(PartialOrder, "build", staticmethod(without_c3))
+    spec = api.load_text(IGNORING)  # the partial order is cached per spec
+    assert api.check(spec, strategy=strategy).verdict == "violated"

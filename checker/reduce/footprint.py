@@ -6,6 +6,12 @@ with `self` and constants folded so `record[self]` in Enactor[1] is the single e
 (an entry chosen at run time), ``("Enactor", 1, "plan")``, ``("Enactor", 1, "@state")`` (the
 control state).  Two locations overlap when one is a prefix of the other, `"*"` matching any key.
 
+Complete by construction: reads are collected by walking every sub-node of every expression,
+statement, parameter domain, `recv` channel and guard generically (over the AST dataclass
+fields); only the location a state path denotes is computed by hand.  What cannot be resolved is
+over-approximated: a key known only at run time is `*`, and an AST node or lvalue shape the
+analysis does not know reads (and, for a statement, writes) TOP, which overlaps every location.
+
 Used by partial-order reduction (two actions are independent when neither writes what the other
 reads or writes) and by the happens-before rendering of counterexamples.
 """
@@ -132,8 +138,8 @@ class FootprintAnalysis:
         d: ast.Transition = tr.decl
         for p in d.params:  # parameter domains: `x in pool`, `x in lo..hi`, `x: T`
             self.node(p.domain, ctx, reads, writes)
-        if d.recv is not None:
-            loc = self.location(d.recv.chan, ctx, reads)
+        if d.recv is not None:  # receiving reads and writes (dequeues) the channel
+            loc = self.location(d.recv.chan, ctx, reads, lvalue=True)
             reads.add(loc)
             writes.add(loc)
         if d.guard is not None:
