@@ -549,3 +549,13 @@ def test_conditional_ids_are_ids() -> None:
     with pytest.raises(SpecError) as err:
         api.load_text(COND.replace("then j else none", "then 1 else none"))
     assert "only an instance id (M or M?) can be paired with none" in str(err.value)
+
+
+def test_optional_types_print_and_reparse() -> None:
+    from checker.errors import SourceFile
+    from checker.parser import parse
+    from checker.pretty import pretty_spec
+    text = pretty_spec(parse(SourceFile("p.pap", PEER)))
+    assert "var leader: W?" in text and "peer := none" in text
+    assert pretty_spec(parse(SourceFile("q.pap", text))) == text
+    assert _summary(api.check(api.load_text(text))) == _summary(api.check(api.load_text(PEER)))

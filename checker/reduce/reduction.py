@@ -709,18 +709,31 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
         rel = slot.offset - lay.pc_offset(slot.machine, slot.instance) if in_sym else 0
         moving.append((slot.offset, mask, f, slot.machine.name if in_sym else None, slot.instance, rel))
 
+    combos = [dict(zip(order, c)) for c in product(*perm_lists)]
+    # per permutation: where each moving slot lands, its renaming, and a memo of renamed values
+    # (a pure function of the raw value: the same few values recur in state after state)
+    plans = []
+    for pm in combos:
+        plan = []
+        for off, _, f, mname, inst, rel in moving:
+            if mname is not None:
+                off = lay.machine_base[mname] + pm[mname][inst] * lay.stride[mname] + rel
+            plan.append((off, f, {} if f is not None else None))
+        plans.append((pm, plan))
+    shifts = [(off, mask) for off, mask, _, _, _, _ in moving]
+
     def canon_raw(s: int) -> int:
         base = s & static_mask
-        raws = [(s >> off) & mask for off, mask, _, _, _, _ in moving]
+        raws = [(s >> off) & mask for off, mask in shifts]
         best = -1
-        for combo in product(*perm_lists):
-            pm = dict(zip(order, combo))
+        for pm, plan in plans:
             t = base
-            for (off, _, f, mname, inst, rel), raw in zip(moving, raws):
+            for (off, f, memo), raw in zip(plan, raws):
                 if f is not None:
-                    raw = f(raw, pm)
-                if mname is not None:
-                    off = lay.machine_base[mname] + pm[mname][inst] * lay.stride[mname] + rel
+                    r = memo.get(raw)
+                    if r is None:
+                        r = memo[raw] = f(raw, pm)
+                    raw = r
                 t |= raw << off
             if best < 0 or t < best:
                 best = t
@@ -730,7 +743,6 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
         try:
             return canon_raw(s)
         except Exception as err:  # noqa: BLE001 - a value outside what the renaming knows
-            combos = [dict(zip(order, c)) for c in product(*perm_lists)]
             raise _locate_failure(model, moving, combos, s, err) from None
     return Symmetry(machines, canon, "# every permutation of " + ", ".join(order))
 
