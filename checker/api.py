@@ -22,7 +22,8 @@ from .engine.explore import (Limits, ProgressFn, SearchResult, Stats, TraceNotRe
                       explore, path_to)
 from .lang.parser import parse, read_source
 from .engine.phases import Phases
-from .lang.resolve import LIVENESS_KINDS, CheckedSpec, check_spec
+from .lang.resolve import check_spec
+from .lang.symbols import LIVENESS_KINDS, CheckedSpec
 from .engine.store import make_store
 from .engine.trace import Trace, build_trace, explain_failure, model_error_message
 
@@ -60,7 +61,7 @@ class Spec:
     def symmetry(self):
         """The symmetry reduction (None when no machine is interchangeable), computed once."""
         if "_sym" not in self.__dict__:
-            from .reduce.reduction import build_symmetry, symmetric_machines
+            from .reduce.symmetry import build_symmetry, symmetric_machines
             self.__dict__["_sym"] = build_symmetry(self.model, symmetric_machines(self.checked))
         return self.__dict__["_sym"]
 
@@ -68,7 +69,7 @@ class Spec:
         """The static ample-set analysis (computed once per spec and solver setting)."""
         cache = self.__dict__.setdefault("_po", {})
         if solver not in cache:
-            from .reduce.reduction import PartialOrder
+            from .reduce.por import PartialOrder
             cache[solver] = PartialOrder.build(self.model, use_solver=solver)
         return cache[solver]
 
@@ -84,7 +85,7 @@ def load_text(text: str, path: str = "<spec>", constants: dict[str, Any] | None 
 
 def load_source(source: SourceFile, constants: dict[str, Any] | None = None) -> Spec:
     checked = check_spec(parse(source), source, constants)
-    from .reduce.reduction import symmetric_machines
+    from .reduce.symmetry import symmetric_machines
     symmetric_machines(checked, checked.diagnostics)  # a `symmetric` machine that is not is an error
     checked.diagnostics.raise_if_errors()
     return Spec(source.path, checked, CompiledModel(checked))
@@ -167,7 +168,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
     (`check --continue`) goes on after a violation until every property is decided, reporting the
     shortest violation of each; a model error still stops the search."""
-    from .reduce.reduction import SymmetryUnavailable
+    from .reduce.symmetry import SymmetryUnavailable
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
     red = Reductions(por, symmetry, solver)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from checker import api
 
 from checker.ci import formats as ci_formats, gate
 from checker.ci.formats import escape_data, escape_property

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from checker import api
 from checker.cli import main
-from checker.explain.narrate import render_explanation
 from checker.explain.minimize import compiled_actor, min_switch_path, minimize_result, switches
 from checker.explain.race import TraceFacts
 

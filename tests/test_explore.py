@@ -11,7 +11,6 @@ import pytest
 from checker import api
 from checker.engine.explore import Limits, explore, label_path, path_to
 from checker.engine.model import Label, ModelError, PropertySpec
-from checker.engine.store import ExactStore
 from tests.conftest import ROOT, SPECS
 
 # --------------------------------------------------------------------------- a hand-made model

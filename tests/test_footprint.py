@@ -21,7 +21,7 @@ from checker import api
 
 from checker.lang import ast
 from checker.reduce.footprint import KNOWN_EXPRS, KNOWN_STMTS, TOP, FootprintAnalysis, _Ctx, conflicts
-from checker.reduce.reduction import PartialOrder
+from checker.reduce.por import PartialOrder
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "checker" / "lang" / "grammar" / "papcheck.lark"
 

@@ -111,7 +111,7 @@ def test_instance_indexed_data_agrees_under_every_reduction() -> None:
     ("owner[self] := true; holder.add(self); if self < 1 { skip }", "other than to name an instance"),
 ])
 def test_what_breaks_symmetry(change: str, reason) -> None:
-    from checker.reduce.reduction import symmetric_machines
+    from checker.reduce.symmetry import symmetric_machines
     text = MUTEX.replace("owner[self] := true; holder.add(self)", change)
     spec = api.load_text(text)
     found = symmetric_machines(spec.checked)
@@ -123,7 +123,7 @@ def test_what_breaks_symmetry(change: str, reason) -> None:
 
 
 def test_an_asymmetric_initial_state_is_not_reduced() -> None:
-    from checker.reduce.reduction import symmetric_machines
+    from checker.reduce.symmetry import symmetric_machines
     text = MUTEX.replace("var owner: map[Node, bool] = false", "var owner: map[Node, bool] = false\nvar first: Node = 0")
     spec = api.load_text(text.replace("invariant one", "reachable r: first == first\ninvariant one"))
     assert symmetric_machines(spec.checked) == []
@@ -132,7 +132,7 @@ def test_an_asymmetric_initial_state_is_not_reduced() -> None:
 def test_self_check_catches_a_broken_reduction(monkeypatch) -> None:
     """The self-check is only worth something if it fails when a reduction is wrong: make the
     symmetry canonicalizer drop an instance's state and watch it complain."""
-    import checker.reduce.reduction as reduce_mod
+    import checker.reduce.symmetry as reduce_mod
 
     real = reduce_mod.build_symmetry
 

@@ -6,7 +6,8 @@ import pytest
 
 from checker.lang.errors import SourceFile, SpecError, UsageError
 from checker.lang.parser import parse
-from checker.lang.resolve import CheckedSpec, check_spec
+from checker.lang.resolve import check_spec
+from checker.lang.symbols import CheckedSpec
 from checker.lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT
 
 

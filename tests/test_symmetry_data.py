@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, find, given, settings
 from checker import api
 from checker.api import Limits
 from checker.lang.errors import SpecError
-from checker.reduce.reduction import symmetric_machines
+from checker.reduce.symmetry import symmetric_machines
 from checker.lang.types import ChanT, MapT, RangeT, RecordT, SetT
 from tests.genspec_sym import SymProtocol, symmetric_protocols
 
@@ -336,7 +336,7 @@ def test_generated_protocols_reduce_exactly_and_agree(p: SymProtocol) -> None:
 
 def _all_slots_chan_remapper(monkeypatch) -> None:
     """The bug of issue 18: rename every slot of a channel, empty ones included."""
-    from checker.reduce import reduction as R
+    from checker.reduce import symmetry as R
     real = R._raw_remapper
 
     def mutant(t, names):
@@ -380,7 +380,7 @@ def test_mutation_of_channel_remapping_is_caught(monkeypatch) -> None:
 
 
 def test_a_value_the_canonicalizer_cannot_rename_is_a_note_and_an_unreduced_search(monkeypatch) -> None:
-    from checker.reduce import reduction as R
+    from checker.reduce import symmetry as R
     real = R._raw_remapper
 
     def fragile(t, names):
@@ -409,7 +409,7 @@ def test_a_value_the_canonicalizer_cannot_rename_is_a_note_and_an_unreduced_sear
 def test_cli_reports_the_note_with_a_normal_exit(tmp_path: Path, monkeypatch) -> None:
     from click.testing import CliRunner
 
-    from checker.reduce import reduction as R
+    from checker.reduce import symmetry as R
     from checker.cli import main
     real = R._raw_remapper
 

@@ -147,7 +147,7 @@ def build_index(text: str, path: str = "<spec>") -> SpecIndex:
     resolved = False
     try:
         checked = check_spec(tree, source)
-        from ..reduce.reduction import symmetric_machines
+        from ..reduce.symmetry import symmetric_machines
         symmetric_machines(checked, checked.diagnostics)
         diagnostics = checked.diagnostics.sorted()
         builder.resolved_uses(checked)
@@ -255,7 +255,7 @@ class _Builder:
 
     # ---- uses, through the resolver's refs table
     def resolved_uses(self, checked: Any) -> None:
-        from ..lang.resolve import BoundSym, EnumMemberSym, InstT, MachineInfo
+        from ..lang.symbols import BoundSym, EnumMemberSym, InstT, MachineInfo
         refs = checked.refs
         for c in checked.constants.values():  # a constant's value, as the resolver computed it
             decl_key = ("decl", id(c.decl))

@@ -19,8 +19,7 @@ from ..lang import ast
 from ..lang.errors import Span
 from .layout import Layout
 from .model import Label, ModelError, PropertySpec
-from ..lang.resolve import (BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo,
-                      VarSym)
+from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 
 UNROLL_LIMIT = 16

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lang.resolve import CheckedSpec, MachineInfo, VarSym
+from ..lang.symbols import CheckedSpec, MachineInfo, VarSym
 from ..lang.types import EnumT, Type
 
 

@@ -10,7 +10,6 @@ it reports (TLC's estimate).  States of up to 61 bits are their own fingerprint:
 
 from __future__ import annotations
 
-import math
 import sys
 from array import array
 from hashlib import blake2b

@@ -8,14 +8,12 @@ with the compiler but the checked AST, the tests also use it as an independent o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from . import ast
 from .errors import Span
+from .symbols import BoundSym, ConstSym, EnumMemberSym, MachineInfo, VarSym
 from .types import ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type, format_value
-
-if TYPE_CHECKING:
-    from .resolve import VarSym
 
 
 class EvalError(Exception):
@@ -67,7 +65,6 @@ class Evaluator:
         return sorted(self._ev(e, env), key=_key)
 
     def _ev(self, e: ast.Expr, env: dict[Any, Any]) -> Any:
-        from .resolve import BoundSym, ConstSym, EnumMemberSym, MachineInfo, VarSym
         if isinstance(e, ast.IntLit):
             return e.value
         if isinstance(e, ast.BoolLit):

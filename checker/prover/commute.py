@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..lang import ast
-from ..lang.resolve import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, VarSym
+from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, VarSym
 from ..lang.types import BoolT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 
 QUERY_TIMEOUT_MS = 2000

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..lang import ast
-from ..lang.resolve import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, VarSym
+from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, VarSym
 
 Loc = tuple
 
