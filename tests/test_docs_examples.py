@@ -43,6 +43,10 @@ def blocks(doc: str) -> list[tuple[str, str]]:
     return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.S | re.M)
 
 
+# servers run until stopped: tests/test_explorer_web.py and tests/test_lsp.py start and stop them
+SERVERS = ("papcheck explore", "papcheck lsp")
+
+
 def shown_runs() -> list[tuple[str, str, list[str]]]:
     """(doc, command, documented output lines) for every `$ papcheck` line."""
     out = []
@@ -52,7 +56,7 @@ def shown_runs() -> list[tuple[str, str, list[str]]]:
                 continue
             lines = body.splitlines()
             for i, line in enumerate(lines):
-                if line.startswith("$ papcheck"):
+                if line.startswith("$ papcheck") and not line[2:].startswith(SERVERS):
                     cmd = line[2:].split("  #")[0].strip()
                     shown = []
                     for l in lines[i + 1:]:
@@ -71,7 +75,7 @@ def sh_runs() -> list[tuple[str, str]]:
                 continue
             for line in body.splitlines():
                 cmd = line.split("  #")[0].strip()
-                if cmd.startswith("papcheck "):
+                if cmd.startswith("papcheck ") and not cmd.startswith(SERVERS):
                     out.append((doc, cmd))
     return out
 

@@ -186,7 +186,7 @@ def test_commutation_proofs_hold_on_the_compiled_code_with_model_errors() -> Non
 
 
 def test_the_compiled_code_check_catches_a_z3_executor_without_error_terms(monkeypatch) -> None:
-    import checker.solver as solver
+    import checker.prover.commute as solver
     monkeypatch.setattr(solver._Exec, "fail", lambda self, cond, kind: None)
     with pytest.raises(AssertionError, match="fails"):
         test_commutation_proofs_hold_on_the_compiled_code_with_model_errors()

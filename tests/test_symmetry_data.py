@@ -552,9 +552,9 @@ def test_conditional_ids_are_ids() -> None:
 
 
 def test_optional_types_print_and_reparse() -> None:
-    from checker.errors import SourceFile
-    from checker.parser import parse
-    from checker.pretty import pretty_spec
+    from checker.lang.errors import SourceFile
+    from checker.lang.parser import parse
+    from checker.lang.pretty import pretty_spec
     text = pretty_spec(parse(SourceFile("p.pap", PEER)))
     assert "var leader: W?" in text and "peer := none" in text
     assert pretty_spec(parse(SourceFile("q.pap", text))) == text
