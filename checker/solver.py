@@ -188,6 +188,8 @@ class _Exec:
         self.tag = tag
         self.binding_bounds: list = []
         self.bindings: dict[int, Any] = {}  # BoundSym uid -> z3 const (params and chooses)
+        self.path: Any = None  # z3 Bool: the code being translated runs (set by run)
+        self.err: Any = None  # z3 Bool: a model error was raised on the way (set by run)
         tr = action.transition
         for b, dom in tr.params:
             self.bindings[b.uid] = self._binding(b, dom)
