@@ -29,7 +29,9 @@ POR_CONFIGS = [
     ("por+symmetry", dict(por=True, symmetry=True)),
 ]
 EVERY_SETTING = CONFIGS + [("por-footprints-only", dict(por=True, symmetry=False, solver=False)),
-                           ("por+symmetry-footprints-only", dict(por=True, symmetry=True, solver=False))]
+                           ("por+symmetry-footprints-only", dict(por=True, symmetry=True, solver=False)),
+                           ("por-dfs", dict(por=True, symmetry=False, strategy="dfs")),
+                           ("por-footprints-only-dfs", dict(por=True, symmetry=False, solver=False, strategy="dfs"))]
 LIMITS = Limits(max_states=20000)
 SEEDS = range(60)  # the fixed seed set: 60 generated protocols per run
 
