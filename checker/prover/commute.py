@@ -188,6 +188,8 @@ class _Exec:
         self.tag = tag
         self.binding_bounds: list = []
         self.bindings: dict[int, Any] = {}  # BoundSym uid -> z3 const (params and chooses)
+        self.path: Any = None  # z3 Bool: the code being translated runs (set by run)
+        self.err: Any = None  # z3 Bool: a model error was raised on the way (set by run)
         tr = action.transition
         for b, dom in tr.params:
             self.bindings[b.uid] = self._binding(b, dom)
@@ -358,7 +360,7 @@ class _Exec:
             bt = self.c.types.get(id(target.base))
             if isinstance(bt, InstT):
                 sym = self.c.refs[id(target)]
-                idx = self._instance_index(target.base, bt)
+                idx = self._instance_index(target.base, bt, st, env)
                 key = ("@l", bt.machine, idx, sym.name)
                 st.get(key, sym.type)
                 st.set(key, val)
@@ -476,7 +478,7 @@ class _Exec:
             bt = self.c.types.get(id(e.base))
             if isinstance(bt, InstT):
                 sym = self.c.refs[id(e)]
-                idx = self._instance_index(e.base, bt)
+                idx = self._instance_index(e.base, bt, st, env)
                 return st.get(("@l", bt.machine, idx, sym.name), sym.type)
             base = self.expr(e.base, st, env)
             if not (isinstance(base, tuple) and base[0] == "rec"):
@@ -487,7 +489,7 @@ class _Exec:
             if not isinstance(bt, InstT):
                 raise Unsupported("at")
             m = next(mm for mm in self.c.machines if mm.name == bt.machine)
-            idx = self._instance_index(e.base, bt)
+            idx = self._instance_index(e.base, bt, st, env)
             return st.get(("@pc", m.name, idx), m.state_type) == m.state_type.members.index(e.state)
         if isinstance(e, ast.Unary):
             v = self.expr(e.operand, st, env)
@@ -582,19 +584,15 @@ class _Exec:
             return z3.BoolVal(forall)
         return z3.And(*parts) if forall else z3.Or(*parts)
 
-    def _instance_index(self, base: ast.Expr, bt: InstT) -> int:
+    def _instance_index(self, base: ast.Expr, bt: InstT, st: _SymState, env: dict) -> int:
+        """The instance `M[i]` names; i must be known statically (a literal, `self`, a constant,
+        or a name a quantifier has bound to one value while unrolling)."""
         m = next(mm for mm in self.c.machines if mm.name == bt.machine)
         if isinstance(base, ast.Index):
-            v = base.index
-            if isinstance(v, ast.IntLit):
-                idx = v.value
-            elif isinstance(v, ast.SelfRef):
-                idx = self.inst
-            else:
-                sym = self.c.refs.get(id(v)) if isinstance(v, ast.Name) else None
-                if not (isinstance(sym, ConstSym) and isinstance(sym.value, int)):
-                    raise Unsupported("dynamic instance")
-                idx = sym.value
+            v = self.z3.simplify(self.expr(base.index, st, env))
+            if not self.z3.is_int_value(v):
+                raise Unsupported("dynamic instance")
+            idx = v.as_long()
         elif isinstance(base, ast.Name):
             idx = 0
         else:
