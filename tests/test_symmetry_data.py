@@ -46,19 +46,7 @@ CHSET = CHMIN.replace("var q: chan[W, 2]", "var q: chan[W, 2]\nvar served: set[W
     "when len(q) < 2 {", "when len(q) < 2 and self not in served {").replace(
     "on serve recv x from q { skip }", "on serve recv x from q { served.add(x) }")
 
-CH2 = """protocol Ch2
-const N = 2
-var q: chan[W, 2]
-var served: set[W] = {}
-machine W[N] {
-  state idle { on req when len(q) < 2 and self not in served { send self to q } -> waiting }
-  state waiting { on done when self in served { served.remove(self) } -> idle }
-}
-machine S {
-  state s { on serve recv x from q { assert W[x] at waiting; assert x not in served; served.add(x) } }
-}
-invariant inv: len(q) <= 2
-"""
+CH2 = (ROOT / "models" / "ch2.pap").read_text()
 
 # variants: a queue of records carrying ids, a mailbox map of channels, optional ids
 RECQ = """protocol RecQ
@@ -75,24 +63,7 @@ machine S { state s { on serve recv m from q when m.tag == 0 or last == none { l
 invariant inv: last == none or W[last] at sent or W[last] at idle
 """
 
-MAIL = """protocol Mail
-const N = 3
-var leader: W?
-var box: map[W, chan[W, 1]]
-machine W[N] {
-  var peer: W?
-  state idle {
-    on pick(j: W) when j != self and peer == none { peer := j } -> asking
-    on elect when leader == none { leader := self }
-    on hear recv x from box[self] when peer == none { peer := x } -> asking
-  }
-  state asking {
-    on ask when peer != none and len(box[peer]) < 1 { send self to box[peer]; peer := none } -> idle
-    on quit { peer := none; if leader == self { leader := none } } -> idle
-  }
-}
-invariant inv: leader == none or W[leader] at idle or W[leader] at asking
-"""
+MAIL = (ROOT / "models" / "mail.pap").read_text()
 
 # a violation that needs ids moving through a queue: the trace must replay concretely
 BADQ = """protocol BadQ
