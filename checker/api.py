@@ -163,6 +163,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             sym = spec.symmetry()
         except SymmetryUnavailable as err:
             red.symmetry_notes.append(_located(spec, err))
+    import time
+    started = time.monotonic()
     try:
         return _check(spec, strategy, store, limits, progress, por, solver, sym, red)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
@@ -175,6 +177,9 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                                                         "the canonicalizer renames wrongly)")
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
+        if limits is not None and limits.timeout:  # one time budget for both attempts
+            limits = Limits(limits.max_states, limits.max_depth,
+                            max(limits.timeout - (time.monotonic() - started), 1e-3))
         return _check(spec, strategy, store, limits, progress, por, solver, None, red)
 
 
