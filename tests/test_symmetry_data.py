@@ -530,3 +530,17 @@ def test_optional_types_print_and_reparse() -> None:
     assert "var leader: W?" in text and "peer := none" in text
     assert pretty_spec(parse(SourceFile("q.pap", text))) == text
     assert _summary(api.check(api.load_text(text))) == _summary(api.check(api.load_text(PEER)))
+
+
+def test_none_used_as_an_instance_is_a_model_error_that_says_none() -> None:
+    text = """protocol Sn
+var q: chan[W, 2]
+machine W[2] {
+  var peer: W?
+  state idle { on a when len(q) < 2 { send peer to q } }
+}
+"""
+    for change, line in (("send peer to q", 5), ("send self to q; if W[peer] at idle { skip }", 5)):
+        r = api.check(api.load_text(text.replace("send peer to q", change)))
+        assert r.model_error is not None and r.model_error.line == line
+        assert r.model_error.message.endswith("-1 is none, which names no instance"), r.model_error.message
