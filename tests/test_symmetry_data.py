@@ -46,19 +46,7 @@ CHSET = CHMIN.replace("var q: chan[W, 2]", "var q: chan[W, 2]\nvar served: set[W
     "when len(q) < 2 {", "when len(q) < 2 and self not in served {").replace(
     "on serve recv x from q { skip }", "on serve recv x from q { served.add(x) }")
 
-CH2 = """protocol Ch2
-const N = 2
-var q: chan[W, 2]
-var served: set[W] = {}
-machine W[N] {
-  state idle { on req when len(q) < 2 and self not in served { send self to q } -> waiting }
-  state waiting { on done when self in served { served.remove(self) } -> idle }
-}
-machine S {
-  state s { on serve recv x from q { assert W[x] at waiting; assert x not in served; served.add(x) } }
-}
-invariant inv: len(q) <= 2
-"""
+CH2 = (ROOT / "models" / "ch2.pap").read_text()
 
 # variants: a queue of records carrying ids, a mailbox map of channels, optional ids
 RECQ = """protocol RecQ
@@ -75,24 +63,7 @@ machine S { state s { on serve recv m from q when m.tag == 0 or last == none { l
 invariant inv: last == none or W[last] at sent or W[last] at idle
 """
 
-MAIL = """protocol Mail
-const N = 3
-var leader: W?
-var box: map[W, chan[W, 1]]
-machine W[N] {
-  var peer: W?
-  state idle {
-    on pick(j: W) when j != self and peer == none { peer := j } -> asking
-    on elect when leader == none { leader := self }
-    on hear recv x from box[self] when peer == none { peer := x } -> asking
-  }
-  state asking {
-    on ask when peer != none and len(box[peer]) < 1 { send self to box[peer]; peer := none } -> idle
-    on quit { peer := none; if leader == self { leader := none } } -> idle
-  }
-}
-invariant inv: leader == none or W[leader] at idle or W[leader] at asking
-"""
+MAIL = (ROOT / "models" / "mail.pap").read_text()
 
 # a violation that needs ids moving through a queue: the trace must replay concretely
 BADQ = """protocol BadQ
@@ -559,3 +530,17 @@ def test_optional_types_print_and_reparse() -> None:
     assert "var leader: W?" in text and "peer := none" in text
     assert pretty_spec(parse(SourceFile("q.pap", text))) == text
     assert _summary(api.check(api.load_text(text))) == _summary(api.check(api.load_text(PEER)))
+
+
+def test_none_used_as_an_instance_is_a_model_error_that_says_none() -> None:
+    text = """protocol Sn
+var q: chan[W, 2]
+machine W[2] {
+  var peer: W?
+  state idle { on a when len(q) < 2 { send peer to q } }
+}
+"""
+    for change, line in (("send peer to q", 5), ("send self to q; if W[peer] at idle { skip }", 5)):
+        r = api.check(api.load_text(text.replace("send peer to q", change)))
+        assert r.model_error is not None and r.model_error.line == line
+        assert r.model_error.message.endswith("-1 is none, which names no instance"), r.model_error.message

@@ -19,8 +19,13 @@ from ..lang import ast
 from ..lang.errors import Span
 from .layout import Layout
 from .model import Label, ModelError, PropertySpec
+<<<<<<< HEAD:checker/engine/compile.py
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
+=======
+from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
+from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, is_optional_instance
+>>>>>>> issue-18:checker/compile.py
 
 UNROLL_LIMIT = 16
 
@@ -175,6 +180,10 @@ class _Gen:
             return _add(base, _mul(i, stride) if stride or isinstance(i, int) else f"(0 * {i})"), None
         return base, None
 
+    def _none_hint(self, e: ast.Expr) -> str:
+        """For a value of an optional instance type (M?): -1 is `none`, say so in the error."""
+        return "; -1 is none, which names no instance" if is_optional_instance(self.c.types.get(id(e))) else ""
+
     def encoded_key(self, k: ast.Expr, ktype: Type, ctx: _Ctx, span: Span, kind: str) -> str | int:
         """The encoding of key k in ktype (index from 0), with a domain check unless provable."""
         src = self.expr(k, ctx)
@@ -185,7 +194,7 @@ class _Gen:
                 return iv[0] - lo
             if iv is None or iv[0] < lo or iv[1] > hi:
                 v = self.fresh("_k")
-                eid = self.site(kind, span, ktype.describe())
+                eid = self.site(kind, span, ktype.describe() + self._none_hint(k))
                 src = f"({v} if {lo} <= ({v} := {src}) <= {hi} else _oob({eid}, {v}))"
             return src if lo == 0 else f"({src} - {lo})"
         if _is_int_literal(src):
@@ -235,7 +244,7 @@ class _Gen:
             v = self.fresh()
             lines.append(f"{ind}{v} = {src}")
             if iv is None or iv[0] < t.lo or iv[1] > t.hi:
-                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi})")
+                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){self._none_hint(e)}")
                 lines.append(f"{ind}if not {t.lo} <= {v} <= {t.hi}: _oob({eid}, {v})")
             return v if t.lo == 0 else f"({v} - {t.lo})"
         if isinstance(t, BoolT):
@@ -255,7 +264,7 @@ class _Gen:
             iv = self.interval(e, ctx)
             if iv is None or iv[0] < t.lo or iv[1] > t.hi:
                 v = self.fresh()
-                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi})")
+                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){self._none_hint(e)}")
                 src = f"({v} if {t.lo} <= ({v} := {src}) <= {t.hi} else _oob({eid}, {v}))"
             return src if t.lo == 0 else f"({src} - {t.lo})"
         if isinstance(t, BoolT):
