@@ -192,14 +192,10 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                                                         "the canonicalizer renames wrongly)")
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
-<<<<<<< HEAD
-        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases)
-=======
         if limits is not None and limits.timeout:  # one time budget for both attempts
             limits = Limits(limits.max_states, limits.max_depth,
                             max(limits.timeout - (time.monotonic() - started), 1e-3))
-        return _check(spec, strategy, store, limits, progress, por, solver, None, red)
->>>>>>> issue-18
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,

@@ -19,13 +19,8 @@ from ..lang import ast
 from ..lang.errors import Span
 from .layout import Layout
 from .model import Label, ModelError, PropertySpec
-<<<<<<< HEAD:checker/engine/compile.py
-from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
-from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
-=======
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, is_optional_instance
->>>>>>> issue-18:checker/compile.py
 
 UNROLL_LIMIT = 16
 
