@@ -306,8 +306,11 @@ def _matching(model, errors: list[ModelError], meta: dict) -> list[ModelError]:
         act = model.actions[e.label.action]
         if inst and act.instance_name != inst or action and act.transition.name != action:
             continue
-        if args and e.label.args and tuple(args.values()) != tuple(e.label.args)[:len(args)]:
-            continue
+        if args:
+            from .trace import _step
+            given = _step(model, 0, e.label, {}, []).args  # user values by parameter and choose name
+            if any(k in given and given[k] != v for k, v in args.items()):
+                continue
         out.append(e)
     return out
 
