@@ -21,6 +21,8 @@ from click.testing import CliRunner
 
 from checker import api
 
+pytest_plugins = ["pytester"]  # tests/test_outside_inputs.py runs the exit-70 guard on a test of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.pap"))
 

@@ -476,3 +476,51 @@ def test_visible_keeps_json_meaning():
     text = json.dumps({"a": "x\x9b\u202ey\x1b"}, ensure_ascii=False)
     assert json.loads(outputs.visible(text)) == {"a": "x\x9b\u202ey\x1b"}
     assert outputs.visible("tab\tnew\nline") == "tab\tnew\nline"
+
+
+# ------------------------------------------------------------------------------ exit code 70
+
+
+@pytest.mark.internal_error_expected
+def test_a_self_check_disagreement_is_the_one_legitimate_70(monkeypatch):
+    """A deliberately broken canonicalizer (it maps every state to the initial one): the
+    self-check must catch it and exit 70; the conftest guard lets this test through only because
+    of its marker."""
+    from checker.reduce import Symmetry
+    real = api.Spec.symmetry
+
+    def broken(self):
+        sym = real(self)
+        init = self.model.initial_states()[0]
+        return Symmetry(sym.machines, lambda s: init, sym.source)
+
+    monkeypatch.setattr(api.Spec, "symmetry", broken)
+    r = cli("check", SPEC, "-D", "ENACTORS=2", "--no-symmetry", "--self-check", "-q", "--no-timing")
+    assert r.exit_code == 70, r.output
+    assert "internal error" not in r.output and "Self-check" in r.output
+
+
+@pytest.mark.slow
+def test_the_suite_fails_a_test_that_gets_exit_70(pytester):
+    pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text())
+    pytester.makepyfile(test_it="""
+        import pytest
+        from click.testing import CliRunner
+        from checker import api
+        from checker.cli import main
+
+        def boom(*a, **k):
+            raise ZeroDivisionError("a bug")
+
+        def test_unmarked(monkeypatch):
+            monkeypatch.setattr(api, "load", boom)
+            assert CliRunner().invoke(main, ["check", "%s"]).exit_code == 70
+
+        @pytest.mark.internal_error_expected
+        def test_marked(monkeypatch):
+            monkeypatch.setattr(api, "load", boom)
+            assert CliRunner().invoke(main, ["check", "%s"]).exit_code == 70
+    """ % (SPEC, SPEC))
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")  # its own guard
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*papcheck exited with an internal error (70)*"])
