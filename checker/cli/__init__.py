@@ -318,7 +318,7 @@ def _config(path: str | None):
     """The configuration: --config FILE, else the nearest papcheck.toml / pyproject.toml."""
     from ..ci import gate
     if path is not None:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):  # a device or pipe is read bounded (checker.lang.inputs), not refused as missing
             raise UsageError(f"--config {path}: no such file")
         return gate.load_config(path)
     found = gate.find_config()

@@ -65,7 +65,7 @@ def decode_value(v: Any, t: Type, where: str) -> Any:
             n = v
         else:
             raise bad(f"{_short_json(v)} is not an integer")
-        if isinstance(t, RangeT) and n not in t.values():  # type: ignore[attr-defined]
+        if isinstance(t, RangeT) and not t.lo <= n <= t.hi:  # not `in values()`: a list of 65,536
             raise bad(f"{n} is out of range")
         return n
     if isinstance(t, EnumT):
@@ -306,8 +306,11 @@ def _matching(model, errors: list[ModelError], meta: dict) -> list[ModelError]:
         act = model.actions[e.label.action]
         if inst and act.instance_name != inst or action and act.transition.name != action:
             continue
-        if args and e.label.args and tuple(args.values()) != tuple(e.label.args)[:len(args)]:
-            continue
+        if args:
+            from ..engine.trace import _step
+            given = _step(model, 0, e.label, {}, []).args  # user values by parameter and choose name
+            if any(k in given and given[k] != v for k, v in args.items()):
+                continue
         out.append(e)
     return out
 

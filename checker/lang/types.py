@@ -156,17 +156,26 @@ class MapT(Type):
 
     def encode(self, v: Iterable[tuple[Any, Any]]) -> int:
         d = dict(v)
-        n = 0
         w = self.value.width
-        for i, k in enumerate(self.key.values()):  # type: ignore[attr-defined]
+        keys = self.key.values()  # type: ignore[attr-defined]
+        if w and len(keys) > 64:  # one pass over a bit string: shifting a 65,536-bit int per key is quadratic
+            return int("".join(format(self.value.encode(d[k]), f"0{w}b") for k in reversed(keys)), 2)  # type: ignore[attr-defined]
+        n = 0
+        for i, k in enumerate(keys):
             n |= self.value.encode(d[k]) << (i * w)  # type: ignore[attr-defined]
         return n
 
     def decode(self, n: int) -> tuple[tuple[Any, Any], ...]:
         w = self.value.width
+        keys = self.key.values()  # type: ignore[attr-defined]
+        if w and len(keys) > 64:  # as encode: slices of one bit string, least significant entry last
+            bits = format(n, "b").zfill(w * len(keys))
+            end = len(bits)
+            return tuple((k, self.value.decode(int(bits[end - (i + 1) * w:end - i * w], 2)))  # type: ignore[attr-defined]
+                         for i, k in enumerate(keys))
         mask = (1 << w) - 1
         return tuple((k, self.value.decode((n >> (i * w)) & mask))  # type: ignore[attr-defined]
-                     for i, k in enumerate(self.key.values()))  # type: ignore[attr-defined]
+                     for i, k in enumerate(keys))
 
     def describe(self) -> str:
         return f"map[{self.key.describe()}, {self.value.describe()}]"
