@@ -559,10 +559,12 @@ def compile_predicates(model: CompiledModel, exprs: Sequence[ast.Expr]) -> list[
     gen.errors = list(model.error_sites)  # new error sites get ids after the model's
     ctx = _Ctx("s", None, None)
     src = "\n".join(f"def p{i}(s):\n    return {gen.expr(e, ctx)}" for i, e in enumerate(exprs)) + "\n"
+    from .compile import _agg, _empty
     namespace: dict[str, Any] = {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError,
+                                 "_empty": _empty, "_agg": _agg,
                                  "__builtins__": {"min": min, "max": max, "abs": abs, "all": all,
                                                   "any": any, "range": range, "sorted": sorted,
-                                                  "set": set}}
+                                                  "set": set, "sum": sum}}
     exec(compile(src, f"<papcheck-liveness:{model.checked.name}>", "exec"), namespace)
     return [namespace[f"p{i}"] for i in range(len(exprs))]
 

@@ -420,6 +420,8 @@ class _Exec:
             desc = self.c.domains[id(e.domain)]
             r = self.in_domain(x, desc, st, e.domain)
             return z3.Not(r) if e.negated else r
+        if isinstance(e, ast.Quant) and e.kind not in ("forall", "exists"):
+            raise Unsupported(f"'{e.kind}' aggregate")  # not translated: the pair is not proven to commute
         if isinstance(e, ast.Quant):
             b = self.c.refs[id(e)]
             desc = self.c.domains[id(e.domain)]
