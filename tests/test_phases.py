@@ -43,7 +43,8 @@ def test_figures_match_the_os() -> None:
     assert run["peak_memory_kb"] <= rss <= run["peak_memory_kb"] * 1.05 + 2048, (run, rss)
     # the whole run, interpreter start-up included: at most the wall time around the child
     assert run["wall_seconds"] <= wall
-    assert run["wall_seconds"] >= wall - max(0.5, 0.2 * wall), (run, wall)
+    # (the rest is fork, exit and a loaded machine: the old figure, the search alone, was ~10x off)
+    assert run["wall_seconds"] >= 0.5 * wall, (run, wall)
     assert sum(p["seconds"] for p in run["phases"]) <= run["wall_seconds"]
     # the liveness graph is the big phase here: it raised the peak to the process's peak
     live = run["phases"][2]
