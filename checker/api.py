@@ -278,8 +278,11 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
                                  max(limits.timeout - search.stats.seconds, 1e-3))
+        estimate = _liveness_estimate(spec, search, canon, only, red.por_active)
         with phases.measure("liveness graph"):
-            live = check_liveness(model, live_limits, progress=progress)
+            live = check_liveness(model, live_limits, progress=progress, canon=canon,
+                                  phase=f"liveness graph ({estimate})")
+        live.estimate = estimate
         for pr in props:
             lv = live.verdicts.get(pr.name)
             if lv is not None:
@@ -305,6 +308,27 @@ def _located(spec: Spec, err: Any) -> str:
     """A located note (path:line:col: note: ..., source line, caret) for a reduction given up."""
     from .lang.errors import _located as located
     return located(spec.checked.source, err.span, "note", err.reason)
+
+
+def _liveness_estimate(spec: Spec, search: SearchResult, canon, only: frozenset[int] | None,
+                       por_active: bool) -> str:
+    """What the liveness graph will cost, said before it is built: from the states the safety
+    search stored and the reduction factor expected (the orbits of interchangeable instances)."""
+    import math
+    kinds = [p.kind for i, p in enumerate(spec.checked.properties)
+             if p.kind in LIVENESS_KINDS and (only is None or i in only)]
+    seen = search.stats.states
+    factor = 1
+    sym = spec.symmetry() if canon is not None else None
+    if sym is not None:
+        factor = math.prod(math.factorial(m.count) for m in sym.machines)
+    low = "at least " if por_active else "about "
+    if canon is not None and all(k == "recoverable" for k in kinds):
+        what = f"{low}{seen:,} states with symmetry"
+    else:
+        what = (f"up to {seen * factor:,} states without reductions" if factor > 1
+                else f"{low}{seen:,} states without reductions")
+    return f"expect {what}; the safety search stored {seen:,}"
 
 
 def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:

@@ -73,6 +73,7 @@ CASES: dict[str, dict[str, tuple[str, str]]] = {
                  "literal element": ("(v in {h}) { o := v }", "h := 1")},
     "recv_clause": {"channel": ("recv v from hq { o := v }", "send 0 to hq")},
     "transition": {"guard": ("when h == 0 { o := 1 }", "h := 1")},
+    "bodiless": {"guard": ("when h == 0", "h := 1")},  # `on ta when h == 0 -> s1`
     # expressions (in a guard, where any expression may stand)
     "cond": {"condition": ("when (if h == 1 then true else false) { skip }", "h := 1"),
              "then": ("when (if true then h == 1 else false) { skip }", "h := 1"),
@@ -127,7 +128,7 @@ CASES: dict[str, dict[str, tuple[str, str]]] = {
 LEAVES = {"int_lit", "true_lit", "false_lit", "self_ref", "skip", "param_typed"}
 OUTSIDE_TRANSITIONS = {"property", "leads_to", "deadlock_free", "expect_holds", "expect_violated",
                        "bool_type", "range_type", "named_type", "set_type", "map_type", "enum_type",
-                       "record_type", "chan_type"}
+                       "record_type", "chan_type", "optional_type"}
 
 
 def _grammar_forms() -> set[str]:

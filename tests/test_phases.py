@@ -19,23 +19,25 @@ from checker.analysis.liveness import build_graph
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_measured(args: list[str]) -> tuple[dict, float, int]:
-    """Run papcheck as a child; return its JSON, the wall seconds and peak RSS (KiB) the OS saw."""
+TIME = "/usr/bin/time"
+
+
+def run_measured(args: list[str], tmp: Path) -> tuple[dict, float, int]:
+    """Run papcheck under /usr/bin/time (a small parent, so the child's ru_maxrss is its own);
+    return its JSON, the wall seconds and the peak RSS (KiB) the OS measured."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "checker.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-    out = proc.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
+    p = subprocess.run([TIME, "-f", "%M", "-o", str(tmp / "rss"), sys.executable, "-m", "checker.cli", *args],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return json.loads(out), wall, usage.ru_maxrss
+    return json.loads(p.stdout), wall, int((tmp / "rss").read_text().split()[-1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB and /proc: Linux")
-def test_figures_match_the_os() -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists(TIME),
+                    reason="GNU time and /proc: Linux")
+def test_figures_match_the_os(tmp_path: Path) -> None:
     d, wall, rss = run_measured(["check", "specs/dynamodb_dns_recovery.pap", "--format", "json",
-                                 "-D", "PLANS=7"])
+                                 "-D", "PLANS=7"], tmp_path)
     run = d["stats"]["run"]
     names = [p["name"] for p in run["phases"]]
     assert names == ["load", "safety search", "liveness graph"]
@@ -43,7 +45,8 @@ def test_figures_match_the_os() -> None:
     assert run["peak_memory_kb"] <= rss <= run["peak_memory_kb"] * 1.05 + 2048, (run, rss)
     # the whole run, interpreter start-up included: at most the wall time around the child
     assert run["wall_seconds"] <= wall
-    assert run["wall_seconds"] >= wall - max(0.5, 0.2 * wall), (run, wall)
+    # (the rest is fork, exit and a loaded machine: the old figure, the search alone, was ~10x off)
+    assert run["wall_seconds"] >= 0.5 * wall, (run, wall)
     assert sum(p["seconds"] for p in run["phases"]) <= run["wall_seconds"]
     # the liveness graph is the big phase here: it raised the peak to the process's peak
     live = run["phases"][2]

@@ -171,7 +171,8 @@ class Graph:
 
 
 def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn | None = None,
-                progress_every: float = 0.25) -> Graph:
+                progress_every: float = 0.25, canon: Callable[[State], State] | None = None,
+                phase: str = "liveness graph") -> Graph:
     """Explore every reachable state breadth-first, recording all labeled edges.
 
     Stops (``complete`` False) at a limit, on Ctrl-C or at the first model error.  ``progress``
@@ -187,8 +188,9 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
     max_states, max_depth = limits.max_states, limits.max_depth
     labeled = model.labeled_successors
     labels: dict[Label, Label] = {}
+    norm = canon if canon is not None else (lambda x: x)
     try:
-        for s0 in model.initial_states():
+        for s0 in map(norm, model.initial_states()):
             if s0 not in index:
                 index[s0] = len(states)
                 g.initial.append(len(states))
@@ -215,6 +217,8 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
             d1 = depth[u] + 1
             out = []
             for lab, t in succ:
+                if canon is not None:  # the quotient graph: one node per orbit
+                    t = canon(t)
                 lab = labels.setdefault(lab, lab)  # one object per distinct label: memory
                 v = index.get(t)
                 if v is None:  # inlined: this loop runs once per transition
@@ -236,7 +240,7 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
                 if progress is not None and now - last_report >= progress_every:
                     last_report = now
                     progress(Stats(states=len(states), transitions=g.transitions, depth=depth[u - 1],
-                                   seconds=now - started, queue=len(states) - u, phase="liveness graph"))
+                                   seconds=now - started, queue=len(states) - u, phase=phase))
     except KeyboardInterrupt as e:
         g.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
     if g.stop_reason == "done":
@@ -545,7 +549,8 @@ class LivenessOutcome:
     stop_reason: str
     seconds: float
     fair: list[str]  # the weakly fair transition instances, as "Machine[i] transition"
-    reduction: str = "none"  # the graph is never reduced (see the module docstring)
+    reduction: str = "none"  # "symmetry" (recoverable only), "none", or "symmetry+none" (two graphs)
+    estimate: str = ""  # what the graph was expected to cost, said before it was built
 
 
 def fair_actions(model: CompiledModel) -> list[int]:
@@ -558,7 +563,8 @@ def has_liveness(model: CompiledModel) -> bool:
 
 
 def check_liveness(model: CompiledModel, limits: Limits | None = None,
-                   progress: ProgressFn | None = None) -> LivenessOutcome:
+                   progress: ProgressFn | None = None, canon: Callable[[State], State] | None = None,
+                   phase: str = "liveness graph") -> LivenessOutcome:
     """Build the unreduced graph of a compiled spec and judge its liveness properties."""
     infos = [p for p in model.checked.properties if p.kind in LIVENESS_KINDS]
     exprs: list[ast.Expr] = []
@@ -572,13 +578,32 @@ def check_liveness(model: CompiledModel, limits: Limits | None = None,
         first = next(preds)
         props.append(LiveProperty(p.kind, p.name, first, next(preds) if p.decl.expr2 is not None else None))
     fair = fair_actions(model)
-    graph = build_graph(model, limits, progress)
-    verdicts = {}
-    for v in analyse(graph, props, fair):
-        verdicts[v.name] = _describe(model, graph, v)
     fair_names = _fair_names(model, set(fair))
-    return LivenessOutcome(verdicts, len(graph), graph.transitions, graph.complete, graph.stop_reason,
-                           graph.seconds, fair_names)
+    # `recoverable` (AG EF P) with a symmetric P holds on the symmetry quotient iff it holds on
+    # the full graph (Emerson and Sistla): P is symmetric whenever symmetry is on, since the
+    # symmetry analysis covers every property.  Fairness properties stay on the full graph.
+    # When a fairness property needs the full graph anyway, `recoverable` is decided on it too:
+    # a second, reduced graph would only add to the cost.
+    all_rec = all(p.kind == "recoverable" for p in props)
+    rec = list(props) if canon is not None and all_rec else []
+    rest = [p for p in props if p not in rec]
+    verdicts = {}
+    outcome = LivenessOutcome(verdicts, 0, 0, True, "done", 0.0, fair_names)
+    reductions = []
+    for group, c in ((rec, canon), (rest, None)):
+        if not group:
+            continue
+        graph = build_graph(model, limits, progress, canon=c, phase=phase)
+        for v in analyse(graph, group, fair):
+            verdicts[v.name] = _describe(model, graph, v, c)
+        outcome.states += len(graph)
+        outcome.transitions += graph.transitions
+        outcome.seconds += graph.seconds
+        if not graph.complete:
+            outcome.complete, outcome.stop_reason = False, graph.stop_reason
+        reductions.append("symmetry" if c is not None else "none")
+    outcome.reduction = "+".join(reductions) if reductions else "none"
+    return outcome
 
 
 def _fair_names(model: CompiledModel, fair: set[int]) -> list[str]:
@@ -595,12 +620,17 @@ def _fair_names(model: CompiledModel, fair: set[int]) -> list[str]:
     return out
 
 
-def _describe(model: CompiledModel, graph: Graph, v: Verdict) -> LivenessVerdict:
+def _describe(model: CompiledModel, graph: Graph, v: Verdict, canon=None) -> LivenessVerdict:
     out = LivenessVerdict(v.name, v.kind, v.status, explanation=v.reason)
     if v.status != "violated":
         return out
     if v.trap is not None:
-        out.trace = build_trace(model, [graph.states[n] for n in v.nodes], v.labels)
+        if canon is not None:  # a path of orbit representatives: replay it as a concrete run
+            from ..engine.explore import concrete_path
+            run, labels = concrete_path(model, [graph.states[n] for n in v.nodes], canon)
+            out.trace = build_trace(model, run, labels)
+        else:
+            out.trace = build_trace(model, [graph.states[n] for n in v.nodes], v.labels)
         out.trap = _trap_summary(model, graph, v.trap, len(v.nodes) - 1)
         if not v.trap.p_anywhere:
             out.explanation = "everywhere: no reachable state satisfies it"

@@ -434,6 +434,8 @@ class _Gen:
     def quant(self, e: ast.Quant, ctx: _Ctx) -> str:
         b: BoundSym = self.c.refs[id(e)]
         static, iterable, filt, iv = self.domain_iter(e.domain, ctx)
+        if e.kind in ("min", "max", "count"):
+            return self.aggregate(e, ctx, b, static, iterable, filt, iv)
         join = " and " if e.kind == "forall" else " or "
         if static is not None and len(static) <= UNROLL_LIMIT:
             if not static:
@@ -445,6 +447,23 @@ class _Gen:
         cond = f" if {filt.format(v=name)}" if filt else ""
         fn = "all" if e.kind == "forall" else "any"
         return f"{fn}({body} for {name} in {iterable}{cond})"
+
+    def aggregate(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static, iterable: str, filt: str | None,
+                  iv) -> str:
+        """`count x in D: P` (an int), `min/max x in D: e` (a model error on an empty domain)."""
+        if static is not None and len(static) <= UNROLL_LIMIT:
+            parts = [self.expr(e.body, ctx.with_bind(b, str(v), (v, v))) for v in static]
+            if e.kind == "count":
+                return "(" + " + ".join(f"(1 if {p} else 0)" for p in parts) + ")" if parts else "0"
+            if not parts:
+                return f"_empty({self.site('empty', e.span, e.kind)})"
+            return parts[0] if len(parts) == 1 else f"{e.kind}({', '.join(parts)})"
+        name = f"b{b.uid}"
+        body = self.expr(e.body, ctx.with_bind(b, name, iv))
+        cond = f" if {filt.format(v=name)}" if filt else ""
+        if e.kind == "count":
+            return f"sum(1 for {name} in {iterable}{cond} if {body})"
+        return f"_agg({e.kind}, [{body} for {name} in {iterable}{cond}], {self.site('empty', e.span, e.kind)})"
 
     # ----------------------------------------------------------------------------- statements
     def block(self, stmts: tuple[ast.Stmt, ...], ctx: _Ctx, lines: list[str], ind: str,
@@ -828,6 +847,17 @@ def _div(a: int, b: int, eid: int) -> int:
     return q if (a >= 0) == (b >= 0) else -q
 
 
+def _empty(eid: int):
+    raise ModelError(eid, None)
+
+
+def _agg(fn, values: list, eid: int) -> int:
+    """min or max of a domain's values; an empty domain is a model error."""
+    if not values:
+        raise ModelError(eid, None)
+    return fn(values)
+
+
 def _mod(a: int, b: int, eid: int) -> int:
     return a - b * _div(a, b, eid)
 
@@ -835,8 +865,9 @@ def _mod(a: int, b: int, eid: int) -> int:
 def _namespace() -> dict[str, Any]:
     """The only names generated code can reach: the runtime glue and a few pure built-ins."""
     return {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError, "_Label": Label,
+            "_empty": _empty, "_agg": _agg,
             "__builtins__": {"min": min, "max": max, "abs": abs, "all": all, "any": any, "range": range,
-                             "sorted": sorted, "set": set}}
+                             "sorted": sorted, "set": set, "sum": sum}}
 
 
 def compile_predicates(model: "CompiledModel", exprs: Sequence[ast.Expr]) -> list[Callable[[int], bool]]:

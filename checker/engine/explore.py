@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .model import Label, Model, ModelError, State
+from .frontier import PackedFifo
 from .store import ExactStore, Store
 
 
@@ -177,8 +178,13 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
         examine = examine_all  # noqa: F811
         has_inv = True  # examine every new state
 
-    frontier: deque[tuple[State, int]] = deque()
-    pop = frontier.popleft if strategy == "bfs" else frontier.pop
+    frontier: deque[tuple[State, int]] | PackedFifo = deque()
+    bits = getattr(store, "state_bits", None)
+    if strategy == "bfs" and bits is not None and bits <= 64:
+        frontier = PackedFifo()  # a fingerprint store keeps no states: keep the queued ones packed
+    pop = frontier.popleft if strategy == "bfs" else frontier.pop  # type: ignore[union-attr]
+    batch = getattr(store, "insert_batch", None)  # one call per expansion instead of per successor
+    stored_ahead = 0
     found: Finding | None = None
     try:
         for s0 in model.initial_states():
@@ -209,13 +215,18 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                     found = Finding("deadlock", s, deadlock_prop)
                     break
             d1 = d + 1
+            if batch is not None:
+                ts = batch(ts, s)
+                stored_ahead = len(ts)  # stored already; those after a violation are not counted
             for t in ts:
                 if fast:  # the exact store's parent map, inline: no method call per transition
                     if t in pmap:
                         continue
                     pmap[t] = s
-                elif not insert(t, s):
+                elif batch is None and not insert(t, s):
                     continue
+                if batch is not None:
+                    stored_ahead -= 1
                 if has_inv or pending:
                     found = examine(t)
                     if found is not None:
@@ -242,7 +253,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     except KeyboardInterrupt as e:
         result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
 
-    stats.states = len(store)
+    stats.states = len(store) - (stored_ahead if found is not None else 0)
     stats.seconds = time.perf_counter() - started
     stats.queue = len(frontier)
     stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -1,8 +1,8 @@
 """Whole-run figures: the wall time and peak memory of each phase of a run (load, safety search,
 liveness graph, counterexample minimization, rendering), as the operating system counts them.
 
-Memory is the process's peak resident set (``ru_maxrss``, interpreter included), the figure
-`/usr/bin/time` and a parent's ``wait4`` report.  Linux cannot reset it without also lowering
+Memory is the process's peak resident set (VmHWM, interpreter included), the figure
+`/usr/bin/time` reports.  Linux cannot reset it without also lowering
 what the parent sees, so each phase records the high-water mark at its end and whether the
 phase raised it: the phase that raised it last is where the run's peak was reached.  Nothing
 here prints.
@@ -20,7 +20,16 @@ from typing import Iterator
 
 
 def peak_kb() -> int:
-    """The process's peak resident memory so far, in KiB."""
+    """The process's peak resident memory so far, in KiB: Linux's VmHWM, the peak since the
+    program started (ru_maxrss would also count the memory of a large parent at fork time),
+    else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
 

@@ -3,7 +3,7 @@ which one it has.
 
 :class:`ExactStore` keeps every state with a link to its parent, so counterexamples are exact
 and memory grows with the state size.  :class:`FingerprintStore` keeps a 64-bit fingerprint per
-state and the fingerprint of its parent in two flat arrays (at most 32 bytes a state); two states
+state and the fingerprint of its parent in segmented flat arrays (about 28 bytes a state); two states
 with equal fingerprints are taken as one, so a collision can hide states, with the probability
 it reports (TLC's estimate).  States of up to 61 bits are their own fingerprint: no collision.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from array import array
 from hashlib import blake2b
-from typing import Any, Hashable, Protocol
+from typing import Hashable, Protocol
 
 State = Hashable
 
@@ -76,24 +76,37 @@ EMPTY = 0
 
 
 class FingerprintStore:
-    """Open addressing over two arrays of unsigned 64-bit ints: fingerprints and parent
-    fingerprints.  The table grows by half when three quarters full, so it stays between half and
-    three quarters full: 21 to 32 bytes a state."""
+    """Extendible hashing over segments of two arrays of unsigned 64-bit ints, fingerprints and
+    parent fingerprints.  A directory indexed by the top bits of a fingerprint's hash names the
+    segment; inside it, open addressing with linear probing.  A segment three quarters full is
+    split in two (only its entries move), so growing never holds two copies of the whole table:
+    the peak stays at 21 to 43 bytes a state (about 28 on average), with no transient doubling."""
 
     name = "fingerprint"
+    SEGMENT_BITS = 13  # 8,192 slots (128 KB of fingerprints, as much of parents) a segment
     MAX_LOAD = 0.75
 
     def __init__(self, state_bits: int | None = None, capacity: int = 1 << 12):
         self.exact = state_bits is not None and state_bits <= 61
+        self.state_bits = state_bits  # the explorer keeps a frontier of states this wide packed
         self._nbytes = max(1, ((state_bits or 64) + 7) // 8)
-        self._alloc(capacity)
+        self.size = 1 << self.SEGMENT_BITS
+        self.limit = int(self.size * self.MAX_LOAD)
+        self.global_depth = 0
+        self.directory: list[list] = [self._segment(0)]
         self.n = 0
+        # The states stored most recently, in two generations of at most n/8 each: most
+        # successors of a breadth-first search were stored a level or two before, and a set
+        # answers for them at C speed.  About 60 bytes a state for at most a quarter of them.
+        self._recent: set = set()
+        self._older: set = set()
+        self._window = 1 << 14
+        del capacity  # kept for the interface; segments are allocated as the store fills
 
-    def _alloc(self, capacity: int) -> None:
-        self.cap = capacity
-        self.fps = array("Q", bytes(8 * capacity))
-        self.parents = array("Q", bytes(8 * capacity))
-        self.limit = int(capacity * self.MAX_LOAD)
+    def _segment(self, depth: int) -> list:
+        """[fingerprints, parents, count, local depth]"""
+        z = bytes(8 * self.size)
+        return [array("Q", z), array("Q", z), 0, depth]
 
     def fingerprint(self, state: int) -> int:
         if self.exact:
@@ -104,70 +117,110 @@ class FingerprintStore:
         f = int.from_bytes(blake2b(state.to_bytes(nb, "little"), digest_size=8).digest(), "little")
         return f or 1
 
-    def _slot(self, f: int) -> int:
-        return (((f * _GOLDEN) & _M64) * self.cap) >> 64
+    def insert(self, state, parent) -> bool:
+        return bool(self.insert_batch([state], parent))
 
-    def insert(self, state: Any, parent: Any) -> bool:
-        f = self.fingerprint(state)
-        fps = self.fps
-        cap = self.cap
-        i = (((f * _GOLDEN) & _M64) * cap) >> 64
+    def insert_batch(self, states: list, parent) -> list:
+        """insert() for every successor of one parent, in order; the ones that were new.  One
+        call per expanded state, the parent's fingerprint computed once: the explorer's fast path."""
+        fp = self.fingerprint
+        pf = fp(parent) if parent is not None else EMPTY
+        directory, shift = self.directory, 64 - self.global_depth
+        mask, limit = self.size - 1, self.limit
+        cur, prev = self._recent, self._older
+        states = [s for s in states if s not in cur and s not in prev]  # recently stored: in C
+        if not states:
+            return states
+        fs = [s + 1 for s in states] if self.exact else [fp(s) for s in states]
+        new = []
+        for k, f in enumerate(fs):
+            h = (f * _GOLDEN) & _M64
+            seg = directory[h >> shift]
+            fps = seg[0]
+            i = (h >> 20) & mask
+            x = fps[i]
+            if x == f:  # most successors were seen before, and most are found at once
+                continue
+            while x != EMPTY:
+                i = (i + 1) & mask
+                x = fps[i]
+                if x == f:
+                    break
+            if x == f:
+                continue
+            fps[i] = f
+            seg[1][i] = pf
+            new.append(states[k])
+            seg[2] += 1
+            if seg[2] > limit:
+                self.n += len(new)
+                self._split(seg)
+                self.n -= len(new)
+                directory, shift = self.directory, 64 - self.global_depth
+        self.n += len(new)
+        cur.update(new)
+        if len(cur) > self._window:
+            self._older, self._recent = cur, set()
+            self._window = max(1 << 14, self.n // 8)
+        return new
+
+    def _split(self, seg: list) -> None:
+        depth = seg[3]
+        if depth >= 48:
+            raise MemoryError("fingerprint store: too many fingerprints share their leading bits")
+        if depth == self.global_depth:  # double the directory: entry i becomes 2i and 2i + 1
+            self.directory = [s for s in self.directory for _ in (0, 1)]
+            self.global_depth += 1
+        low, high = self._segment(depth + 1), self._segment(depth + 1)
+        mask = self.size - 1
+        bit = 63 - depth
+        for f, pf in zip(seg[0], seg[1]):
+            if f == EMPTY:
+                continue
+            h = (f * _GOLDEN) & _M64
+            dst = high if (h >> bit) & 1 else low
+            fps = dst[0]
+            i = (h >> 20) & mask
+            while fps[i] != EMPTY:
+                i = (i + 1) & mask
+            fps[i] = f
+            dst[1][i] = pf
+            dst[2] += 1
+        g = self.global_depth
+        for k, s in enumerate(self.directory):
+            if s is seg:
+                self.directory[k] = high if (k >> (g - depth - 1)) & 1 else low
+
+    def _find(self, f: int) -> tuple[list, int] | None:
+        h = (f * _GOLDEN) & _M64
+        seg = self.directory[h >> (64 - self.global_depth)]
+        fps, mask = seg[0], self.size - 1
+        i = (h >> 20) & mask
         while True:
             x = fps[i]
             if x == f:
-                return False
+                return seg, i
             if x == EMPTY:
-                break
-            i += 1
-            if i == cap:
-                i = 0
-        fps[i] = f
-        self.parents[i] = self.fingerprint(parent) if parent is not None else EMPTY
-        self.n += 1
-        if self.n > self.limit:
-            self._grow()
-        return True
+                return None
+            i = (i + 1) & mask
 
-    def _grow(self) -> None:
-        old_f, old_p = self.fps, self.parents
-        self._alloc(self.cap + self.cap // 2)
-        fps, parents, cap = self.fps, self.parents, self.cap
-        for f, pf in zip(old_f, old_p):
-            if f != EMPTY:
-                i = (((f * _GOLDEN) & _M64) * cap) >> 64
-                while fps[i] != EMPTY:
-                    i += 1
-                    if i == cap:
-                        i = 0
-                fps[i] = f
-                parents[i] = pf
-
-    def _find(self, f: int) -> int:
-        i = self._slot(f)
-        while True:
-            x = self.fps[i]
-            if x == f:
-                return i
-            if x == EMPTY:
-                return -1
-            i = (i + 1) % self.cap
-
-    def __contains__(self, state: int) -> bool:
-        return self._find(self.fingerprint(state)) >= 0
+    def __contains__(self, state) -> bool:
+        return self._find(self.fingerprint(state)) is not None
 
     def parent_fingerprint(self, state: int) -> int:
         """The parent's fingerprint (EMPTY for an initial state)."""
-        i = self._find(self.fingerprint(state))
-        if i < 0:
+        found = self._find(self.fingerprint(state))
+        if found is None:
             raise KeyError(state)
-        return self.parents[i]
+        return found[0][1][found[1]]
 
     def fingerprint_path(self, state: int) -> list[int]:
         """Fingerprints from an initial state to `state`, following parent links."""
         path = [self.fingerprint(state)]
         while True:
-            i = self._find(path[-1])
-            pf = self.parents[i]
+            found = self._find(path[-1])
+            assert found is not None
+            pf = found[0][1][found[1]]
             if pf == EMPTY:
                 break
             path.append(pf)
@@ -180,8 +233,11 @@ class FingerprintStore:
     def __len__(self) -> int:
         return self.n
 
+    def segments(self) -> int:
+        return len({id(s) for s in self.directory})
+
     def memory_bytes(self) -> int:
-        return self.fps.itemsize * self.cap * 2
+        return self.segments() * self.size * 16 + 8 * len(self.directory)
 
     def collision_probability(self, transitions: int) -> float:
         """TLC's optimistic estimate: n * (generated - n) / 2^64 (0 when fingerprints are exact)."""

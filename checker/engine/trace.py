@@ -175,6 +175,7 @@ def model_error_message(model: CompiledModel, err: ModelError) -> tuple[str, int
         "instance": f"instance index {v} is outside {site.detail}",
         "full": f"send to a full channel ({site.detail})",
         "div": "division by zero",
+        "empty": f"'{site.detail}' over an empty domain",
         "assert": "assertion failed",
     }.get(site.kind, site.kind)
     return msg, site.span.line

@@ -95,6 +95,14 @@ class Evaluator:
             v = self._ev(e.elem, env)
             found = v in self.domain_values(e.domain, env)
             return found != e.negated
+        if isinstance(e, ast.Quant) and e.kind in ("min", "max", "count"):
+            b = self.refs[id(e)]
+            vals = [self._ev(e.body, {**env, b: v}) for v in self.domain_values(e.domain, env)]
+            if e.kind == "count":
+                return sum(1 for x in vals if x)
+            if not vals:
+                raise EvalError(f"'{e.kind}' over an empty domain", e.span)
+            return min(vals) if e.kind == "min" else max(vals)
         if isinstance(e, ast.Quant):
             b = self.refs[id(e)]
             for v in self.domain_values(e.domain, env):

@@ -155,7 +155,7 @@ _DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invarian
 # Declarations that only appear at the top level: seen inside braces, a '}' is probably missing.
 _TOP_ONLY = frozenset(_DECL_WORDS) - {"var", "fair"}
 _EXPR_START = frozenset({"NAME", "INT", "true", "false", "self", "(", "{", "-", "not", "if", "forall",
-                         "exists"})
+                         "exists", "AGGREGATE"})
 _STMT_WORDS = frozenset({"if", "choose", "send", "assert", "skip"})
 _OPERATORS = frozenset({"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
                         "in", "not", "union", "intersect", "minus", "at", ".", "[", "("})
@@ -542,6 +542,10 @@ class _Builder(Transformer[Token, ast.Spec]):
             str(name), params, recv, guard, body, str(target) if target is not None else None,
             fair=bool(fair), doc=self._doc(sp), span=sp,
             target_span=_tspan(target) if target is not None else Span(0, 0, 0, 0))
+
+    def bodiless(self, meta: Meta, items: list[Any]) -> ast.Transition:
+        """`on retry -> idle`: a transition that only changes the control state."""
+        return self.transition(meta, items[:-1] + [(), items[-1]])
 
     def param_typed(self, meta: Meta, items: list[Any]) -> ast.Param:
         return ast.Param(str(items[0]), items[1], span=_mspan(meta))

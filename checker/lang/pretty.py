@@ -89,7 +89,7 @@ def _transition(t: ast.Transition, ind: str) -> list[str]:
     target = f" -> {t.target}" if t.target is not None else ""
     lines = _doc(t.doc, ind)
     if not t.body:
-        return lines + [f"{ind}{head} {{ }}{target}"]
+        return lines + [f"{ind}{head}{target}" if target else f"{ind}{head} {{ }}"]
     lines.append(f"{ind}{head} {{")
     lines.extend(_stmts(t.body, ind + "  "))
     lines.append(f"{ind}}}{target}")

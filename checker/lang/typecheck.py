@@ -219,8 +219,11 @@ class ExpressionTyper:
             b = self.new_bound(e.var, elem, e.span)
             self.declare(inner, e.var, b, e.span)
             self.refs[id(e)] = b
+            if e.kind in ("min", "max"):
+                self._int(e.body, inner, f"the body of '{e.kind}'")
+                return IntT()
             self._bool(e.body, inner, f"the body of '{e.kind}'")
-            return BoolT()
+            return IntT() if e.kind == "count" else BoolT()
         if isinstance(e, ast.Cond):
             self._bool(e.cond, scope, "the condition")
             a = self._sub(e.then, scope, expected)

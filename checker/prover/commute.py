@@ -505,6 +505,8 @@ class _Exec:
             desc = self.c.domains[id(e.domain)]
             r = self.in_domain(x, desc, st, env, e.domain, chained=True)
             return z3.Not(r) if e.negated else r
+        if isinstance(e, ast.Quant) and e.kind not in ("forall", "exists"):
+            raise Unsupported(f"'{e.kind}' aggregate")  # not translated: the pair is not proven to commute
         if isinstance(e, ast.Quant):
             return self.quant(e, st, env)
         if isinstance(e, ast.Cond):

@@ -261,8 +261,11 @@ def liveness_text(live: Any) -> str:
     if not live.complete:
         return (f"not decided: building the full state graph stopped ({live.stop_reason}) after "
                 f"{live.states:,} states")
-    return (f"checked on the full state graph, without reductions ({live.states:,} states, "
-            f"{live.transitions:,} transitions); weak fairness: {fair}")
+    how = {"none": "on the full state graph, without reductions",
+           "symmetry": "on the symmetry-reduced state graph (recoverable with symmetric P: exact)",
+           "symmetry+none": "recoverable on the symmetry-reduced state graph, the fairness properties on "
+                            "the full one"}.get(live.reduction, "on the full state graph, without reductions")
+    return f"checked {how} ({live.states:,} states, {live.transitions:,} transitions); weak fairness: {fair}"
 
 
 def _state_lines(state: dict[str, Any], types: dict[str, Type]) -> list[str]:
