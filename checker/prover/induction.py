@@ -195,7 +195,11 @@ class Prover:
             m = s.model()
             if minimize:
                 self._minimize(s, state)
-            ob.cti = self.read_cti(m, act, state)
+            try:
+                ob.cti = self.read_cti(m, act, state)
+            except Exception:  # noqa: BLE001 - constants too large or outside what the spec allows
+                ob.cti, self._min_model = None, None
+                ob.reason = "a CTI exists, but not at constants papcheck can show"
         else:
             ob.status = "unknown"
             ob.reason = s.reason_unknown()
@@ -256,6 +260,8 @@ class Prover:
         m = getattr(self, "_min_model", None) or m
         self._min_model = None
         consts = self.constants_of(m)
+        if any(not isinstance(v, bool) and abs(v) > 64 for v in consts.values()):
+            raise ValueError("constants too large to show")
         checked = self.checked_at(consts)
         pre = read_state(self.z3, m, state, checked)
         if act is None:
