@@ -111,6 +111,14 @@ def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: flo
                 break  # one real counterexample is the answer
         else:
             break
+    if classify_ctis and out.verdicts and not any(v.kind == "reachable" for v in out.verdicts.values()):
+        # the smallest CTI may sit below the sizes where the bug appears: search at the spec's own
+        # constants too; a violation there is a real counterexample
+        from ..explore import Limits
+        from .classify import MAX_STATES
+        res = api.check(spec, limits=Limits(max_states=MAX_STATES, timeout=60.0))
+        if res.verdict == "violated":
+            out.verdicts[-1] = Verdict("reachable", res)
     proof.seconds = time.perf_counter() - t0
     return out
 
@@ -150,6 +158,13 @@ def render_text(o: ProveOutcome) -> str:
                     f"{k} = {format_value(val)}" for k, val in v.clause))
         else:
             lines.append(f"  not classified: {v.note}")
+    if -1 in o.verdicts:
+        lines.append("")
+        consts = ", ".join(f"{k} = {format_value(v)}" for k, v in o.verdicts[-1].result.spec.constants.items())
+        lines.append(f"The CTIs above are unreachable at their constants, but explicit search at the spec's "
+                     f"constants ({consts}) finds a real counterexample:")
+        lines.append("")
+        lines.append(check_text(o.verdicts[-1].result).rstrip("\n"))
     n = len(p.obligations)
     done = sum(1 for ob in p.obligations if ob.status == "proved")
     if o.exit_code == EXIT_PROVED:
