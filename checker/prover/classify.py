@@ -33,8 +33,16 @@ class Verdict:
     note: str = ""
 
 
+_LOADED: dict[tuple, api.Spec] = {}
+
+
 def load_at(path: str, pinned: dict[str, Any], cti: Cti) -> api.Spec:
-    return api.load(path, {**pinned, **cti.constants})
+    """The spec compiled at the CTI's constants (once per process and constants)."""
+    consts = {**pinned, **cti.constants}
+    key = (path, tuple(sorted(consts.items())))
+    if key not in _LOADED:
+        _LOADED[key] = api.load(path, consts)
+    return _LOADED[key]
 
 
 def cti_lines(spec: api.Spec, ob: Obligation) -> list[str]:
@@ -89,7 +97,10 @@ def explicit_step_agrees(spec: api.Spec, cti: Cti, fails: bool = False) -> bool:
 
 def classify(path: str, pinned: dict[str, Any], cti: Cti, timeout: float | None = 60.0) -> Verdict:
     spec = load_at(path, pinned, cti)
-    result = api.check(spec, limits=Limits(max_states=MAX_STATES, timeout=timeout))
+    cache = spec.__dict__.setdefault("_check", {})
+    if "r" not in cache:  # one explicit search per constants, however many CTIs sit there
+        cache["r"] = api.check(spec, limits=Limits(max_states=MAX_STATES, timeout=timeout))
+    result = cache["r"]
     if result.verdict == "violated" and (result.model_error is not None or any(
             p.status == "violated" for p in result.properties)):
         return Verdict("reachable", result)
@@ -99,6 +110,13 @@ def classify(path: str, pinned: dict[str, Any], cti: Cti, timeout: float | None 
 
 
 def reachable_states(spec: api.Spec, limit: int = MAX_STATES) -> list[dict[str, Any]] | None:
+    cache = spec.__dict__.setdefault("_reachable", {})
+    if "r" not in cache:
+        cache["r"] = _reachable_states(spec, limit)
+    return cache["r"]
+
+
+def _reachable_states(spec: api.Spec, limit: int) -> list[dict[str, Any]] | None:
     model = spec.model
     seen = set(model.initial_states())
     frontier = list(seen)

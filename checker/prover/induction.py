@@ -140,7 +140,7 @@ class Prover:
             state = self.pre if act is not None else self.init_state
             # proofs come fast; a satisfiable query with quantifiers can be slow: first a short try,
             # then small concrete constants (quantifier-free), then the full budget
-            self.timeout_ms = min(full, 1000)
+            self.timeout_ms = min(full, 250)
             self._solve(ob, hyp + [goal], act, state, False)
             self.timeout_ms = full
             if ob.status != "proved" and minimize:
@@ -170,9 +170,14 @@ class Prover:
                      for n, v in zip(names, combo)]
             if z3.is_false(z3.simplify(z3.substitute(ax, *subst))):
                 continue
-            try:
-                p = Prover(self.c, self.assumes, 1000, self.invariants, dict(zip(names, combo)))
-            except Exception:  # noqa: BLE001 - constants outside what the spec allows
+            cache = self.__dict__.setdefault("_concrete", {})
+            if combo not in cache:
+                try:
+                    cache[combo] = Prover(self.c, self.assumes, 1000, self.invariants, dict(zip(names, combo)))
+                except Exception:  # noqa: BLE001 - constants outside what the spec allows
+                    cache[combo] = None
+            p = cache[combo]
+            if p is None:
                 continue
             ob, hyp, goal, act = p.obligations(only)[idx]
             p._solve(ob, hyp + [goal], act, p.pre if act is not None else p.init_state, True)
