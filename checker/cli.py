@@ -685,8 +685,11 @@ Exit codes: 0 proved for every size, 1 a real counterexample, 2 usage error,
               help="Give up on one obligation after this many seconds (default 10): it is then unknown.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--no-classify", is_flag=True, help="Do not judge CTIs by explicit search.")
+@click.option("--infer", is_flag=True, help="Look for helper invariants (templates, explicit search, Houdini).")
+@click.option("--infer-budget", type=click.FloatRange(min=0, min_open=True), default=120.0, metavar="SECONDS",
+              help="Stop inferring after about this many seconds (default 120).")
 def prove(spec: str, defines: tuple[str, ...], assumes: tuple[str, ...], solver_timeout: float, fmt: str,
-          no_classify: bool) -> None:
+          no_classify: bool, infer: bool, infer_budget: float) -> None:
     """Prove SPEC's invariants inductive for every value of its constants (z3).
 
     Each obligation (initiation, each transition never fails, each transition preserves each
@@ -696,7 +699,7 @@ def prove(spec: str, defines: tuple[str, ...], assumes: tuple[str, ...], solver_
     """
     from .prover.prove import prove as run_prove, render_json, render_text
 
-    outcome = run_prove(spec, _defines(defines), list(assumes), solver_timeout, not no_classify)
+    outcome = run_prove(spec, _defines(defines), list(assumes), solver_timeout, not no_classify, infer, infer_budget)
     click.echo(render_json(outcome) if fmt == "json" else render_text(outcome), nl=False)
     sys.exit(outcome.exit_code)
 

@@ -99,7 +99,11 @@ class Prover:
         self.inv_pre = [self.inv(e, self.pre) for _, e in invariants]
         self.acts: list[Action] = self.tr.actions(self.pre)
 
-    def inv(self, e: ast.Expr, state: dict[str, Any]) -> tuple[Any, Any]:
+    def inv(self, e: Any, state: dict[str, Any]) -> tuple[Any, Any]:
+        """(value, error) of an invariant: a spec expression, or a builder (translator, state) -> pair
+        (the candidates of `--infer`)."""
+        if callable(e):
+            return e(self.tr, state)
         return self.tr.expr(e, Ctx(state))
 
     def holds(self, k: int) -> Any:
@@ -120,7 +124,7 @@ class Prover:
         for k in ks:
             name, e = self.invariants[k]
             v, err = self.inv(e, self.init_state)
-            out.append((Obligation("initiation", name, "", e.span.line), [self.axioms, self.init],
+            out.append((Obligation("initiation", name, "", _line(e)), [self.axioms, self.init],
                         z3.Or(z3.Not(v), err), None))
         hyp = [self.axioms, self.types] + [self.holds(k) for k in ks]
         for a in self.acts:
@@ -327,3 +331,8 @@ def user_value(z3: Any, term: Any, t: Type, m: Any = None) -> Any:
         return tuple((f, user_value(z3, term.sort().accessor(0, i)(term), ft, m)) for i, (f, ft) in enumerate(t.fields))
     if isinstance(t, RangeT) or True:
         return term.as_long()
+
+
+def _line(e: Any) -> int:
+    span = getattr(e, "span", None)
+    return span.line if span is not None else 0

@@ -32,6 +32,7 @@ class ProveOutcome:
     proof: ProofResult
     verdicts: dict[int, Verdict] = field(default_factory=dict)  # obligation index -> verdict
     texts: dict[int, list[str]] = field(default_factory=dict)
+    inferred: Any = None  # infer.InferResult with --infer
 
     @property
     def exit_code(self) -> int:
@@ -80,13 +81,21 @@ def _reads_state(e: Any, refs: dict, var_cls: type) -> bool:
 
 
 def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: float = 10.0,
-          classify_ctis: bool = True) -> ProveOutcome:
+          classify_ctis: bool = True, infer: bool = False, infer_budget: float = 120.0) -> ProveOutcome:
     t0 = time.perf_counter()
     spec, exprs = load_with_assumptions(path, constants, assumes)
     checked = spec.__dict__.get("_assume_checked", spec.checked)
     invariants = [(p.name, p.decl.expr) for p in checked.properties
                   if p.kind == "invariant" and p.decl.expr is not None and not p.name.startswith("__assume_")]
+    inferred = None
     try:
+        if infer:
+            from .infer import builder, infer as run_infer
+            symbolic = [n for n, c in checked.constants.items() if not c.overridden]
+            inferred = run_infer(path, checked, exprs, symbolic, int(timeout * 1000), infer_budget)
+            if inferred.proved:
+                invariants = invariants + [(f"helper{k}", builder(checked, c))
+                                           for k, c in enumerate(inferred.inductive)]
         prover = Prover(checked, exprs, int(timeout * 1000), invariants)
         obligations = prover.run()
     except Unsupported as u:
@@ -96,7 +105,7 @@ def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: flo
         raise SpecError(diags) from None
     pinned = {n: c.value for n, c in spec.checked.constants.items() if c.overridden}
     proof = ProofResult(prover.tr.symbolic, pinned, list(assumes), obligations)
-    out = ProveOutcome(path, spec.name, proof)
+    out = ProveOutcome(path, spec.name, proof, inferred=inferred)
     for i, ob in enumerate(obligations):
         if ob.status != "cti" or ob.cti is None:
             continue
@@ -165,6 +174,18 @@ def render_text(o: ProveOutcome) -> str:
                      f"constants ({consts}) finds a real counterexample:")
         lines.append("")
         lines.append(check_text(o.verdicts[-1].result).rstrip("\n"))
+    inf = o.inferred
+    if inf is not None:
+        lines.append("")
+        lines.append(f"Inference: {inf.candidates} candidate clauses, {inf.true_at_small} true in every reachable "
+                     f"state at " + ", ".join(f"{k} = {v}" for k, v in inf.at_constants.items())
+                     + f"; Houdini kept {len(inf.inductive)} ({inf.seconds:.1f} s)")
+        if inf.proved:
+            lines.append("Helper invariants found (inductive for every size), ready to paste:")
+            for k, c in enumerate(inf.inductive):
+                lines.append(f"invariant helper{k}: {c.text()}")
+        else:
+            lines.append("Inference did not find helpers that make the invariants inductive")
     n = len(p.obligations)
     done = sum(1 for ob in p.obligations if ob.status == "proved")
     if o.exit_code == EXIT_PROVED:
