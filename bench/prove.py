@@ -80,7 +80,7 @@ def main() -> int:
     ok_all = True
     for t in chosen:
         code, out, wall, cpu = run(t.args)
-        wanted = [shortest_line(w.split(":", 1)[1]) if w.startswith("@SHORTEST:") else w for w in t.must_contain]
+        wanted = [shortest_line(w.split("=", 1)[1]) if w.startswith("@SHORTEST:") else w for w in t.must_contain]
         missing = [w for w in wanted if w not in out]
         right = code == t.exit_code and not missing
         timely = t.seconds == 0.0 or wall <= t.seconds

@@ -685,11 +685,13 @@ Exit codes: 0 proved for every size, 1 a real counterexample, 2 usage error,
               help="Give up on one obligation after this many seconds (default 10): it is then unknown.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--no-classify", is_flag=True, help="Do not judge CTIs by explicit search.")
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the real counterexample (a CTI classified reachable) as ITF JSON.")
 @click.option("--infer", is_flag=True, help="Look for helper invariants (templates, explicit search, Houdini).")
 @click.option("--infer-budget", type=click.FloatRange(min=0, min_open=True), default=120.0, metavar="SECONDS",
               help="Stop inferring after about this many seconds (default 120).")
 def prove(spec: str, defines: tuple[str, ...], assumes: tuple[str, ...], solver_timeout: float, fmt: str,
-          no_classify: bool, infer: bool, infer_budget: float) -> None:
+          no_classify: bool, trace_out: str | None, infer: bool, infer_budget: float) -> None:
     """Prove SPEC's invariants inductive for every value of its constants (z3).
 
     Each obligation (initiation, each transition never fails, each transition preserves each
@@ -701,6 +703,13 @@ def prove(spec: str, defines: tuple[str, ...], assumes: tuple[str, ...], solver_
 
     outcome = run_prove(spec, _defines(defines), list(assumes), solver_timeout, not no_classify, infer, infer_budget)
     click.echo(render_json(outcome) if fmt == "json" else render_text(outcome), nl=False)
+    if trace_out:
+        from . import report
+        real = outcome.real_counterexample()
+        if real is None:
+            click.echo("papcheck: no real counterexample to write to --trace-out", err=True)
+        else:
+            _write(trace_out, report.render_itf(real.counterexample, real, f"{outcome.spec_name}: violated"))
     sys.exit(outcome.exit_code)
 
 

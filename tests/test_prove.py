@@ -196,3 +196,16 @@ def test_cli_unsupported_construct_is_a_located_error(tmp_path) -> None:
     r = _cli("prove", str(spec))
     assert r.returncode == 3, r.stdout + r.stderr
     assert "chan.pap:2:" in r.stderr and "not supported" in r.stderr
+
+
+def test_cli_real_counterexample_replays(tmp_path) -> None:
+    """A CTI classified reachable is a legal behaviour: `replay --check` accepts its trace."""
+    out = tmp_path / "cex.itf.json"
+    r = _cli("prove", "specs/reference_dns.pap", "-D", "FIX=2", "--trace-out", str(out), "--format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    import json
+    doc = json.loads(r.stdout)
+    consts = doc["real_counterexample"]["constants"]
+    defines = [x for k, v in consts.items() for x in ("-D", f"{k}={v}")]
+    rp = _cli("replay", "--check", "specs/reference_dns.pap", str(out), *defines)
+    assert rp.returncode == 0, rp.stdout + rp.stderr

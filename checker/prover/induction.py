@@ -163,9 +163,9 @@ class Prover:
         names = self.tr.symbolic
         if not names:
             return None
-        doms = [[False, True] if z3.is_bool(self.tr.consts[n]) else list(range(0, 6)) for n in names]
+        doms = [[False, True] if z3.is_bool(self.tr.consts[n]) else list(range(-2, 6)) for n in names]
         import itertools
-        combos = sorted(itertools.product(*doms), key=lambda c: (sum(int(x) for x in c), c))
+        combos = sorted(itertools.product(*doms), key=lambda c: (sum(abs(int(x)) for x in c), c))
         ax = z3.And(*self.tr.axioms)
         for combo in combos:
             if time.perf_counter() > deadline:

@@ -34,6 +34,13 @@ class ProveOutcome:
     texts: dict[int, list[str]] = field(default_factory=dict)
     inferred: Any = None  # infer.InferResult with --infer
 
+    def real_counterexample(self) -> Any:
+        """The CheckResult of the first CTI classified reachable (None when there is none)."""
+        for v in self.verdicts.values():
+            if v.kind == "reachable" and v.result is not None and v.result.counterexample is not None:
+                return v.result
+        return None
+
     @property
     def exit_code(self) -> int:
         if self.proof.proved:
@@ -218,11 +225,15 @@ def render_json(o: ProveOutcome) -> str:
                     d["unreachable_clause"] = [{"var": k, "value": _itf_value(val)} for k, val in v.clause]
                 if v.kind == "reachable" and v.result is not None and v.result.counterexample is not None:
                     d["counterexample_length"] = v.result.counterexample.length
+                    d["counterexample_constants"] = v.result.spec.constants
         obs.append(d)
     verdict = {EXIT_PROVED: "proved", EXIT_REAL: "violated", EXIT_UNDECIDED: "undecided"}[o.exit_code]
-    doc = {"spec": o.spec_name, "path": o.path, "verdict": verdict, "exit_code": o.exit_code,
-           "constants": {"symbolic": p.symbolic, "pinned": p.pinned}, "assumptions": p.assumptions,
-           "obligations": obs}
+    doc: dict[str, Any] = {"spec": o.spec_name, "path": o.path, "verdict": verdict, "exit_code": o.exit_code,
+                           "constants": {"symbolic": p.symbolic, "pinned": p.pinned}, "assumptions": p.assumptions,
+                           "obligations": obs}
+    real = o.real_counterexample()
+    if real is not None:
+        doc["real_counterexample"] = {"constants": real.spec.constants, "length": real.counterexample.length}
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
