@@ -209,3 +209,30 @@ def test_cli_real_counterexample_replays(tmp_path) -> None:
     defines = [x for k, v in consts.items() for x in ("-D", f"{k}={v}")]
     rp = _cli("replay", "--check", "specs/reference_dns.pap", str(out), *defines)
     assert rp.returncode == 0, rp.stdout + rp.stderr
+
+
+def test_synth_fits_the_tempting_fix_boundary() -> None:
+    """FIX=2 is violated exactly when PLANS >= PURGE_AGE + 3 (specs/reference_dns.pap's comment)."""
+    from checker.prover.synth import fit_boundary, render_json, render_svg, render_text, run_grid, SynthResult
+    path = os.path.join(ROOT, "specs", "reference_dns.pap")
+    varied = [("PLANS", 2, 6), ("PURGE_AGE", 0, 2)]
+    points = run_grid(path, {"FIX": 2}, varied)
+    kind, fit = fit_boundary(points, varied)
+    assert kind == "fitted" and fit is not None
+    assert [a.text() for a in fit] == ["PLANS >= PURGE_AGE + 3"]
+    for p in points:  # the fit is exact on the grid, by construction; check it against the verdicts
+        assert (p.verdict == "violated") == (p.values["PLANS"] >= p.values["PURGE_AGE"] + 3)
+    r = SynthResult(path, "ReferenceDns", varied, {"FIX": 2}, points, fit, kind)
+    assert "violated exactly when PLANS >= PURGE_AGE + 3" in render_text(r)
+    assert render_svg(r).count("<rect") == len(points)
+    import json
+    assert len(json.loads(render_json(r))["points"]) == len(points)
+
+
+def test_fit_boundary_reports_no_fit_and_trivial_grids() -> None:
+    from checker.prover.synth import Point, fit_boundary
+    varied = [("A", 0, 3)]
+    even = [Point({"A": a}, "violated" if a % 2 == 0 else "holds") for a in range(4)]
+    assert fit_boundary(even, varied) == ("no-fit", None)
+    assert fit_boundary([Point({"A": a}, "holds") for a in range(4)], varied)[0] == "none-violated"
+    assert fit_boundary([Point({"A": a}, "violated") for a in range(4)], varied)[0] == "all-violated"
