@@ -744,7 +744,8 @@ def synth(spec: str, defines: tuple[str, ...], varies: tuple[str, ...], fmt: str
     Then try `prove --assume` on the safe side, to extend it from the grid to every size; the
     output says which claims are proved for all sizes and which were only checked on the grid.
     """
-    from .prover.synth import parse_vary, render_json, render_svg, render_text, synth as run_synth
+    from .prover.synth import parse_vary, render_json, render_svg, render_text
+    from .prover.synth import synth as run_synth
 
     varied = [parse_vary(v) for v in varies]
     result = run_synth(spec, _defines(defines), varied, prove_safe=not no_prove, timeout=timeout,

@@ -213,7 +213,14 @@ def test_cli_real_counterexample_replays(tmp_path) -> None:
 
 def test_synth_fits_the_tempting_fix_boundary() -> None:
     """FIX=2 is violated exactly when PLANS >= PURGE_AGE + 3 (specs/reference_dns.pap's comment)."""
-    from checker.prover.synth import fit_boundary, render_json, render_svg, render_text, run_grid, SynthResult
+    from checker.prover.synth import (
+        SynthResult,
+        fit_boundary,
+        render_json,
+        render_svg,
+        render_text,
+        run_grid,
+    )
     path = os.path.join(ROOT, "specs", "reference_dns.pap")
     varied = [("PLANS", 2, 6), ("PURGE_AGE", 0, 2)]
     points = run_grid(path, {"FIX": 2}, varied)

@@ -19,7 +19,7 @@ from ..parser import parse, read_source
 from ..resolve import check_spec
 from ..types import format_value
 from .classify import Verdict, classify, cti_lines, explicit_step_agrees, load_at
-from .induction import Obligation, ProofResult, Prover
+from .induction import ProofResult, Prover
 from .translate import Unsupported
 
 EXIT_PROVED, EXIT_REAL, EXIT_UNDECIDED = 0, 1, 4
@@ -97,7 +97,8 @@ def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: flo
     inferred = None
     try:
         if infer:
-            from .infer import builder, infer as run_infer
+            from .infer import builder
+            from .infer import infer as run_infer
             symbolic = [n for n, c in checked.constants.items() if not c.overridden]
             inferred = run_infer(path, checked, exprs, symbolic, int(timeout * 1000), infer_budget)
             if inferred.proved:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import api
 from ..errors import UsageError
@@ -52,7 +53,7 @@ class Atom:
             return f"{x} {self.op} {y}{k}"
         return f"{lhs} {self.op} {self.k}"
 
-    def negated(self) -> "Atom":
+    def negated(self) -> Atom:
         return Atom(self.coeffs, "<=" if self.op == ">=" else ">=", self.k - 1 if self.op == ">=" else self.k + 1)
 
 

@@ -22,12 +22,22 @@ transition a formula over a pre-state and the terms of its post-state.  What mak
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import ast
 from ..errors import Span
-from ..resolve import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, MachineInfo, TransitionInfo, TypeSym, VarSym
+from ..resolve import (
+    BoundSym,
+    CheckedSpec,
+    ConstSym,
+    EnumMemberSym,
+    MachineInfo,
+    TransitionInfo,
+    TypeSym,
+    VarSym,
+)
 from ..types import BoolT, MapT, SetT
 
 
@@ -50,9 +60,9 @@ class SType:
     hi: Any = None
     members: tuple[str, ...] | None = None  # enum members
     machine: str = ""  # instance index of this machine
-    elem: "SType | None" = None  # set element / map key
-    val: "SType | None" = None  # map value
-    fields: tuple[tuple[str, "SType"], ...] = ()
+    elem: SType | None = None  # set element / map key
+    val: SType | None = None  # map value
+    fields: tuple[tuple[str, SType], ...] = ()
     dt: Any = None  # z3 datatype of a record
     name: str = ""
 
@@ -70,7 +80,7 @@ class Ctx:
     machine: MachineInfo | None = None
     env: dict[int, tuple[Any, SType]] = field(default_factory=dict)  # id(BoundSym) -> (term, type)
 
-    def bind(self, b: BoundSym, term: Any, t: SType) -> "Ctx":
+    def bind(self, b: BoundSym, term: Any, t: SType) -> Ctx:
         return Ctx(self.state, self.self_term, self.machine, {**self.env, id(b): (term, t)})
 
 
@@ -155,8 +165,7 @@ class Translator:
 
     def cexpr(self, e: ast.Expr) -> Any:
         """A constant expression (types' bounds, machine counts, initial values, assumptions)."""
-        v, err = self.expr(e, Ctx(None))
-        return v
+        return self.expr(e, Ctx(None))[0]
 
     def _check_var(self, v: VarSym) -> None:
         pass
@@ -170,7 +179,6 @@ class Translator:
                 t.name = name
                 self.type_cache[name] = t
             else:
-                m = next(m for m in self.c.machines if m.name == name)
                 self.type_cache[name] = SType("int", self.z3.IntVal(0), self.counts[name] - 1, machine=name,
                                               name=name)
         return self.type_cache[name]
