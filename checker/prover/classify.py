@@ -31,6 +31,7 @@ class Verdict:
     result: Any = None  # the CheckResult at the CTI's constants
     clause: list[tuple[str, Any]] | None = None
     note: str = ""
+    clause_text: list[str] | None = None  # the clause's facts as traces show them
 
 
 _LOADED: dict[tuple, api.Spec] = {}
@@ -95,7 +96,8 @@ def explicit_step_agrees(spec: api.Spec, cti: Cti, fails: bool = False) -> bool:
     return any(t == post for _, t in succ)
 
 
-def classify(path: str, pinned: dict[str, Any], cti: Cti, timeout: float | None = 60.0) -> Verdict:
+def classify(path: str, pinned: dict[str, Any], cti: Cti, timeout: float | None = 60.0,
+             prefer: set[str] | None = None) -> Verdict:
     spec = load_at(path, pinned, cti)
     cache = spec.__dict__.setdefault("_check", {})
     if "r" not in cache:  # one explicit search per constants, however many CTIs sit there
@@ -106,7 +108,10 @@ def classify(path: str, pinned: dict[str, Any], cti: Cti, timeout: float | None 
         return Verdict("reachable", result)
     if result.verdict == "incomplete" or not result.search or not result.search.complete:
         return Verdict("unclassified", result, note=f"the explicit search stopped ({result.stop_reason})")
-    return Verdict("unreachable", result, clause=unreachable_clause(spec, cti.pre))
+    clause = unreachable_clause(spec, cti.pre, prefer or set())
+    types = spec.model.slot_types()
+    text = [f"{k} = {format_value(v, types.get(k))}" for k, v in clause] if clause else None
+    return Verdict("unreachable", result, clause=clause, clause_text=text)
 
 
 def reachable_states(spec: api.Spec, limit: int = MAX_STATES) -> list[dict[str, Any]] | None:
@@ -133,19 +138,29 @@ def _reachable_states(spec: api.Spec, limit: int) -> list[dict[str, Any]] | None
     return [model.decode(s) for s in seen]
 
 
-def unreachable_clause(spec: api.Spec, pre: dict[str, Any]) -> list[tuple[str, Any]] | None:
-    """A few facts `name = value` of the pre-state that no reachable state has together."""
+def unreachable_clause(spec: api.Spec, pre: dict[str, Any], prefer: set[str] = frozenset()  # type: ignore[assignment]
+                       ) -> list[tuple[str, Any]] | None:
+    """A few facts `name = value` of the pre-state that no reachable state has together: the
+    facts of the variables in `prefer` (those the broken invariant reads) first, if they suffice."""
     states = reachable_states(spec)
     if states is None:
         return None
-    facts = list(pre.items())
+    preferred = [(k, v) for k, v in pre.items() if k.rsplit(".", 1)[-1] in prefer]
+    if preferred:
+        found = _greedy(preferred, states)
+        if found is not None:
+            return found
+    return _greedy(list(pre.items()), states)
+
+
+def _greedy(facts: list[tuple[str, Any]], states: list[dict[str, Any]]) -> list[tuple[str, Any]] | None:
     left = states
     chosen: list[tuple[str, Any]] = []
     while left:
         best = max(facts, key=lambda f: sum(1 for s in left if s[f[0]] != f[1]))
         killed = [s for s in left if s[best[0]] != best[1]]
         if not killed:
-            return None  # cannot happen when the pre-state is unreachable
+            return None  # these facts alone hold in some reachable state
         chosen.append(best)
         left = [s for s in left if s[best[0]] == best[1]]
     return chosen

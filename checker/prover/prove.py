@@ -74,6 +74,23 @@ def load_with_assumptions(path: str, constants: dict[str, Any], assumes: list[st
     return spec, exprs  # type: ignore[return-value]
 
 
+def _read_names(e: Any) -> set[str]:
+    """The names an expression mentions (variables, locals read through instances)."""
+    out: set[str] = set()
+    if isinstance(e, ast.Name):
+        out.add(e.name)
+    if isinstance(e, ast.Field):
+        out.add(e.name)
+    for v in getattr(e, "__dict__", {}).values():
+        if isinstance(v, ast.Expr):
+            out |= _read_names(v)
+        elif isinstance(v, tuple):
+            for x in v:
+                if isinstance(x, ast.Expr):
+                    out |= _read_names(x)
+    return out
+
+
 def _reads_state(e: Any, refs: dict, var_cls: type) -> bool:
     if isinstance(e, ast.At):
         return True
@@ -123,7 +140,9 @@ def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: flo
                                "successors at the CTI (a translation bug)")
         out.texts[i] = cti_lines(at, ob)
         if classify_ctis:
-            out.verdicts[i] = classify(path, pinned, ob.cti)
+            prop = next((x for x in spec.checked.properties if x.name == ob.invariant), None)
+            prefer = _read_names(prop.decl.expr) if prop is not None and prop.decl.expr is not None else set()
+            out.verdicts[i] = classify(path, pinned, ob.cti, prefer=prefer)
             if out.verdicts[i].kind == "reachable":
                 break  # one real counterexample is the answer
         else:
@@ -170,9 +189,8 @@ def render_text(o: ProveOutcome) -> str:
         elif v.kind == "unreachable":
             lines.append("  classified UNREACHABLE: no reachable state at these constants is this pre-state, "
                          "so the invariant is too weak (add a helper invariant)")
-            if v.clause:
-                lines.append("  no reachable state has: " + " and ".join(
-                    f"{k} = {format_value(val)}" for k, val in v.clause))
+            if v.clause_text:
+                lines.append("  no reachable state has: " + " and ".join(v.clause_text))
         else:
             lines.append(f"  not classified: {v.note}")
     if -1 in o.verdicts:
