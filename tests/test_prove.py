@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from checker import api
 from checker.prover.induction import Prover, read_state
@@ -86,7 +86,22 @@ def _supported(text: str) -> bool:
     return "chan[" not in text and "len(" not in text
 
 
+RECORDS_ALIKE = """protocol P5
+type R1 = record { f0: bool }
+type R3 = record { f0: bool }
+var g2: R1 = {f0 = true}
+machine M0[2] {
+  var x4: R3 = {f0 = true}
+  state s0 {
+    on t0 { g2.f0 := (g2 != M0[0].x4) } -> s0
+    on t1 { g2 := {f0 = not g2.f0} }
+  }
+}
+"""
+
+
 @QUICK
+@example(RECORDS_ALIKE)  # two record types written alike, compared: one z3 datatype
 @given(protocols(max_machines=2, max_instances=2, max_space=1 << 10))
 def test_z3_successors_equal_explicit_successors(text: str) -> None:
     if not _supported(text):

@@ -76,6 +76,9 @@ class ProofResult:
         return next((o for o in self.obligations if o.status == "cti"), None)
 
 
+MAX_SMALL = 24  # constant assignments small_cti tries per obligation
+
+
 class Prover:
     """The translated spec and the shared pieces of every query."""
 
@@ -150,16 +153,20 @@ class Prover:
             if ob.status != "proved" and minimize:
                 small = self.small_cti(idx, only, cti_budget)
                 if small is not None:
-                    ob.status, ob.cti = "cti", small
+                    ob.status, ob.cti, ob.reason = "cti", small, ""
             if ob.status == "unknown" and full > 1000:
                 self._solve(ob, hyp + [goal], act, state, False)
             out.append(ob)
         return out
 
     def small_cti(self, idx: int, only: list[int] | None, budget: float) -> Cti | None:
-        """A CTI of obligation idx at the smallest constants found, by quantifier-free queries."""
+        """A CTI of obligation idx at the smallest constants found, by quantifier-free queries.
+
+        At most MAX_SMALL valid constant assignments are tried (a count, so the answer does not
+        depend on the machine's load); `budget` seconds is only a safety net, five times over."""
         z3 = self.z3
-        deadline = time.perf_counter() + budget
+        deadline = time.perf_counter() + 5 * budget
+        tried = 0
         names = self.tr.symbolic
         if not names:
             return None
@@ -183,6 +190,9 @@ class Prover:
             p = cache[combo]
             if p is None:
                 continue
+            tried += 1
+            if tried > MAX_SMALL:
+                return None
             ob, hyp, goal, act = p.obligations(only)[idx]
             p._solve(ob, hyp + [goal], act, p.pre if act is not None else p.init_state, True)
             if ob.status == "cti":

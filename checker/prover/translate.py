@@ -204,9 +204,15 @@ class Translator:
             return SType("map", elem=self.stype(te.key), val=self.stype(te.value))
         if isinstance(te, ast.RecordType):
             fields = tuple((f, self.stype(t)) for f, t, _ in te.fields)
-            dt = z3.Datatype(self.fresh("rec"))
-            dt.declare("mk", *[(f"{f}!{i}", self.sort(t)) for i, (f, t) in enumerate(fields)])
-            return SType("rec", fields=fields, dt=dt.create())
+            # records with the same field names and sorts share one z3 datatype: the spec may
+            # compare or assign two record types that are written alike
+            key = tuple((f, self.sort(t).sexpr()) for f, t in fields)
+            cache = self.__dict__.setdefault("_records", {})
+            if key not in cache:
+                dt = z3.Datatype(self.fresh("rec"))
+                dt.declare("mk", *[(f"{f}!{i}", self.sort(t)) for i, (f, t) in enumerate(fields)])
+                cache[key] = dt.create()
+            return SType("rec", fields=fields, dt=cache[key])
         if isinstance(te, ast.ChanType):
             raise Unsupported(te.span, "channels are not supported by `papcheck prove` yet")
         raise Unsupported(getattr(te, "span", None), "this type is not supported by `papcheck prove`")
