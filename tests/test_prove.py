@@ -24,7 +24,7 @@ from checker.types import BoolT, EnumT, MapT, RecordT, SetT, Type
 from tests.genspec import protocols
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUICK = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+QUICK = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 def _enc(z3: Any, v: Any, t: Type) -> Any:
@@ -138,7 +138,7 @@ def test_z3_successors_equal_explicit_successors(text: str) -> None:
         assert found == explicit, "an explicit successor does not satisfy the z3 relation"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(protocols(max_machines=2, max_instances=2, max_space=1 << 10))
 def test_a_proved_invariant_holds_in_check(text: str) -> None:
     if not _supported(text):

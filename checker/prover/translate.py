@@ -274,6 +274,12 @@ class Translator:
             assert t.elem is not None
             if t.elem.kind == "bool":
                 return z3.BoolVal(True)
+            vals = self.values(t.elem)
+            if vals is not None:  # a small concrete type: the set is its restriction to it, no quantifier
+                acc = z3.K(self.sort(t.elem), z3.BoolVal(False))
+                for x in vals:
+                    acc = z3.Store(acc, x, v[x])
+                return v == acc
             x = z3.Const(self.fresh("x"), self.sort(t.elem))
             return z3.ForAll([x], z3.Implies(v[x], self.in_type(x, t.elem)))
         if t.kind == "map":
