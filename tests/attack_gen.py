@@ -45,6 +45,8 @@ def _por_spec(g: _Gen, seed: int) -> str:
     nm = g.pick([2, 2, 3])
     names = ["A", "B", "C"][:nm]
     counts = {x: g.pick([1, 1, 1, 2, 2, 3]) for x in names}
+    while sum(counts.values()) > 5:
+        counts[max(counts, key=counts.get)] -= 1
     nstates = {x: g.pick([1, 2, 2, 3]) for x in names}
     finals = {x: g.p(0.85) for x in names}
 
