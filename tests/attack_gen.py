@@ -41,6 +41,11 @@ var d: 0..2 = 1
 """
 
 
+_LOCAL = ("machine L {\n  var k: 0..2\n  var u: bool\n  init state l0 {\n"
+          "    on lk when k < 2 { k := k + 1 }\n    on lu when not u { u := true }\n"
+          "    on ld when k == 2 and u { skip } -> l1\n  }\n  final state l1 { }\n}")
+
+
 def _por_spec(g: _Gen, seed: int) -> str:
     nm = g.pick([2, 2, 3])
     names = ["A", "B", "C"][:nm]
@@ -154,6 +159,9 @@ def _por_spec(g: _Gen, seed: int) -> str:
                 lines.append(head + " {\n      " + "\n      ".join(body) + "\n    }" + tgt)
             lines.append("  }")
         lines.append("}")
+    if g.p(0.7):
+        # a worker with purely local, acyclic work: the independent steps POR exists for
+        lines.append(_LOCAL)
     props = []
     if (all(finals.values()) and g.p(0.6)) or g.p(0.15):
         props.append("deadlock_free nd")
@@ -217,6 +225,8 @@ def _sym_spec(g: _Gen, seed: int) -> str:
     for i, t in enumerate(g.r.sample(st, g.pick([1, 2]))):
         L.append("    " + t)
     L.append("  }\n}")
+    if g.p(0.6):
+        L.append(_LOCAL)
     props = g.r.sample(["deadlock_free nd", "invariant i1: len(q) <= 2",
                         "invariant i2: owner == none or owner in served or hits < 3",
                         "invariant i3: forall j in W: cnt[j] < 2 or W[j] at s0",
