@@ -159,7 +159,7 @@ def _por_spec(g: _Gen, seed: int) -> str:
                 lines.append(head + " {\n      " + "\n      ".join(body) + "\n    }" + tgt)
             lines.append("  }")
         lines.append("}")
-    if g.p(0.7):
+    if g.p(0.9):
         # a worker with purely local, acyclic work: the independent steps POR exists for
         lines.append(_LOCAL)
     props = []
@@ -225,7 +225,7 @@ def _sym_spec(g: _Gen, seed: int) -> str:
     for i, t in enumerate(g.r.sample(st, g.pick([1, 2]))):
         L.append("    " + t)
     L.append("  }\n}")
-    if g.p(0.6):
+    if g.p(0.9):
         L.append(_LOCAL)
     props = g.r.sample(["deadlock_free nd", "invariant i1: len(q) <= 2",
                         "invariant i2: owner == none or owner in served or hits < 3",

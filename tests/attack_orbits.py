@@ -37,8 +37,8 @@ def _key(label: str, n: int, p) -> tuple:
     for i, st, me2, mine in re.findall(r"W\[(\d+)\]: (\S+) me2=(\w+) mine=(none|\d+)", label):
         ws[p[int(i)]] = (st, me2, _id(mine, p))
     assert len(ws) == n, label
-    s = re.search(r"S: (\S+?)\\l", label).group(1)
-    return (owner, served, q, cnt, peers, rec, box, hits, tuple(ws[i] for i in range(n)), s)
+    rest = tuple(line for line in label.split("\\l")[1:] if not line.startswith("W["))  # S, L
+    return (owner, served, q, cnt, peers, rec, box, hits, tuple(ws[i] for i in range(n)), rest)
 
 
 def orbits(path: str, n: int) -> int | None:
