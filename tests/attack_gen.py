@@ -88,6 +88,7 @@ def _por_spec(g: _Gen, seed: int) -> str:
                        "u := not u\n      k := (k + 2) % 3", "if k < 2 { k := k + 1 }"])
 
     def shared_stmt(bound: list[str]) -> str:
+        nid = g.r.randrange(10**6)
         k = g.pick(["0", "1", "1", "0"] + (["n"] if g.p(g.err) else []) + (["t"] if g.p(g.err) else []))
         e = small(bound)
         opts = [
@@ -97,8 +98,8 @@ def _por_spec(g: _Gen, seed: int) -> str:
             "r.g := not r.g", f"if len(q) < 2 {{ send {e} to q }}", f"if len(box[{k}]) == 0 {{ send {e} to box[{k}] }}",
             f"ms[{k}].add({e})", f"ms[{k}] := {{}}", "if d > 0 { d := d - 1 }", "d := 2",
             f"n := {e}", f"b := {e} in s", f"m[1] := m[0]",
-            f"choose c in s where c != t\n      n := c",
-            f"choose w in ms[{k}]\n      m[0] := w",
+            f"choose c{nid} in s where c{nid} != t\n      n := c{nid}",
+            f"choose w{nid} in ms[{k}]\n      m[0] := w{nid}",
         ]
         if g.p(g.err * 3):
             opts += ["n := n + 1", "n := n - 1", f"send {e} to q", f"send {e} to box[{k}]",
