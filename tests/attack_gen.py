@@ -97,7 +97,7 @@ def _por_spec(g: _Gen, seed: int) -> str:
             f"s := s union {{{e}}}", f"m[{k}] := {e}", f"r.f := {e}", f"r := {{ f = {e}, g = b }}",
             "r.g := not r.g", f"if len(q) < 2 {{ send {e} to q }}", f"if len(box[{k}]) == 0 {{ send {e} to box[{k}] }}",
             f"ms[{k}].add({e})", f"ms[{k}] := {{}}", "if d > 0 { d := d - 1 }", "d := 2",
-            f"n := {e}", f"b := {e} in s", f"m[1] := m[0]",
+            f"n := {e}", f"b := {e} in s", "m[1] := m[0]",
             f"choose c{nid} in s where c{nid} != t\n      n := c{nid}",
             f"choose w{nid} in ms[{k}]\n      m[0] := w{nid}",
         ]
@@ -105,7 +105,7 @@ def _por_spec(g: _Gen, seed: int) -> str:
             opts += ["n := n + 1", "n := n - 1", f"send {e} to q", f"send {e} to box[{k}]",
                      "n := 2 / d", "n := t % d", "assert n != 2", "assert not (b and r.g)",
                      "d := d - 1", "r := { f = r.f + 1, g = b }", "r.f := r.f - 1",
-                     f"s := {{n + 1}}", "m[0] := m[1] + 1", "ms[0] := {n + 1, t}"]
+                     "s := {n + 1}", "m[0] := m[1] + 1", "ms[0] := {n + 1, t}"]
         return g.pick(opts)
 
     local_p = g.pick([0.5, 0.7, 0.85])
@@ -128,9 +128,6 @@ def _por_spec(g: _Gen, seed: int) -> str:
                                  + [o for o in names if counts[o] > 1])
                     head += f"(v in {dom})"
                     bound = ["v"] if dom not in names else []
-                    if dom in names:
-                        # an instance parameter: read its locals / state
-                        bound_inst = True
                 elif g.p(0.15):
                     head += g.pick([" recv v from q", " recv v from box[1]", " recv v from box[0]"])
                     bound = ["v"]
@@ -182,7 +179,7 @@ def _por_spec(g: _Gen, seed: int) -> str:
 
 def _sym_spec(g: _Gen, seed: int) -> str:
     n = g.pick([2, 2, 3])
-    L = [f"protocol Sym{seed}", f"var owner: W?", "var served: set[W]", "var q: chan[W, 2]",
+    L = [f"protocol Sym{seed}", "var owner: W?", "var served: set[W]", "var q: chan[W, 2]",
          "var cnt: map[W, 0..2]", "var peers: map[W, W?]", "var rec: record { who: W?, k: 0..2 }",
          "var box: map[W, chan[W, 1]]", "var hits: 0..3"]
     wtr = [
@@ -223,7 +220,7 @@ def _sym_spec(g: _Gen, seed: int) -> str:
         L.append("  }")
     L.append("}")
     L.append("machine S {\n  state t0 {")
-    for i, t in enumerate(g.r.sample(st, g.pick([1, 2]))):
+    for t in g.r.sample(st, g.pick([1, 2])):
         L.append("    " + t)
     L.append("  }\n}")
     if g.p(0.9):

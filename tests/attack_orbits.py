@@ -20,7 +20,7 @@ def _id(x: str, p):
 
 
 def _key(label: str, n: int, p) -> tuple:
-    g = lambda pat: re.search(pat, label).group(1)  # noqa: E731
+    g = lambda pat: re.search(pat, label).group(1)
     owner = _id(g(r"owner = (none|\d+)"), p)
     served = tuple(sorted(p[int(x)] for x in g(r"served = \{([^}]*)\}").split(", ") if x))
     q = tuple(p[int(x)] for x in g(r"q = <([^>]*)>").split(", ") if x)

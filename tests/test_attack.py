@@ -29,10 +29,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from attack_gen import generate  # noqa: E402
-from attack_harness import compare, run  # noqa: E402
-from attack_orbits import orbits  # noqa: E402
-from attack_positions import ALL as POSITIONS, spec as position_spec  # noqa: E402
+from attack_gen import generate
+from attack_harness import compare, run
+from attack_orbits import orbits
+from attack_positions import ALL as POSITIONS
+from attack_positions import spec as position_spec
 
 HERE = os.path.dirname(__file__)
 SPECS = sorted(glob.glob(os.path.join(HERE, "attack_specs", "*.pap")))
@@ -60,7 +61,7 @@ def test_hand_spec(path: str) -> None:
 
 def test_positions() -> None:
     # a deterministic sample of the source x sink matrix (the whole matrix is ~900 specs)
-    sample = [p for p in POSITIONS[::15] if p not in KNOWN_CRASH]
+    sample = [p for p in POSITIONS[::12] if p not in KNOWN_CRASH]
     bad = []
     for i, j in sample:
         out = compare(position_spec(i, j), ["oracle", "default", "no-solver"])
@@ -106,7 +107,7 @@ def test_generated_every_setting() -> None:
 
 def test_symmetry_orbits(tmp_path) -> None:
     tried = 0
-    for seed in range(3, 80, 4):  # the "sym" family
+    for seed in range(3, 64, 4):  # the "sym" family
         text = generate(seed)
         n = int(re.search(r"machine W\[(\d)\]", text).group(1))
         path = str(tmp_path / f"s{seed}.pap")
