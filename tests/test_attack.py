@@ -37,10 +37,9 @@ from attack_positions import spec as position_spec
 
 HERE = os.path.dirname(__file__)
 SPECS = sorted(glob.glob(os.path.join(HERE, "attack_specs", "*.pap")))
-CRASHERS = {"crash_walrus.pap"}
+CRASHERS: set[str] = set()  # crash_walrus.pap crashed the compiler (fixed; see test_find_walrus_*)
 ROTATE = ["no-solver", "dfs", "fingerprint", "self-check"]
-# the compiler crash (see test_find_walrus_*) hits the set-literal-domain sink with a computed key
-KNOWN_CRASH = {(24, 14)}
+KNOWN_CRASH: set[tuple[int, int]] = set()  # (24, 14) was the walrus crash, now fixed
 
 
 def _check(text: str, configs=None, extra=None) -> None:
@@ -126,16 +125,15 @@ def test_symmetry_orbits(tmp_path) -> None:
 
 # ---- finds ----------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="compiler emits a walrus (:=) in a comprehension iterable "
-                   "for a range-checked map key / instance index inside a quantifier domain: "
-                   "internal error, exit 70")
+# Found by this attack: the compiler emitted a walrus (:=) in a comprehension iterable for a
+# range-checked map key / instance index inside a quantifier domain (internal error, exit 70).
 def test_find_walrus_in_quantifier_domain() -> None:
     out = run(os.path.join(HERE, "attack_specs", "crash_walrus.pap"), "oracle")
     assert out.code == 0, out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="same compiler bug: a map read with a computed key in the "
-                   "bound of a range domain (`0..m[n + 1]`) and in a property")
+# The same bug: a map read with a computed key in the bound of a range domain (`0..m[n + 1]`), in a
+# set-literal domain, an instance index, and in a property.
 @pytest.mark.parametrize("where", [
     "machine A { state a { on t { b := forall e in 0..m[n + 1]: e == 1 } } }",
     "machine A { state a { on t { b := exists e in {k[n + 1]}: e } } }",
@@ -149,3 +147,4 @@ def test_find_walrus_variants(tmp_path, where: str) -> None:
                     f"var b: bool\n{where}\n")
     out = run(str(path), "oracle")
     assert out.code in (0, 1), out.stderr
+    _check(path.read_text())  # and every reduction setting agrees with it

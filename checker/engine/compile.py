@@ -446,7 +446,7 @@ class _Gen:
         body = self.expr(e.body, ctx.with_bind(b, name, iv))
         cond = f" if {filt.format(v=name)}" if filt else ""
         fn = "all" if e.kind == "forall" else "any"
-        return f"{fn}({body} for {name} in {iterable}{cond})"
+        return _over(iterable, lambda it: f"{fn}({body} for {name} in {it}{cond})")
 
     def aggregate(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static, iterable: str, filt: str | None,
                   iv) -> str:
@@ -462,8 +462,9 @@ class _Gen:
         body = self.expr(e.body, ctx.with_bind(b, name, iv))
         cond = f" if {filt.format(v=name)}" if filt else ""
         if e.kind == "count":
-            return f"sum(1 for {name} in {iterable}{cond} if {body})"
-        return f"_agg({e.kind}, [{body} for {name} in {iterable}{cond}], {self.site('empty', e.span, e.kind)})"
+            return _over(iterable, lambda it: f"sum(1 for {name} in {it}{cond} if {body})")
+        site = self.site('empty', e.span, e.kind)
+        return _over(iterable, lambda it: f"_agg({e.kind}, [{body} for {name} in {it}{cond}], {site})")
 
     # ----------------------------------------------------------------------------- statements
     def block(self, stmts: tuple[ast.Stmt, ...], ctx: _Ctx, lines: list[str], ind: str,
@@ -831,6 +832,15 @@ def _describe_target(e: ast.Expr, ctx: _Ctx) -> str:
     if isinstance(e, ast.Field):
         return f"{_describe_target(e.base, ctx)}.{e.name}"
     return "a variable"
+
+
+def _over(iterable: str, comprehension: Callable[[str], str]) -> str:
+    """A comprehension over `iterable`.  Python forbids `:=` in a comprehension's iterable, and a
+    range-checked key or index in a domain (`exists e in {m[n + 1]}: ...`) compiles to one: such
+    an iterable is evaluated first, as the argument of a lambda that holds the comprehension."""
+    if ":=" not in iterable:
+        return comprehension(iterable)
+    return f"(lambda _it: {comprehension('_it')})({iterable})"
 
 
 # --------------------------------------------------------------------------------- runtime glue
