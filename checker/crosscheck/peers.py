@@ -17,6 +17,7 @@ Nothing here prints; the CLI renders :meth:`CrossCheck.line`.
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -170,50 +171,74 @@ _RU_STATES = re.compile(r"(\d+) states", re.M)
 
 
 def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = None,
-              safety_only: bool = False) -> PeerOutcome:
+              safety_only: bool = False, shortest: bool = True) -> PeerOutcome:
+    """Two builds when something fails: the whole space without traces (every error, the
+    count), then with traces and --max-errors 1 without the `reachable` rules for the shortest
+    counterexample (Rumur searches breadth-first).  `shortest=False` skips the second."""
     if not available("rumur"):
         raise PeerUnavailable(INSTALL_HINT["rumur"])
-    from ..export.murphi import deadlock_mode
-    text = export(spec.checked, "murphi", safety_only=safety_only)[".m"]
+    from ..export.murphi import to_murphi
+    text = to_murphi(spec.checked, safety_only=safety_only)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="papcheck-rumur-", dir=workdir) as wd:
         with open(os.path.join(wd, "model.m"), "w") as f:
             f.write(text)
-        return _rumur_in(wd, started, timeout, deadlock_mode(spec.checked))
+        res = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"])
+        if res.verdict == "error" or not shortest:
+            res.seconds = time.perf_counter() - started
+            return res
+        live = {k for k, p in enumerate(spec.checked.properties) if p.kind != "reachable"}
+        if res.model_error is not None or set(res.failed) & live:
+            with open(os.path.join(wd, "model.m"), "w") as f:
+                f.write(to_murphi(spec.checked, safety_only=safety_only, properties="counterexample"))
+            first = _rumur_in(wd, timeout, ["--max-errors", "1", "--counterexample-trace", "diff"])
+            for kind, k, length in _errors(first.output):
+                if length is None:
+                    continue
+                if kind == "prop":
+                    res.failed[k] = length
+                else:
+                    res.model_error = length
+        res.seconds = time.perf_counter() - started
+        return res
 
 
-def _rumur_in(wd: str, started: float, timeout: float | None, deadlock: str) -> PeerOutcome:
-    rc, out = _run(["rumur", "--symmetry-reduction", "off", "--deadlock-detection", deadlock,
-                    "--max-errors", "1000000", "--threads", "1", "--trace", "none", "--output", "model.c", "model.m"],
-                   wd, timeout)
+def _rumur_in(wd: str, timeout: float | None, extra: list[str]) -> PeerOutcome:
+    rc, out = _run(["rumur", "--symmetry-reduction", "off", "--deadlock-detection", "off",
+                    "--threads", "1", *extra, "--output", "model.c", "model.m"], wd, timeout)
     if rc != 0:
         return PeerOutcome("rumur", "error", None, error=f"rumur failed: {out.strip()[-400:]}", output=out)
     cc = c_compiler()
     assert cc is not None
-    rc, out = _run([cc, "-std=c11", "-O0", "-w", "-o", "verifier", "model.c", "-lpthread"], wd, timeout)
+    t0 = time.perf_counter()
+    arch = ["-mcx16"] if platform.machine().lower() in ("x86_64", "amd64") else []
+    rc, out = _run([cc, "-std=c11", "-O0", "-w", *arch, "-o", "verifier", "model.c", "-lpthread"], wd, timeout)
     if rc != 0:
         return PeerOutcome("rumur", "error", None, error=f"compiling the verifier failed: {out.strip()[-400:]}",
                            output=out)
-    built = time.perf_counter()
+    build = time.perf_counter() - t0
     rc, out = _run(["./verifier"], wd, timeout)
-    done = time.perf_counter()
-    return parse_rumur(out, done - started, built - started)
+    return parse_rumur(out, build=build)
+
+
+def _errors(out: str) -> list[tuple[str, int, int | None]]:
+    from ..export.murphi import parse_message
+    return parse_message(out)
 
 
 def parse_rumur(out: str, seconds: float = 0.0, build: float = 0.0) -> PeerOutcome:
-    from ..export.murphi import parse_message
     res = PeerOutcome("rumur", "holds", None, seconds=seconds, build_seconds=build, output=out)
-    m = re.search(r"State Space Explored:\s*\n\s*(\d+) states", out) or re.search(r"(\d+) states, \d+ rules fired", out)
+    m = re.search(r"State Space Explored:\s*\n\s*(\d+) states", out)
     if m is None:
         res.verdict = "error"
         res.error = "the verifier did not finish" if out != "timeout" else "timeout"
         return res
     res.states = int(m.group(1))
-    for kind, k, length in parse_message(out):
+    for kind, k, length in _errors(out):
         if kind == "prop":
-            res.failed[k] = min(res.failed.get(k, length), length)
-        else:
-            res.model_error = length if res.model_error is None else min(res.model_error, length)
+            res.failed.setdefault(k, -1)
+        elif res.model_error is None:
+            res.model_error = -1
     return res
 
 
@@ -300,22 +325,25 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
                 problems.append(f"{p.kind} {p.name}: papcheck {p.status}, {peer.tool} never")
             if p.status in ("holds", "unreachable") and hit:
                 problems.append(f"{p.kind} {p.name}: papcheck {p.status}, {peer.tool} found it")
-            if p.status == "violated" and hit and p.trace is not None and result.strategy == "bfs":
-                my_len, their_len = p.trace.length, peer.failed[k]
             if p.status == "witnessed" and hit and p.trace is not None and result.strategy == "bfs" \
-                    and p.trace.length != peer.failed[k]:
+                    and peer.failed[k] >= 0 and p.trace.length != peer.failed[k]:
                 problems.append(f"reachable {p.name}: witness in {p.trace.length} steps, {peer.tool} {peer.failed[k]}")
-        if result.model_error is not None:
-            my_len = result.model_error.trace.length
-            their_len = peer.model_error
-            if peer.model_error is None:
-                problems.append(f"model error: papcheck found one, {peer.tool} did not")
-            elif result.strategy == "bfs" and my_len != their_len:
-                problems.append(f"model error: papcheck in {my_len} steps, {peer.tool} {their_len}")
-        elif peer.model_error is not None and mine != "incomplete":
-            problems.append(f"{peer.tool} found a model error (in {peer.model_error} steps), papcheck did not")
-        if my_len is not None and their_len is not None and my_len != their_len and result.model_error is None:
-            problems.append(f"shortest counterexample: papcheck {my_len} steps, {peer.tool} {their_len}")
+        if result.model_error is not None and peer.model_error is None:
+            problems.append(f"model error: papcheck found one, {peer.tool} did not")
+        elif peer.model_error is not None and result.model_error is None and result.search is not None \
+                and result.search.complete:
+            problems.append(f"{peer.tool} found a model error, papcheck did not")
+        cex = result.model_error.trace if result.model_error is not None else next(
+            (p.trace for p in result.properties if p.status == "violated" and p.trace is not None
+             and p.kind in ("invariant", "deadlock_free")), None)
+        if cex is not None and result.strategy == "bfs":
+            my_len = cex.length
+            known = [n for k, n in peer.failed.items() if n >= 0 and props[k].kind != "reachable"]
+            if peer.model_error is not None and peer.model_error >= 0:
+                known.append(peer.model_error)
+            their_len = min(known) if known else None
+            if their_len is not None and my_len != their_len:
+                problems.append(f"shortest counterexample: papcheck {my_len} steps, {peer.tool} {their_len}")
     note = ""
     my_states = full.states if full is not None else None
     if full is not None and peer.states is not None and not full.model_error and peer.model_error is None:
