@@ -110,7 +110,7 @@ def _run(cmd: list[str], cwd: str, timeout: float | None) -> tuple[int, str]:
 # ----------------------------------------------------------------------------------------- SPIN
 
 _PAN_ERR = re.compile(r"^pan:\d+:\s*(.*?)\s*\(at depth (\d+)\)", re.M)
-_PAN_PROP = re.compile(r"pap_prop\s*!=\s*(\d+)")
+_PAN_PROP = re.compile(r"^pap_prop (\d+)$")
 _PAN_STORED = re.compile(r"^\s*(\d+) states, stored", re.M)
 
 
@@ -234,10 +234,11 @@ def parse_rumur(out: str, seconds: float = 0.0, build: float = 0.0) -> PeerOutco
         res.error = "the verifier did not finish" if out != "timeout" else "timeout"
         return res
     res.states = int(m.group(1))
+    for num, how in re.findall(r'cover "pap_prop_(\d+)" (hit|not hit)', out):
+        if how == "hit":
+            res.failed[int(num) - 1] = -1  # hit, at a depth Rumur does not report
     for kind, k, length in _errors(out):
-        if kind == "prop":
-            res.failed.setdefault(k, -1)
-        elif res.model_error is None:
+        if kind == "model_error" and res.model_error is None:
             res.model_error = -1
     return res
 
