@@ -111,6 +111,7 @@ def _run(cmd: list[str], cwd: str, timeout: float | None) -> tuple[int, str]:
 
 _PAN_ERR = re.compile(r"^pan:\d+:\s*(.*?)\s*\(at depth (\d+)\)", re.M)
 _PAN_PROP = re.compile(r"^pap_prop (\d+)$")
+_PAN_MODEL_ERROR = re.compile(r"^pap_model_error (\d+)$")
 _PAN_STORED = re.compile(r"^\s*(\d+) states, stored", re.M)
 
 
@@ -162,6 +163,52 @@ def parse_pan(out: str, prop_base: int, seconds: float = 0.0, build: float = 0.0
         else:
             length = int(depth)
             res.model_error = length if res.model_error is None else min(res.model_error, length)
+    return res
+
+
+def batch_spin(specs: list[Spec], *, timeout: float | None = 600, workdir: str | None = None) -> list[PeerOutcome]:
+    """SPIN's outcome for each of several specs, from one pan build (see
+    checker.export.promela.batch_promela for the accounting)."""
+    if not available("spin"):
+        raise PeerUnavailable(INSTALL_HINT["spin"])
+    from ..export.promela import batch_promela
+    text, bases = batch_promela([s.checked for s in specs])
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="papcheck-spin-", dir=workdir) as wd:
+        with open(os.path.join(wd, "model.pml"), "w") as f:
+            f.write(text)
+        one = _spin_in(wd, started, timeout, None, 1)
+    if one.verdict == "error":
+        return [one for _ in specs]
+    out = one.output
+    counts = {int(a): int(b) for a, b in re.findall(r"^pap_count (\d+) (\d+)$", out, re.M)}
+    res = [PeerOutcome("spin", "holds", counts.get(j + 1), seconds=one.seconds, build_seconds=one.build_seconds)
+           for j in range(len(specs))]
+    assert one.states is not None
+    total = one.states + 1
+    if total != 1 + len(specs) + sum(counts.values()):
+        for r in res:
+            r.verdict, r.error = "error", f"batch accounting: {total} stored, counts {counts}"
+        return res
+    nprops = [len(s.checked.properties) for s in specs]
+    for msg, depth in _PAN_ERR.findall(out):
+        pm = _PAN_PROP.search(msg)
+        em = _PAN_MODEL_ERROR.search(msg)
+        if pm:
+            num = int(pm.group(1))
+            j = next((j for j, b in enumerate(bases) if b <= num < b + nprops[j]), None)
+            if j is None:
+                continue
+            k, length = num - bases[j], int(depth) - 2
+            res[j].failed[k] = min(res[j].failed.get(k, length), length)
+        elif em:
+            j = next((j for j, b in enumerate(bases) if b - 1 == int(em.group(1))), None)
+            if j is not None:
+                length = int(depth) - 1
+                res[j].model_error = length if res[j].model_error is None else min(res[j].model_error, length)
+        else:
+            for r in res:
+                r.verdict, r.error = "error", f"pan: {msg}"
     return res
 
 

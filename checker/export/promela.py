@@ -20,6 +20,8 @@ it.  See checker/crosscheck/peers.py and docs/export.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..resolve import CheckedSpec, MachineInfo, VarSym
 from ..types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
 from .common import Dialect, Lowering, safe, value_cells
@@ -30,7 +32,9 @@ PROP_BASE = 1  # pap_prop values: property i (0-based, in spec order) is PROP_BA
 class PromelaDialect(Dialect):
     target = "Promela"
 
-    def __init__(self) -> None:
+    def __init__(self, ns: str = "", error_slot: int = 0) -> None:
+        self.ns = ns
+        self.error_slot = error_slot
         self.typedefs: dict[Type, str] = {}
         self.typedef_text: list[str] = []
         self.temp_count = 0
@@ -87,13 +91,13 @@ class PromelaDialect(Dialect):
         return f"{base}.b[{i}]"
 
     def shared(self, v: VarSym) -> str:
-        return f"g_{safe(v.name)}"
+        return f"{self.ns}g_{safe(v.name)}"
 
     def local(self, m: MachineInfo, inst: str, v: VarSym) -> str:
-        return f"loc_{safe(m.name)}[{inst}].l_{safe(v.name)}"
+        return f"{self.ns}loc_{safe(m.name)}[{inst}].l_{safe(v.name)}"
 
     def pc(self, m: MachineInfo, inst: str) -> str:
-        return f"pc_{safe(m.name)}[{inst}]"
+        return f"{self.ns}pc_{safe(m.name)}[{inst}]"
 
     def state_lit(self, m: MachineInfo, index: int) -> str:
         return str(index)
@@ -117,10 +121,10 @@ class PromelaDialect(Dialect):
     def check(self, cond: str, what: str) -> list[str]:
         if cond == "true":
             return []
-        return ["if", f":: {cond} -> skip", f":: else -> {report(0, 'pap_model_error')}", "fi;"]
+        return ["if", f":: {cond} -> skip", f":: else -> {report(self.error_slot, f'pap_model_error {self.error_slot}')}", "fi;"]
 
     def temp(self, t: Type) -> str:
-        name = f"pap_t{self.temp_count}"
+        name = f"{self.ns}pap_t{self.temp_count}"
         self.temp_count += 1
         self.temp_types[name] = t
         return name
@@ -154,14 +158,29 @@ class PromelaDialect(Dialect):
             body = [f"{self.type_name(RangeT(0, t.capacity))} n", f"{self.type_name(t.elem)} b[{t.capacity}]"]
         else:
             raise AssertionError(t)
-        name = f"PapT{len(self.typedefs)}"
+        name = f"{self.ns}PapT{len(self.typedefs)}"
         self.typedefs[t] = name
         self.typedef_text.append(f"typedef {name} {{\n" + "".join(f"  {b};\n" for b in body) + "}")
         return name
 
 
-def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
-    d = PromelaDialect()
+@dataclass
+class PromelaParts:
+    """One protocol's declarations, initialisation and loop options (see :func:`batch_promela`)."""
+
+    typedefs: list[str]
+    decls: list[str]
+    init: list[str]
+    options: list[str]
+    properties: int
+
+
+def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = "",
+                  sel: int | None = None, base: int = PROP_BASE) -> PromelaParts:
+    """`ns` prefixes every global name, `sel` adds `pap_sel == sel` to every option (a batch of
+    protocols in one model); property K of this protocol reports `pap_prop base+K`, a model
+    error `pap_model_error base-1` (slot base-1 of pap_seen)."""
+    d = PromelaDialect(ns, base - 1)
     low = Lowering(checked, d)
     if not safety_only:
         low.check_properties()
@@ -178,55 +197,107 @@ def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
                 init += d.assign(d.pc(m, str(i)), d.state_lit(m, m.initial))
         if m.locals:
             fields = [f"  {d.type_name(v.type)} l_{safe(v.name)};\n" for v in m.locals]
-            d.typedef_text.append(f"typedef PapL_{safe(m.name)} {{\n" + "".join(fields) + "}")
-            decls.append(f"PapL_{safe(m.name)} loc_{safe(m.name)}[{m.count}];")
+            d.typedef_text.append(f"typedef {ns}PapL_{safe(m.name)} {{\n" + "".join(fields) + "}")
+            decls.append(f"{ns}PapL_{safe(m.name)} {ns}loc_{safe(m.name)}[{m.count}];")
             for i in range(m.count):
                 for v in m.locals:
                     p = d.local(m, str(i), v)
                     for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
                         init += d.assign(cell.text, d.lit(val, vt))
     firings = low.firings()
+    selg = [f"(pap_sel == {sel})"] if sel is not None else []
     options: list[str] = []
     for f in firings:
         options.append(f"  /* {_comment(f.label)} */")
-        options.append(f"  :: d_step {{ {f.guard} ->")
+        options.append(f"  :: d_step {{ {d.and_(selg + [f.guard])} ->")
         resets = [f"{n} = 0;" for n, _ in f.temps]  # scratch cells stay 0 in every stored state
         options += ["       " + x for x in (f.body + resets or ["skip;"])]
         options.append("     }")
     for k, p in enumerate(checked.properties):
-        num = PROP_BASE + k
+        num = base + k
         fail = report(num, f"pap_prop {num}")
         if p.kind == "invariant":
             options.append(f"  /* invariant {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.not_(low.prop_expr(p.decl.expr))} -> {fail} }}")
+            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(low.prop_expr(p.decl.expr))])} -> {fail} }}")
         elif p.kind == "reachable":
             options.append(f"  /* reachable {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {low.prop_expr(p.decl.expr)} -> {fail} }}")
+            options.append(f"  :: d_step {{ {d.and_(selg + [low.prop_expr(p.decl.expr)])} -> {fail} }}")
         elif p.kind == "deadlock_free":
             enabled = d.or_([f.guard for f in firings])
             options.append(f"  /* deadlock_free {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_([d.not_(enabled), d.not_(low.all_final())])} -> {fail} }}")
+            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(enabled), d.not_(low.all_final())])} -> {fail} }}")
     # pan's breadth-first search refuses `hidden`: scratch variables are ordinary globals that
     # every d_step leaves at 0, so they never distinguish two stored states
-    temps = [f"{_temp_decl(d, t)} {n};" for n, t in d.temp_types.items()]
+    decls += [f"{_temp_decl(d, t)} {n};" for n, t in d.temp_types.items()]
+    return PromelaParts(d.typedef_text, decls, init, options, len(checked.properties))
+
+
+def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
+    parts = promela_parts(checked, safety_only=safety_only)
     out = [f"/* {safe(checked.name)}: generated by papcheck export --to promela; do not edit.",
            "   Run pan -c0: \"pap_prop K\" reports property K once, at its shallowest depth with -DBFS (docs/export.md). */",
            ""]
-    out += [t + "\n" for t in d.typedef_text]
-    out += [f"c_decl {{ int pap_seen[{len(checked.properties) + 1}]; }}", ""]
-    out += decls + temps + [""]
+    out += [t + "\n" for t in parts.typedefs]
+    out += [f"c_decl {{ int pap_seen[{parts.properties + 1}]; }}", ""]
+    out += parts.decls + [""]
     out.append("active proctype pap_main() {")
     out.append("  d_step {")
-    out += ["    " + x for x in (init or ["skip;"])]
+    out += ["    " + x for x in (parts.init or ["skip;"])]
     out.append("  };")
     out.append("end_pap:")
     out.append("  do")
-    out += options
-    if not options:
-        options.append("  :: false -> skip")
+    out += parts.options or ["  :: false -> skip"]
     out.append("  od")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def batch_promela(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
+    """Several protocols in one model, so one pan build checks them all (the differential tests).
+    The process first picks one protocol (`pap_sel`, one step), initialises every protocol (one
+    d_step) and then fires only the picked protocol's options.  Stored states: 1 + K + the sum of
+    the protocols' states; depths are a protocol's own + 2.  Each protocol's state count is
+    printed at exit (`pap_count J N`): an option that changes nothing counts the states it is
+    executed in, once per stored state in breadth-first order.  Returns the text and each
+    protocol's `base` (its properties report `pap_prop base+K`, its model errors
+    `pap_model_error base-1`)."""
+    parts = []
+    bases = []
+    base = 1
+    for j, c in enumerate(specs, start=1):
+        bases.append(base)
+        parts.append(promela_parts(c, ns=f"p{j}_", sel=j, base=base))
+        base += parts[-1].properties + 1
+    k = len(specs)
+    out = ["/* a batch of protocols generated by papcheck's differential tests */", ""]
+    for p in parts:
+        out += [t + "\n" for t in p.typedefs]
+    out.append("c_decl {")
+    out.append(f"  int pap_seen[{base}]; int pap_count[{k + 1}]; int pap_reg;")
+    out.append("  void pap_report(void) { int i; for (i = 1; i <= %d; i++) printf(\"pap_count %%d %%d\\n\", i, pap_count[i]); }" % k)
+    out.append("}")
+    out.append("byte pap_sel;")
+    for p in parts:
+        out += p.decls
+    out.append("")
+    out.append("active proctype pap_main() {")
+    out.append("  if")
+    out += [f"  :: pap_sel = {j}" for j in range(1, k + 1)]
+    out.append("  fi;")
+    out.append("  d_step {")
+    for p in parts:
+        out += ["    " + x for x in p.init]
+    out.append("    skip;")
+    out.append("  };")
+    out.append("end_pap:")
+    out.append("  do")
+    for j in range(1, k + 1):
+        out.append(f"  :: d_step {{ (pap_sel == {j}) -> c_code {{ if (!pap_reg) {{ pap_reg = 1; atexit(pap_report); }} pap_count[{j}]++; }} }}")
+    for p in parts:
+        out += p.options
+    out.append("  od")
+    out.append("}")
+    return "\n".join(out) + "\n", bases
 
 
 def report(slot: int, message: str) -> str:
