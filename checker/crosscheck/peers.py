@@ -268,6 +268,42 @@ def _rumur_in(wd: str, timeout: float | None, extra: list[str]) -> PeerOutcome:
     return parse_rumur(out, build=build)
 
 
+def batch_rumur(specs: list[Spec], *, timeout: float | None = 600, workdir: str | None = None) -> list[PeerOutcome]:
+    """Rumur's outcome (verdicts, counts; no depths) for each of several specs from one build (see
+    checker.export.murphi.batch_murphi)."""
+    if not available("rumur"):
+        raise PeerUnavailable(INSTALL_HINT["rumur"])
+    from ..export.murphi import batch_murphi
+    text, bases = batch_murphi([s.checked for s in specs])
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="papcheck-rumur-", dir=workdir) as wd:
+        with open(os.path.join(wd, "model.m"), "w") as f:
+            f.write(text)
+        one = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"])
+    seconds = time.perf_counter() - started
+    if one.verdict == "error":
+        return [one for _ in specs]
+    out = one.output
+    counts = {int(j): int(n) for j, n in re.findall(r'cover "pap_count_(\d+)" hit (\d+) times', out)}
+    res = [PeerOutcome("rumur", "holds", counts.get(j + 1, 0), seconds=seconds, build_seconds=one.build_seconds)
+           for j in range(len(specs))]
+    if one.states != sum(counts.values()):
+        for r in res:
+            r.verdict, r.error = "error", f"batch accounting: {one.states} states, counts {counts}"
+        return res
+    nprops = [len(s.checked.properties) for s in specs]
+    for num_s in re.findall(r'cover "pap_prop_(\d+)" hit', out):
+        num = int(num_s)
+        j = next((j for j, b in enumerate(bases) if b <= num < b + nprops[j]), None)
+        if j is not None:
+            res[j].failed[num - bases[j]] = -1
+    for m in re.finditer(r"pap_model_error (\d+):", out):
+        j = next((j for j, b in enumerate(bases) if b - 1 == int(m.group(1))), None)
+        if j is not None:
+            res[j].model_error = -1
+    return res
+
+
 def _errors(out: str) -> list[tuple[str, int, int | None]]:
     from ..export.murphi import parse_message
     return parse_message(out)

@@ -19,6 +19,8 @@ counterexample.  See docs/export.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import re
 
 from ..resolve import CheckedSpec, MachineInfo, VarSym
@@ -31,7 +33,9 @@ PROP_BASE = 1
 class MurphiDialect(Dialect):
     target = "Murphi"
 
-    def __init__(self) -> None:
+    def __init__(self, ns: str = "", error_slot: int = 0) -> None:
+        self.ns = ns
+        self.error_slot = error_slot
         self.enums: dict[EnumT, str] = {}
         self.temp_count = 0
 
@@ -40,11 +44,11 @@ class MurphiDialect(Dialect):
 
     def enum_lit(self, t: EnumT, member: str) -> str:
         self.enum_name(t)
-        return f"e_{safe(member)}"
+        return f"{self.ns}e_{safe(member)}"
 
     def enum_name(self, t: EnumT) -> str:
         if t not in self.enums:
-            self.enums[t] = f"PapE{len(self.enums)}"
+            self.enums[t] = f"{self.ns}PapE{len(self.enums)}"
         return self.enums[t]
 
     def and_(self, xs: list[str]) -> str:
@@ -88,13 +92,13 @@ class MurphiDialect(Dialect):
         return f"{base}.b[{i}]"
 
     def shared(self, v: VarSym) -> str:
-        return f"g_{safe(v.name)}"
+        return f"{self.ns}g_{safe(v.name)}"
 
     def local(self, m: MachineInfo, inst: str, v: VarSym) -> str:
-        return f"loc_{safe(m.name)}[{inst}].l_{safe(v.name)}"
+        return f"{self.ns}loc_{safe(m.name)}[{inst}].l_{safe(v.name)}"
 
     def pc(self, m: MachineInfo, inst: str) -> str:
-        return f"pc_{safe(m.name)}[{inst}]"
+        return f"{self.ns}pc_{safe(m.name)}[{inst}]"
 
     def state_lit(self, m: MachineInfo, index: int) -> str:
         return str(index)
@@ -115,10 +119,10 @@ class MurphiDialect(Dialect):
 
     def check(self, cond: str, what: str) -> list[str]:
         msg = re.sub(r"[^A-Za-z0-9 .()_-]", "?", what)
-        return [f'assert {cond} "model error: {msg}";']
+        return [f'assert {cond} "pap_model_error {self.error_slot}: {msg}";']
 
     def temp(self, t: Type) -> str:
-        name = f"pap_t{self.temp_count}"
+        name = f"{self.ns}pap_t{self.temp_count}"
         self.temp_count += 1
         return name
 
@@ -146,9 +150,21 @@ def deadlock_mode(checked: CheckedSpec) -> str:
     return "off"
 
 
-def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all") -> str:
-    """`properties`: "all" (covers), or "counterexample" (error rules, no `reachable`)."""
-    d = MurphiDialect()
+@dataclass
+class MurphiParts:
+    enums: list[str]
+    var_decls: list[str]
+    init: list[str]
+    rules: list[str]
+    properties: int
+    firings: int
+
+
+def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all",
+                 ns: str = "", sel: int | None = None, base: int = PROP_BASE) -> MurphiParts:
+    """`ns` prefixes every global name, `sel` adds `pap_sel = sel` to every rule and cover (a
+    batch of protocols in one model); property K reports as `pap_prop_{base+K}`."""
+    d = MurphiDialect(ns, base - 1)
     low = Lowering(checked, d)
     if not safety_only:
         low.check_properties()
@@ -159,21 +175,22 @@ def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: st
         for cell, (val, vt) in zip(low.place_cells(v.type, d.shared(v)), value_cells(v.type, v.inits[0])):
             init += d.assign(cell.text, d.lit(val, vt))
     for m in checked.machines:
-        var_decls.append(f"  pc_{safe(m.name)}: array [0..{m.count - 1}] of 0..{max(len(m.states) - 1, 0)};")
+        var_decls.append(f"  {ns}pc_{safe(m.name)}: array [0..{m.count - 1}] of 0..{max(len(m.states) - 1, 0)};")
         for i in range(m.count):
             init += d.assign(d.pc(m, str(i)), d.state_lit(m, m.initial))
         if m.locals:
             rec = "record " + " ".join(f"l_{safe(v.name)}: {d.type_text(v.type)};" for v in m.locals) + " end"
-            var_decls.append(f"  loc_{safe(m.name)}: array [0..{m.count - 1}] of {rec};")
+            var_decls.append(f"  {ns}loc_{safe(m.name)}: array [0..{m.count - 1}] of {rec};")
             for i in range(m.count):
                 for v in m.locals:
                     p = d.local(m, str(i), v)
                     for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
                         init += d.assign(cell.text, d.lit(val, vt))
     firings = low.firings()
+    selg = [f"(pap_sel = {sel})"] if sel is not None else []
     rules: list[str] = []
     for f in firings:
-        rules.append(f'rule "{_label(f.label)}" {f.guard} ==>')
+        rules.append(f'rule "{ns}{_label(f.label)}" {d.and_(selg + [f.guard])} ==>')
         if f.temps:
             rules.append("var " + " ".join(f"{n}: {d.type_text(t)};" for n, t in f.temps))
         rules.append("begin")
@@ -181,7 +198,7 @@ def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: st
         rules.append("end;")
         rules.append("")
     for k, p in enumerate(checked.properties):
-        num = PROP_BASE + k
+        num = base + k
         if p.kind == "invariant":
             g = d.not_(low.prop_expr(p.decl.expr))
         elif p.kind == "reachable":
@@ -192,29 +209,56 @@ def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: st
             g = d.and_([d.not_(d.or_([f.guard for f in firings])), d.not_(low.all_final())])
         else:
             continue
+        g = d.and_(selg + [g])
         if properties == "all":
             rules.append(f'cover "pap_prop_{num}" {g};')
         else:
             rules.append(f'rule "pap_prop_{num}" {g} ==> begin error "pap_prop_{num}"; end;')
-    if not firings:  # Rumur wants a rule
-        rules.append('rule "pap_none" false ==> begin end;')
+    enums = [f"  {name}: enum {{ " + ", ".join(f"{ns}e_{safe(x)}" for x in t.members) + " };"
+             for t, name in d.enums.items()]
+    return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings))
+
+
+def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all") -> str:
+    """`properties`: "all" (covers), or "counterexample" (error rules, no `reachable`)."""
+    parts = murphi_parts(checked, safety_only=safety_only, properties=properties)
     out = [f"-- {safe(checked.name)}: generated by papcheck export --to murphi; do not edit.",
            "-- cover/error \"pap_prop_K\" is property K (1-based, spec order); see docs/export.md.", ""]
-    if d.enums:
-        out.append("type")
-        for t, name in d.enums.items():
-            out.append(f"  {name}: enum {{ " + ", ".join(f"e_{safe(x)}" for x in t.members) + " };")
-        out.append("")
-    out.append("var")
-    out += var_decls
-    out.append("")
-    out.append('startstate "init"')
-    out.append("begin")
-    out += ["  " + x for x in init]
-    out.append("end;")
-    out.append("")
-    out += rules
+    if parts.enums:
+        out += ["type"] + parts.enums + [""]
+    out += ["var"] + parts.var_decls + [""]
+    out += ['startstate "init"', "begin"] + ["  " + x for x in parts.init] + ["end;", ""]
+    out += parts.rules
+    if not parts.firings:  # Rumur wants a rule
+        out.append('rule "pap_none" false ==> begin end;')
     return "\n".join(out) + "\n"
+
+
+def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
+    """Several protocols in one model (the differential tests): one startstate per protocol sets
+    `pap_sel` and initialises every protocol; only the selected protocol's rules fire.  States:
+    the sum of the protocols' states; `cover "pap_count_J"` counts protocol J's states."""
+    parts = []
+    bases = []
+    base = 1
+    for j, c in enumerate(specs, start=1):
+        bases.append(base)
+        parts.append(murphi_parts(c, ns=f"p{j}_", sel=j, base=base))
+        base += parts[-1].properties + 1
+    k = len(specs)
+    out = ["-- a batch of protocols generated by papcheck's differential tests", ""]
+    enums = [e for p in parts for e in p.enums]
+    if enums:
+        out += ["type"] + enums + [""]
+    out += ["var", f"  pap_sel: 1..{k};"] + [v for p in parts for v in p.var_decls] + [""]
+    for j in range(1, k + 1):
+        out += [f'startstate "pap_select_{j}"', "begin", f"  pap_sel := {j};"]
+        out += ["  " + x for p in parts for x in p.init] + ["end;", ""]
+    for p in parts:
+        out += p.rules
+    out += [f'cover "pap_count_{j}" pap_sel = {j};' for j in range(1, k + 1)]
+    out.append('rule "pap_none" false ==> begin end;')
+    return "\n".join(out) + "\n", bases
 
 
 _ERR = re.compile(r"The following is the error trace for the error:\n\s*(.*)\n")
