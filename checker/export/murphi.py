@@ -251,7 +251,7 @@ def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
     if enums:
         out += ["type"] + enums + [""]
     out += ["var", f"  pap_sel: 0..{k};"]  # never 0; a one-value range would be folded away
-    out += [] + [v for p in parts for v in p.var_decls] + [""]
+    out += [v for p in parts for v in p.var_decls] + [""]
     for j in range(1, k + 1):
         # the other protocols' variables stay undefined: constant, and never read, since every
         # rule and cover tests pap_sel first (Murphi's & does not evaluate its right side then)
