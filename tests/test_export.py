@@ -75,21 +75,24 @@ def test_rumur_agrees_on_every_shipped_spec(path: str) -> None:
         assert c.peer_length == c.papcheck_length is not None
 
 
-def _grid_specs() -> list[api.Spec]:
-    path = os.path.join(ROOT, "specs", "reference_dns.pap")
-    return [api.load(path, dict(ENACTORS=ne, ENDPOINTS=np, PLANS=g, PURGE_AGE=k, FIX=fix))
-            for ne, np, g, k, fix in GRID]
+# (3, 2, 7, 1, 0) has 1,613,111 states once explored whole (papcheck stops at the violation
+# sooner): SPIN and Rumur agree on it (36 s and 57 s here), too long for every CI run.
+BIG_GRID = (3, 2, 7, 1, 0)
 
 
 @pytest.mark.parametrize("peer", [pytest.param("spin", marks=needs_spin), pytest.param("rumur", marks=needs_rumur)])
-def test_reference_grid_counts(peer: str) -> None:
-    """The reference grid in one build per peer: every point's count and verdict agree."""
-    specs = _grid_specs()
-    outs = (peers.batch_spin if peer == "spin" else peers.batch_rumur)(specs)
-    for spec, out in zip(specs, outs):
-        c = peers.compare(spec, api.check(spec), out, peers.full_count(spec), 0.0)
-        assert c.agree, (spec.constants, c.problems)
-        assert out.states == c.papcheck_states
+@pytest.mark.parametrize("pt", [pytest.param(pt, id="NE{}-NP{}-G{}-K{}-FIX{}".format(*pt),
+                                             marks=[pytest.mark.skipif(
+                                                 pt == BIG_GRID and not os.environ.get("PAPCHECK_EXPORT_BIG"),
+                                                 reason="1.6M states; set PAPCHECK_EXPORT_BIG=1")])
+                                for pt in GRID])
+def test_reference_grid(pt: tuple, peer: str) -> None:
+    ne, np, g, k, fix = pt
+    spec = api.load(os.path.join(ROOT, "specs", "reference_dns.pap"),
+                    dict(ENACTORS=ne, ENDPOINTS=np, PLANS=g, PURGE_AGE=k, FIX=fix))
+    c = peers.cross_check(spec, api.check(spec), peer)
+    assert c.agree, c.problems
+    assert c.peer_states == c.papcheck_states
 
 
 def test_tla_exports_parse() -> None:
