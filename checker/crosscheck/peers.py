@@ -290,6 +290,7 @@ def batch_rumur(specs: list[Spec], *, timeout: float | None = 600, workdir: str 
     if one.states != sum(counts.values()):
         for r in res:
             r.verdict, r.error = "error", f"batch accounting: {one.states} states, counts {counts}"
+            r.output = out
         return res
     nprops = [len(s.checked.properties) for s in specs]
     for num_s in re.findall(r'cover "pap_prop_(\d+)" hit', out):

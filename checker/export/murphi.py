@@ -236,7 +236,7 @@ def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: st
 
 def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
     """Several protocols in one model (the differential tests): one startstate per protocol sets
-    `pap_sel` and initialises that protocol; only the selected protocol's rules fire.  States:
+    `pap_sel` and initialises every protocol (keep batches small: that is quadratic); only the selected protocol's rules fire.  States:
     the sum of the protocols' states; `cover "pap_count_J"` counts protocol J's states."""
     parts = []
     bases = []
@@ -253,10 +253,10 @@ def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
     out += ["var", f"  pap_sel: 0..{k};"]  # never 0; a one-value range would be folded away
     out += [v for p in parts for v in p.var_decls] + [""]
     for j in range(1, k + 1):
-        # the other protocols' variables stay undefined: constant, and never read, since every
-        # rule and cover tests pap_sel first (Murphi's & does not evaluate its right side then)
+        # every protocol's variables are defined (constant for the others): Rumur may evaluate
+        # both sides of `&`, and reading an undefined value is an error
         out += [f'startstate "pap_select_{j}"', "begin", f"  pap_sel := {j};"]
-        out += ["  " + x for x in parts[j - 1].init] + ["end;", ""]
+        out += ["  " + x for p in parts for x in p.init] + ["end;", ""]
     for p in parts:
         out += p.rules
     out += [f'cover "pap_count_{j}" pap_sel = {j};' for j in range(1, k + 1)]
