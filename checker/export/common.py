@@ -650,11 +650,17 @@ class Lowering:
         return out
 
     def key_checks(self, e: ast.Expr, env: dict) -> list[str]:
+        out: list[str] = []
+        for cond, what in self.key_conds(e, env):
+            out += self.d.check(cond, what)
+        return out
+
+    def key_conds(self, e: ast.Expr, env: dict) -> list[tuple[str, str]]:
         """Model-error checks for map keys and instance indices read or written by `e` that could
         fall outside their domain (the target's own array bound check would also catch them, but
         an explicit check keeps the verdict independent of the target's options)."""
         d = self.d
-        out: list[str] = []
+        out: list[tuple[str, str]] = []
 
         def walk(x: Any) -> None:
             if isinstance(x, ast.Quant) or isinstance(x, ast.Cond) or (
@@ -670,10 +676,10 @@ class Lowering:
                     iv = self.interval(x.index, env)
                     if iv is None or iv[0] < kt.lo or iv[1] > kt.hi:
                         k = self.expr(x.index, env)
-                        out.extend(d.check(d.and_([d.cmp(">=", k, d.int_lit(kt.lo)), d.cmp("<=", k, d.int_lit(kt.hi))]),
-                                           f"key outside {kt.lo}..{kt.hi} (line {_line(x)})"))
+                        out.append((d.and_([d.cmp(">=", k, d.int_lit(kt.lo)), d.cmp("<=", k, d.int_lit(kt.hi))]),
+                                    f"key outside {kt.lo}..{kt.hi} (line {_line(x)})"))
             if isinstance(x, ast.Binary) and x.op in ("/", "%"):
-                out.extend(d.check(d.ne(self.expr(x.right, env), "0"), f"division by zero (line {_line(x)})"))
+                out.append((d.ne(self.expr(x.right, env), "0"), f"division by zero (line {_line(x)})"))
             if isinstance(x, ast.Expr):
                 for v in vars(x).values():
                     if isinstance(v, ast.Expr):
@@ -804,6 +810,7 @@ class Lowering:
                 if c:
                     guards.append(c)
             self.temps = []
+            guard_errors: list[tuple[str, str]] = []
             pre: list[str] = []
             body_env = dict(env)
             written: set = set()
@@ -812,7 +819,7 @@ class Lowering:
                 ct = self.types[id(chan_e)]
                 assert isinstance(ct, ChanT)
                 p = self.place(chan_e, env)
-                guards += self.key_guard(chan_e, env)
+                guard_errors += self.key_conds(chan_e, env)
                 guards.append(d.cmp(">", d.chan_len(p), "0"))
                 head = d.chan_slot(p, d.int_lit(0))
                 if not isinstance(ct.elem, (BoolT, RangeT, EnumT)):
@@ -834,7 +841,16 @@ class Lowering:
                 pre += d.assign(n, d.arith("-", n, "1"))
                 written.add(_root_key(chan_e))
             if tr.decl.guard is not None:
-                guards += self.key_guard(tr.decl.guard, env)
+                guard_errors += self.key_conds(tr.decl.guard, env)
+            if guard_errors:
+                # a map key or instance index the guard reads outside its domain is a model error
+                # when the transition is tried: a firing of its own reports it
+                ok = d.and_([c for c, _ in guard_errors])
+                what = "; ".join(w for _, w in guard_errors)
+                out.append(Firing(m, inst, tr, bindings + [("model error", "guard")], d.and_(guards + [d.not_(ok)]),
+                                  d.check(d.FALSE, what)))
+                guards.append(ok)
+            if tr.decl.guard is not None:
                 guards.append(self.expr(tr.decl.guard, env))
             for choice, cguards, cbind in self.choices(tr, body_env, written):
                 temps_before = list(self.temps)
@@ -845,11 +861,6 @@ class Lowering:
                 out.append(Firing(m, inst, tr, bindings + cbind, g, pre + body, list(self.temps)))
                 self.temps = temps_before
         return out
-
-    def key_guard(self, e: ast.Expr, env: dict) -> list[str]:
-        if self.key_checks(e, env):
-            raise self.fail(e, "a guard whose map key or instance index may fall outside its domain")
-        return []
 
     def choices(self, tr: TransitionInfo, env: dict, written: set) -> list[tuple[dict, list[str], list]]:
         """Every combination of `choose` bindings of a transition body, each with the guard (over
