@@ -203,16 +203,34 @@ def test_hostile_identifiers_rumur() -> None:
 # ---------------------------------------------------------------------------------- bad input
 
 CHOOSE_AFTER_WRITE = """protocol Late
-var x: 0..3
+var q: chan[0..3, 2]
 machine M {
+  state s {
+    on t when len(q) < 2 {
+      send 1 to q
+      choose v in 0..3 where v < len(q)
+      send v to q
+    }
+  }
+}
+"""
+
+# a choose after plain writes is translated: the guard follows the writes (tests below agree)
+CHOOSE_AFTER_ASSIGN = """protocol Late
+var x: 0..3
+var m: map[0..2, 0..3]
+machine M[2] {
+  var y: 0..3
   state s {
     on t when x < 3 {
       x := x + 1
-      choose v in 0..x where v > 0
+      if x > 1 { m[1] := x } else { y := 2 }
+      choose v in 0..x where v > 0 and v != m[1] and v != y
       x := v
     }
   }
 }
+reachable r: x == 2 and m[1] == 3
 """
 
 
@@ -222,9 +240,17 @@ def test_untranslatable_construct_is_a_located_error() -> None:
         with pytest.raises(ExportError) as e:
             export(spec.checked, target)
         text = e.value.diagnostics.render()
-        assert text.startswith("late.pap:7:7: error: cannot export to")
-        assert "choose 'v'" in text and "^" in text
-    export(spec.checked, "tla")  # TLA+ states it directly: \E v \in 0..x' ...
+        assert text.startswith("late.pap:7:34: error: cannot export to")
+        assert "a choose that reads a variable the transition changed before it" in text and "^" in text
+    export(spec.checked, "tla")  # TLA+ states it directly: \E v \in ... over the rest of the body
+
+
+@pytest.mark.parametrize("peer", [pytest.param("spin", marks=needs_spin), pytest.param("rumur", marks=needs_rumur)])
+def test_choose_after_assignments(peer: str) -> None:
+    spec = api.load_text(CHOOSE_AFTER_ASSIGN)
+    c = peers.cross_check(spec, api.check(spec), peer)
+    assert c.agree, c.problems
+    assert c.papcheck_verdict == "violated" and c.peer_states == c.papcheck_states == 5
 
 
 def test_cli_export_error_exit_code(tmp_path) -> None:
@@ -232,7 +258,7 @@ def test_cli_export_error_exit_code(tmp_path) -> None:
     p.write_text(CHOOSE_AFTER_WRITE)
     r = CliRunner().invoke(main, ["export", str(p), "--to", "promela"])
     assert r.exit_code == 3
-    assert "late.pap:7:7: error: cannot export to Promela: choose 'v'" in r.output
+    assert "late.pap:7:34: error: cannot export to Promela: a choose that reads" in r.output
 
 
 def test_liveness_needs_safety_only() -> None:

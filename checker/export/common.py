@@ -191,7 +191,7 @@ class _Choice:
     node: ast.Choose
     sym: BoundSym
     parent: "_Choice | None"
-    path: list[tuple[list[ast.Expr], ast.Expr | None]]  # (negated conds, positive cond) per if level
+    prefix: list  # what runs before it: ("stmt", s), ("if", s, branch or -1), ("choose", parent)
 
 
 class Lowering:
@@ -463,7 +463,7 @@ class Lowering:
                 if sym.uid not in env:
                     raise self.fail(e, f"'{e.name}' is not bound here")
                 return env[sym.uid][0]
-            return self.place(e, env)
+            return self.read(self.place(e, env), env, e)
         if isinstance(e, ast.Unary):
             if e.op == "not":
                 return d.not_(self.expr(e.operand, env))
@@ -505,7 +505,7 @@ class Lowering:
             if f == "len":
                 at = self.types.get(id(e.args[0]))
                 if isinstance(at, ChanT):
-                    return d.chan_len(self.place(e.args[0], env))
+                    return self.read(d.chan_len(self.place(e.args[0], env)), env, e)
                 if isinstance(at, SetT):
                     cells = self.cells(e.args[0], at, env)
                     return "(" + " + ".join(d.b2i(c.text) for c in cells) + ")" if cells else "0"
@@ -516,7 +516,7 @@ class Lowering:
             return d.eq(d.pc(m, inst), d.state_lit(m, idx))
         if isinstance(e, (ast.Index, ast.Field)):
             if isinstance(t, (BoolT, RangeT, EnumT, IntT)):
-                return self.place(e, env)
+                return self.read(self.place(e, env), env, e)
         raise self.fail(e, "unsupported expression")
 
     def binary(self, e: ast.Binary, env: dict) -> str:
@@ -605,7 +605,7 @@ class Lowering:
         p = self.place(e, env)
 
         def mem(x: str, iv: Interval | None) -> str:
-            cell = d.index(p, et, x)
+            cell = self.read(d.index(p, et, x), env, e)
             if isinstance(et, RangeT) and (iv is None or iv[0] < et.lo or iv[1] > et.hi):
                 return d.and_([d.cmp(">=", x, d.int_lit(et.lo)), d.cmp("<=", x, d.int_lit(et.hi)), cell])
             return cell
@@ -632,7 +632,10 @@ class Lowering:
             a, b = self.cells(e.then, t, env), self.cells(e.orelse, t, env)
             return [Cell(d.cond(c, x.text, y.text), x.type, _join(x.interval, y.interval)) for x, y in zip(a, b)]
         if isinstance(e, (ast.Name, ast.Index, ast.Field)):
-            return self.place_cells(t, self.place(e, env))
+            cells = self.place_cells(t, self.place(e, env))
+            if env.get("overlay") or env.get("touched"):
+                cells = [Cell(self.read(c.text, env, e), c.type, c.interval) for c in cells]
+            return cells
         raise self.fail(e, "unsupported composite expression")
 
     # ------------------------------------------------------------------ statements
@@ -813,7 +816,7 @@ class Lowering:
             guard_errors: list[tuple[str, str]] = []
             pre: list[str] = []
             body_env = dict(env)
-            written: set = set()
+            seed: dict = {}  # the recv's effect, for guards of chooses
             if tr.recv is not None:
                 rsym, chan_e = tr.recv
                 ct = self.types[id(chan_e)]
@@ -839,7 +842,14 @@ class Lowering:
                     pre += d.assign(a.text, d.lit(zv, zt))
                 n = d.chan_len(p)
                 pre += d.assign(n, d.arith("-", n, "1"))
-                written.add(_root_key(chan_e))
+                for k in range(ct.capacity - 1):
+                    for a, b in zip(self.place_cells(ct.elem, d.chan_slot(p, d.int_lit(k))),
+                                    self.place_cells(ct.elem, d.chan_slot(p, d.int_lit(k + 1)))):
+                        seed[a.text] = b.text
+                for a, (zv, zt) in zip(self.place_cells(ct.elem, d.chan_slot(p, d.int_lit(ct.capacity - 1))),
+                                       zero_cells(ct.elem)):
+                    seed[a.text] = d.lit(zv, zt)
+                seed[n] = d.arith("-", n, "1")
             if tr.decl.guard is not None:
                 guard_errors += self.key_conds(tr.decl.guard, env)
             if guard_errors:
@@ -852,7 +862,7 @@ class Lowering:
                 guards.append(ok)
             if tr.decl.guard is not None:
                 guards.append(self.expr(tr.decl.guard, env))
-            for choice, cguards, cbind in self.choices(tr, body_env, written):
+            for choice, cguards, cbind in self.choices(tr, env, seed):
                 temps_before = list(self.temps)
                 body = self.stmts(tr.decl.body, body_env, choice)
                 if tr.target is not None and tr.target.index != tr.state.index:
@@ -862,67 +872,55 @@ class Lowering:
                 self.temps = temps_before
         return out
 
-    def choices(self, tr: TransitionInfo, env: dict, written: set) -> list[tuple[dict, list[str], list]]:
+    def choices(self, tr: TransitionInfo, env: dict, seed: dict) -> list[tuple[dict, list[str], list]]:
         """Every combination of `choose` bindings of a transition body, each with the guard (over
-        the pre-state) under which it is the one taken.  A choose whose path, domain or condition
-        reads what the body wrote before it cannot be decided on the pre-state: an error."""
+        the pre-state) under which it is the one taken.  What the body does before a choose is
+        executed symbolically (`seed`: the effect of a `recv`), so the guard reads the values the
+        choose will see; a write the guard cannot follow (a computed key, a send) before a choose
+        that reads the same variable is an error."""
         chooses: list[_Choice] = []
-        self._collect(tr.decl.body, None, [], chooses, set(written), tr)
+        self._collect(tr.decl.body, None, [], chooses)
         if not chooses:
             return [({}, [], [])]
-        return self._combine(chooses, 0, {}, env, [], [])
+        return self._combine(chooses, 0, {}, env, seed, [], [])
 
-    def _collect(self, body: Iterable[ast.Stmt], parent: _Choice | None, path: list, out: list,
-                 written: set, tr: TransitionInfo) -> None:
+    def _collect(self, body: Iterable[ast.Stmt], parent: _Choice | None, prefix: list, out: list) -> None:
+        prefix = list(prefix)
         for s in body:
             if isinstance(s, ast.If):
-                negs: list[ast.Expr] = []
-                for c, b in s.branches:
-                    if _reads_any(c, written):
-                        if _has_choose(b):
-                            raise self.fail(c, "an if around a choose that reads a variable assigned "
-                                               "earlier in the transition")
-                    self._collect(b, parent, path + [(list(negs), c)], out, written, tr)
-                    negs.append(c)
-                self._collect(s.orelse, parent, path + [(list(negs), None)], out, written, tr)
+                for bi, (_, b) in enumerate(s.branches):
+                    self._collect(b, parent, prefix + [("if", s, bi)], out)
+                self._collect(s.orelse, parent, prefix + [("if", s, -1)], out)
             elif isinstance(s, ast.Choose):
-                reads = [s.domain] + ([s.cond] if s.cond is not None else [])
-                for r in reads:
-                    if _reads_any(r, written):
-                        raise self.fail(s, f"choose '{s.var}' whose domain or condition reads a variable "
-                                           f"assigned (or received from) earlier in the transition")
-                for cond_list, c in path:
-                    for x in cond_list + ([c] if c is not None else []):
-                        if _reads_any(x, written):
-                            raise self.fail(s, f"choose '{s.var}' under a condition that reads a variable "
-                                               f"assigned earlier in the transition")
-                ch = _Choice(s, self.refs[id(s)], parent, path)
+                ch = _Choice(s, self.refs[id(s)], parent, list(prefix))
                 out.append(ch)
-                self._collect(s.body, ch, [], out, written, tr)
-            written |= _writes(s)
+                self._collect(s.body, ch, prefix + [("choose", ch)], out)
+            prefix.append(("stmt", s))
 
-    def _combine(self, chooses: list[_Choice], k: int, choice: dict, env: dict, guards: list, binds: list):
+    def _combine(self, chooses: list[_Choice], k: int, choice: dict, env: dict, seed: dict, guards: list,
+                 binds: list):
         d = self.d
         if k == len(chooses):
             return [(dict(choice), list(guards), list(binds))]
         ch = chooses[k]
         out = []
         if ch.parent is not None and choice.get(id(ch.parent.node)) is None:
-            return self._combine(chooses, k + 1, choice, env, guards, binds)
-        scope_env = dict(env)
-        c = ch
-        chain = []
-        while c.parent is not None:
-            chain.append(c.parent)
-            c = c.parent
-        for anc in chain:
-            val, t = choice[id(anc.node)]
-            scope_env[anc.sym.uid] = (d.lit(val, t), _iv(val), None)
-        path_conds = []
-        for negs, pos in ch.path:
-            path_conds += [d.not_(self.expr(x, scope_env)) for x in negs]
-            if pos is not None:
-                path_conds.append(self.expr(pos, scope_env))
+            return self._combine(chooses, k + 1, choice, env, seed, guards, binds)
+        scope_env = {**env, "overlay": dict(seed), "touched": {_text_root(t) for t in seed}}
+        path_conds: list[str] = []
+        for step in ch.prefix:
+            if step[0] == "stmt":
+                self.sym_exec(step[1], scope_env)
+            elif step[0] == "if":
+                st, bi = step[1], step[2]
+                conds = [self.expr(c, scope_env) for c, _ in st.branches]
+                upto = conds if bi == -1 else conds[:bi]
+                path_conds += [d.not_(c) for c in upto] + ([conds[bi]] if bi != -1 else [])
+            else:
+                anc = step[1]
+                val, t = choice[id(anc.node)]
+                scope_env[anc.sym.uid] = (d.lit(val, t), _iv(val), None)
+                path_conds = []  # the parent's own path is in the parent's guard
         taken = d.and_(path_conds) if path_conds else ""
         et, vals = self.domain(ch.node.domain, scope_env)
         for v, dc in vals:
@@ -932,11 +930,71 @@ class Lowering:
             if ch.node.cond is not None:
                 g.append(self.expr(ch.node.cond, inner))
             choice[id(ch.node)] = (v, t)
-            out += self._combine(chooses, k + 1, choice, env, guards + g, binds + [(ch.node.var, _show(v))])
+            out += self._combine(chooses, k + 1, choice, env, seed, guards + g, binds + [(ch.node.var, _show(v))])
             del choice[id(ch.node)]
-        if taken:
-            out += self._combine(chooses, k + 1, choice, env, guards + [d.not_(taken)], binds)
+        if taken and taken != d.TRUE:
+            out += self._combine(chooses, k + 1, choice, env, seed, guards + [d.not_(taken)], binds)
         return out
+
+    def sym_exec(self, s: ast.Stmt, env: dict) -> None:
+        """Update env's overlay (cell text -> value over the pre-state) with the effect of s."""
+        d = self.d
+        ov = env["overlay"]
+        if isinstance(s, ast.Assign):
+            t = self.types[id(s.target)]
+            vals = self.cells(s.value, t, env)
+            tp = self.place(s.target, env)
+            cells = self.place_cells(t, tp)
+            for c in cells:
+                if _dynamic(c.text):
+                    raise self.fail(s, "an assignment to a computed map key or index before a choose")
+            for c, v in zip(cells, vals):
+                ov[c.text] = v.text
+                env["touched"].add(_text_root(c.text))
+        elif isinstance(s, ast.MethodCall):
+            st = self.types[id(s.target)]
+            cell = d.index(self.place(s.target, env), st.elem, self.expr(s.args[0], env))
+            if _dynamic(cell) or not _literal_index(cell):
+                raise self.fail(s, f"a set {s.method} of a computed element before a choose")
+            ov[cell] = d.TRUE if s.method == "add" else d.FALSE
+            env["touched"].add(_text_root(cell))
+        elif isinstance(s, ast.If):
+            conds = [self.expr(c, env) for c, _ in s.branches]
+            outs = []
+            for (_, body) in list(s.branches) + [(None, s.orelse)]:
+                sub = {**env, "overlay": dict(ov), "touched": set(env["touched"])}
+                for x in body:
+                    self.sym_exec(x, sub)
+                outs.append(sub["overlay"])
+                env["touched"] |= sub["touched"]
+            keys = {k for o in outs for k, v in o.items() if ov.get(k) != v}
+            for key in sorted(keys):
+                old = ov.get(key, key)
+                val = outs[-1].get(key, old)
+                for c, o in reversed(list(zip(conds, outs[:-1]))):
+                    val = d.cond(c, o.get(key, old), val)
+                ov[key] = val
+        elif isinstance(s, (ast.Assert, ast.Skip)):
+            pass
+        elif isinstance(s, ast.Send):
+            ct = self.types[id(s.chan)]
+            env["touched"].add(_text_root(self.place(s.chan, env)))
+            env.setdefault("opaque", set()).add(_text_root(self.place(s.chan, env)))
+        else:
+            raise self.fail(s, "a statement before a choose that the guard cannot follow")
+
+    def read(self, text: str, env: dict, node: Any) -> str:
+        """A read of a cell: its value after what the body did before (see sym_exec)."""
+        ov = env.get("overlay")
+        if not ov and not env.get("touched"):
+            return text
+        if ov and text in ov:
+            return f"({ov[text]})" if ov[text] != text else text
+        root = _text_root(text)
+        if root in env.get("opaque", ()) or (root in env.get("touched", ()) and _dynamic(text)):
+            raise self.fail(node, "a choose that reads a variable the transition changed before it "
+                                  "(through a computed key, or by a send)")
+        return text
 
     # ------------------------------------------------------------------ properties
     def prop_expr(self, e: ast.Expr) -> str:
@@ -955,6 +1013,27 @@ class Lowering:
 
 
 # ---------------------------------------------------------------------------------- helpers
+
+
+def _text_root(text: str) -> str:
+    """The variable a target text belongs to: everything before its first index or field."""
+    for i, ch in enumerate(text):
+        if ch in "[.":
+            return text[:i]
+    return text
+
+
+_VAR_IN_INDEX = __import__("re").compile(r"(?<![A-Za-z0-9_])(?:p\d+_)?(?:g_|loc_|pc_|pap_t)")
+
+
+def _dynamic(text: str) -> bool:
+    """Does a cell text index with a value read from the state (rather than a literal)?"""
+    i = text.find("[")
+    return i >= 0 and bool(_VAR_IN_INDEX.search(text[i:]))
+
+
+def _literal_index(text: str) -> bool:
+    return not _dynamic(text)
 
 
 def _func(e: ast.Call) -> str:
