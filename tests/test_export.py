@@ -24,8 +24,6 @@ from checker import api
 from checker.cli import main
 from checker.crosscheck import peers
 from checker.export import ExportError, export
-from checker.export.murphi import to_murphi
-from checker.export.promela import to_promela
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = sorted(glob.glob(os.path.join(ROOT, "specs", "*.pap"))
@@ -157,7 +155,7 @@ PREFIXES = ("g_", "l_", "f_", "e_", "loc_", "pc_", "b_", "C_", "A_", "Inv_", "Re
 def _tokens(text: str) -> set[str]:
     """Identifier tokens of generated code, outside comments and string literals (where a name
     is inert: it cannot contain the characters that would end either)."""
-    code = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    code = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     code = re.sub(r'"[^"\n]*"', " ", code)
     code = re.sub(r"(--|\\\*).*", " ", code)
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import CheckResult, Spec
-from ..model import ModelError
 from ..export import export
+from ..model import ModelError
 
 PEERS = ("spin", "rumur")
 INSTALL_HINT = {
@@ -109,10 +109,10 @@ def _run(cmd: list[str], cwd: str, timeout: float | None) -> tuple[int, str]:
 
 # ----------------------------------------------------------------------------------------- SPIN
 
-_PAN_ERR = re.compile(r"^pan:\d+:\s*(.*?)\s*\(at depth (\d+)\)", re.M)
+_PAN_ERR = re.compile(r"^pan:\d+:\s*(.*?)\s*\(at depth (\d+)\)", re.MULTILINE)
 _PAN_PROP = re.compile(r"^pap_prop (\d+)$")
 _PAN_MODEL_ERROR = re.compile(r"^pap_model_error (\d+)$")
-_PAN_STORED = re.compile(r"^\s*(\d+) states, stored", re.M)
+_PAN_STORED = re.compile(r"^\s*(\d+) states, stored", re.MULTILINE)
 
 
 def run_spin(spec: Spec, *, timeout: float | None = 600, workdir: str | None = None,
@@ -181,7 +181,7 @@ def batch_spin(specs: list[Spec], *, timeout: float | None = 600, workdir: str |
     if one.verdict == "error":
         return [one for _ in specs]
     out = one.output
-    counts = {int(a): int(b) for a, b in re.findall(r"^pap_count (\d+) (\d+)$", out, re.M)}
+    counts = {int(a): int(b) for a, b in re.findall(r"^pap_count (\d+) (\d+)$", out, re.MULTILINE)}
     res = [PeerOutcome("spin", "holds", counts.get(j + 1), seconds=one.seconds, build_seconds=one.build_seconds)
            for j in range(len(specs))]
     assert one.states is not None
@@ -214,7 +214,7 @@ def batch_spin(specs: list[Spec], *, timeout: float | None = 600, workdir: str |
 
 # ---------------------------------------------------------------------------------------- Rumur
 
-_RU_STATES = re.compile(r"(\d+) states", re.M)
+_RU_STATES = re.compile(r"(\d+) states", re.MULTILINE)
 
 
 def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = None,

@@ -27,4 +27,4 @@ def export(checked, target: str, *, safety_only: bool = False) -> dict[str, str]
     raise ValueError(f"unknown export target {target!r}")
 
 
-__all__ = ["ExportError", "TARGETS", "export"]
+__all__ = ["TARGETS", "ExportError", "export"]

@@ -20,13 +20,23 @@ cannot name a target keyword, macro or C symbol; no spec text is copied into com
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .. import ast
-from ..errors import SpecError, Span
-from ..resolve import (BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, LIVENESS_KINDS,
-                       MachineInfo, TransitionInfo, VarSym)
+from ..errors import Span, SpecError
+from ..resolve import (
+    LIVENESS_KINDS,
+    BoundSym,
+    CheckedSpec,
+    ConstSym,
+    EnumMemberSym,
+    InstT,
+    MachineInfo,
+    TransitionInfo,
+    VarSym,
+)
 from ..types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 
 MAX_UNROLL = 4096  # largest domain a quantifier, parameter or choose may range over
@@ -190,7 +200,7 @@ class _Choice:
 
     node: ast.Choose
     sym: BoundSym
-    parent: "_Choice | None"
+    parent: _Choice | None
     prefix: list  # what runs before it: ("stmt", s), ("if", s, branch or -1), ("choose", parent)
 
 
@@ -754,9 +764,6 @@ class Lowering:
             out = self.key_checks(s.chan, env) + self.key_checks(s.value, env)
             out += d.check(d.cmp("<", n, d.int_lit(ct.capacity)), f"send to a full channel (line {_line(s)})")
             val = self.cells(s.value, ct.elem, env)
-            tmps = []
-            for c in val:  # evaluate the message before the slot index is used
-                tmps.append(c)
             slot = self.place_cells(ct.elem, d.chan_slot(p, n))
             out += self.store_checks(val, slot, s)
             out += self.assign_cells(slot, val, s, False)
@@ -826,9 +833,7 @@ class Lowering:
                 guards.append(d.cmp(">", d.chan_len(p), "0"))
                 head = d.chan_slot(p, d.int_lit(0))
                 if not isinstance(ct.elem, (BoolT, RangeT, EnumT)):
-                    env[rsym.uid] = (None, None, head)
-                    tmp_cells = [self.new_temp(c.type) for c in self.place_cells(ct.elem, head)]
-                    raise self.fail(tr.decl.recv, "receiving a composite message")
+                    raise self.fail(tr.decl.recv, "receiving a composite message (a record or set)")
                 env[rsym.uid] = (head, _type_iv(ct.elem), None)
                 tmp = self.new_temp(ct.elem)
                 pre += d.assign(tmp, head)
@@ -977,7 +982,6 @@ class Lowering:
         elif isinstance(s, (ast.Assert, ast.Skip)):
             pass
         elif isinstance(s, ast.Send):
-            ct = self.types[id(s.chan)]
             env["touched"].add(_text_root(self.place(s.chan, env)))
             env.setdefault("opaque", set()).add(_text_root(self.place(s.chan, env)))
         else:

@@ -19,9 +19,8 @@ counterexample.  See docs/export.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 from ..resolve import CheckedSpec, MachineInfo, VarSym
 from ..types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type

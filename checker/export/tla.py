@@ -28,8 +28,16 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ast
-from ..resolve import (BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo,
-                       TransitionInfo, VarSym)
+from ..resolve import (
+    BoundSym,
+    CheckedSpec,
+    ConstSym,
+    EnumMemberSym,
+    InstT,
+    MachineInfo,
+    TransitionInfo,
+    VarSym,
+)
 from ..types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 from .common import ExportError, _func, safe
 
