@@ -39,6 +39,24 @@ Exit codes: 0 holds, 1 violated or model error, 2 usage error,
 
 
 
+def _cross_options(f):
+    """`check --cross-check spin|rumur`: kept out of check's own signature (as _see_options)."""
+    import functools
+
+    @click.option("--cross-check", "cross_peer", type=click.Choice(["spin", "rumur"]), default=None,
+                  help="Export the spec, check it with SPIN or Rumur too and compare verdicts, unreduced "
+                       "state counts and shortest counterexamples (exit 70 if they disagree).")
+    @functools.wraps(f)
+    def wrapper(*args, cross_peer: str | None, **kwargs):
+        click.get_current_context().meta["papcheck.cross"] = cross_peer
+        if cross_peer:
+            from ..crosscheck.peers import INSTALL_HINT, available
+            if not available(cross_peer):
+                raise UsageError(f"--cross-check {cross_peer}: {INSTALL_HINT[cross_peer]}")
+        return f(*args, **kwargs)
+    return wrapper
+
+
 @main.command(epilog=CHECK_EXAMPLES)
 @click.argument("specs", nargs=-1, type=click.Path())
 @click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Override a constant (repeatable).")
@@ -77,6 +95,7 @@ Exit codes: 0 holds, 1 violated or model error, 2 usage error,
               help="Keep searching after a violation until every property is decided; report the "
                    "shortest violation of each.")
 @_see_options
+@_cross_options
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
@@ -139,9 +158,12 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     minimized = _see_minimize(result)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
-    _write(output, _render(fmt, [outcome], full_states=full_states, timing=not no_timing))
+    crosses = _cross_check([outcome])
+    _write(output, _cross_render(fmt, _render(fmt, [outcome], full_states=full_states, timing=not no_timing),
+                                 crosses, not no_timing))
     for target_fmt, path in targets:
-        _write(path, _render(target_fmt, [outcome], full_states=full_states, timing=not no_timing))
+        _write(path, _cross_render(target_fmt, _render(target_fmt, [outcome], full_states=full_states,
+                                                       timing=not no_timing), crosses, not no_timing))
     if trace_out:
         trace = result.counterexample
         if trace is None:
@@ -161,7 +183,46 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         click.echo(sc.render(), nl=False, err=fmt != "text")
         if not sc.ok:
             sys.exit(EXIT_INTERNAL)
+    if any(not c.agree for _, c in crosses):
+        sys.exit(EXIT_INTERNAL)
     sys.exit(result.exit_code)
+
+
+def _cross_check(outcomes: list) -> list:
+    """(spec path, CrossCheck) for every outcome with a result, when --cross-check is given."""
+    peer = click.get_current_context().meta.get("papcheck.cross")
+    if not peer:
+        return []
+    from ..crosscheck.peers import cross_check
+    out = []
+    for o in outcomes:
+        r = getattr(o, "result", None)
+        if r is not None:
+            out.append((r.spec.path, cross_check(r.spec, r, peer, papcheck_seconds=r.stats.seconds)))
+    return out
+
+
+def _cross_render(fmt: str, text: str, crosses: list, timing: bool) -> str:
+    """The report with the cross-check: a line per spec in text, a `cross_check` member in JSON
+    (a list in gate mode), on stderr for the CI formats."""
+    if not crosses:
+        return text
+    if fmt == "json":
+        import json
+        data = json.loads(text)
+        items = [dict(c.to_dict(), spec=path) for path, c in crosses]
+        if not timing:
+            for item in items:
+                item.pop("seconds")
+        data["cross_check"] = items[0] if "specs" not in data and len(items) == 1 else items
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    lines = [(f"{path}: " if len(crosses) > 1 else "") + c.line(timing) for path, c in crosses]
+    for _, c in crosses:
+        lines += [f"  - {p}" for p in c.problems]
+    if fmt == "text":
+        return text + "\n".join(lines) + "\n"
+    click.echo("\n".join(lines), err=True)
+    return text
 
 
 
@@ -202,9 +263,12 @@ def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, o
         if not quiet and outcome.warnings:
             click.echo(outcome.warnings, err=True)
         outcomes.append(outcome)
-    _write(output, _render(fmt, outcomes, full_states=full_states, timing=timing))
+    crosses = _cross_check(outcomes)
+    _write(output, _cross_render(fmt, _render(fmt, outcomes, full_states=full_states, timing=timing),
+                                 crosses, timing))
     for target_fmt, path in targets:
-        _write(path, _render(target_fmt, outcomes, full_states=full_states, timing=timing))
+        _write(path, _cross_render(target_fmt, _render(target_fmt, outcomes, full_states=full_states, timing=timing),
+                                   crosses, timing))
     if trace_out:
         result = outcomes[0].result
         trace = result.counterexample if result is not None else None
@@ -212,5 +276,7 @@ def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, o
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
             _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))  # type: ignore[arg-type, union-attr]  # trace implies result
+    if any(not c.agree for _, c in crosses):
+        sys.exit(EXIT_INTERNAL)
     sys.exit(gates.exit_code(outcomes))
 

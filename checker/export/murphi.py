@@ -1,0 +1,288 @@
+"""Murphi (Rumur) translation of a checked spec.
+
+Every shared variable, every instance's control state (``pc_M[i]``) and locals (``loc_M[i]``) are
+state variables; the ``startstate`` gives them papcheck's initial values, so Rumur's states are
+papcheck's states exactly (no bookkeeping state).  Each firing (instance x transition x parameter
+and ``choose`` binding) is one ``rule``, so a rule firing is one papcheck step.
+
+Properties are ``cover "pap_prop_K"`` statements (K = 1 + the property's position in the
+spec), whose condition is the *bad* (or, for ``reachable``, the wanted) situation: an
+invariant's negation, a ``reachable`` property's expression, for a deadlock "no firing rule is
+enabled and not every instance is final".  Rumur counts the hits of each over the whole space
+(and calls a cover never hit an error, so a full run's error count is not the verdict: the
+hits are).  Model errors are ``assert``s.  Run the verifier with ``--deadlock-detection off``
+and ``--max-errors`` large.  ``properties="counterexample"`` instead makes each invariant and
+deadlock property a rule that stops with ``error "pap_prop_K"`` and leaves the ``reachable``
+ones out: with ``--max-errors 1`` the first error of Rumur's breadth-first search is a shortest
+counterexample.  See docs/export.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..lang.symbols import CheckedSpec, MachineInfo, VarSym
+from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
+from .common import Dialect, Lowering, safe, value_cells
+
+PROP_BASE = 1
+
+
+class MurphiDialect(Dialect):
+    target = "Murphi"
+
+    def __init__(self, ns: str = "", error_slot: int = 0) -> None:
+        self.ns = ns
+        self.error_slot = error_slot
+        self.enums: dict[EnumT, str] = {}
+        self.temp_count = 0
+
+    def int_lit(self, v: int) -> str:
+        return str(v) if v >= 0 else f"(-{-v})"
+
+    def enum_lit(self, t: EnumT, member: str) -> str:
+        self.enum_name(t)
+        return f"{self.ns}e_{safe(member)}"
+
+    def enum_name(self, t: EnumT) -> str:
+        if t not in self.enums:
+            self.enums[t] = f"{self.ns}PapE{len(self.enums)}"
+        return self.enums[t]
+
+    def and_(self, xs: list[str]) -> str:
+        xs = [x for x in xs if x != "true"]
+        if not xs:
+            return "true"
+        if "false" in xs:
+            return "false"
+        return xs[0] if len(xs) == 1 else "(" + " & ".join(xs) + ")"
+
+    def or_(self, xs: list[str]) -> str:
+        xs = [x for x in xs if x != "false"]
+        if not xs:
+            return "false"
+        if "true" in xs:
+            return "true"
+        return xs[0] if len(xs) == 1 else "(" + " | ".join(xs) + ")"
+
+    def not_(self, x: str) -> str:
+        return {"true": "false", "false": "true"}.get(x, f"(!{x})")
+
+    def eq(self, a: str, b: str) -> str:
+        return f"({a} = {b})"
+
+    def ne(self, a: str, b: str) -> str:
+        return f"({a} != {b})"
+
+    def cond(self, c: str, a: str, b: str) -> str:
+        return f"({c} ? {a} : {b})"
+
+    def index(self, base: str, key_t: Type, key: str) -> str:
+        return f"{base}[{key}]"
+
+    def field(self, base: str, name: str) -> str:
+        return f"{base}.f_{safe(name)}"
+
+    def chan_len(self, base: str) -> str:
+        return f"{base}.n"
+
+    def chan_slot(self, base: str, i: str) -> str:
+        return f"{base}.b[{i}]"
+
+    def shared(self, v: VarSym) -> str:
+        return f"{self.ns}g_{safe(v.name)}"
+
+    def local(self, m: MachineInfo, inst: str, v: VarSym) -> str:
+        return f"{self.ns}loc_{safe(m.name)}[{inst}].l_{safe(v.name)}"
+
+    def pc(self, m: MachineInfo, inst: str) -> str:
+        return f"{self.ns}pc_{safe(m.name)}[{inst}]"
+
+    def state_lit(self, m: MachineInfo, index: int) -> str:
+        return str(index)
+
+    def assign(self, place: str, value: str) -> list[str]:
+        return [f"{place} := {value};"]
+
+    def if_(self, branches: list[tuple[str, list[str]]], orelse: list[str]) -> list[str]:
+        out = []
+        for k, (c, body) in enumerate(branches):
+            out.append(f"{'if' if k == 0 else 'elsif'} {c} then")
+            out += ["  " + x for x in body]
+        if orelse:
+            out.append("else")
+            out += ["  " + x for x in orelse]
+        out.append("endif;")
+        return out
+
+    def check(self, cond: str, what: str) -> list[str]:
+        msg = re.sub(r"[^A-Za-z0-9 .()_-]", "?", what)
+        return [f'assert {cond} "pap_model_error {self.error_slot}: {msg}";']
+
+    def temp(self, t: Type) -> str:
+        name = f"{self.ns}pap_t{self.temp_count}"
+        self.temp_count += 1
+        return name
+
+    def type_text(self, t: Type) -> str:
+        if isinstance(t, BoolT):
+            return "boolean"
+        if isinstance(t, RangeT):
+            return f"{self.int_lit(t.lo)}..{self.int_lit(t.hi)}"
+        if isinstance(t, EnumT):
+            return self.enum_name(t)
+        if isinstance(t, SetT):
+            return f"array [{self.type_text(t.elem)}] of boolean"
+        if isinstance(t, MapT):
+            return f"array [{self.type_text(t.key)}] of {self.type_text(t.value)}"
+        if isinstance(t, RecordT):
+            return "record " + " ".join(f"f_{safe(f)}: {self.type_text(ft)};" for f, ft in t.fields) + " end"
+        if isinstance(t, ChanT):
+            return (f"record n: 0..{t.capacity}; b: array [0..{t.capacity - 1}] of "
+                    f"{self.type_text(t.elem)}; end")
+        raise AssertionError(t)
+
+
+def deadlock_mode(checked: CheckedSpec) -> str:
+    """Rumur's own deadlock detection stays off: deadlock_free is a property rule."""
+    return "off"
+
+
+@dataclass
+class MurphiParts:
+    enums: list[str]
+    var_decls: list[str]
+    init: list[str]
+    rules: list[str]
+    properties: int
+    firings: int
+
+
+def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all",
+                 ns: str = "", sel: int | None = None, base: int = PROP_BASE) -> MurphiParts:
+    """`ns` prefixes every global name, `sel` adds `pap_sel = sel` to every rule and cover (a
+    batch of protocols in one model); property K reports as `pap_prop_{base+K}`."""
+    d = MurphiDialect(ns, base - 1)
+    low = Lowering(checked, d)
+    if not safety_only:
+        low.check_properties()
+    var_decls: list[str] = []
+    init: list[str] = []
+    for v in checked.shared:
+        var_decls.append(f"  {d.shared(v)}: {d.type_text(v.type)};")
+        for cell, (val, vt) in zip(low.place_cells(v.type, d.shared(v)), value_cells(v.type, v.inits[0])):
+            init += d.assign(cell.text, d.lit(val, vt))
+    for m in checked.machines:
+        var_decls.append(f"  {ns}pc_{safe(m.name)}: array [0..{m.count - 1}] of 0..{max(len(m.states) - 1, 0)};")
+        for i in range(m.count):
+            init += d.assign(d.pc(m, str(i)), d.state_lit(m, m.initial))
+        if m.locals:
+            rec = "record " + " ".join(f"l_{safe(v.name)}: {d.type_text(v.type)};" for v in m.locals) + " end"
+            var_decls.append(f"  {ns}loc_{safe(m.name)}: array [0..{m.count - 1}] of {rec};")
+            for i in range(m.count):
+                for v in m.locals:
+                    p = d.local(m, str(i), v)
+                    for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
+                        init += d.assign(cell.text, d.lit(val, vt))
+    firings = low.firings()
+    selg = [f"(pap_sel = {sel})"] if sel is not None else []
+    rules: list[str] = []
+    for f in firings:
+        rules.append(f'rule "{ns}{_label(f.label)}" {d.and_(selg + [f.guard])} ==>')
+        if f.temps:
+            rules.append("var " + " ".join(f"{n}: {d.type_text(t)};" for n, t in f.temps))
+        rules.append("begin")
+        rules += ["  " + x for x in f.body]
+        rules.append("end;")
+        rules.append("")
+    for k, p in enumerate(checked.properties):
+        num = base + k
+        if p.kind == "invariant":
+            g = d.not_(low.prop_expr(p.decl.expr))
+        elif p.kind == "reachable":
+            if properties != "all":
+                continue  # a witness is not a counterexample
+            g = low.prop_expr(p.decl.expr)
+        elif p.kind == "deadlock_free":
+            g = d.and_([d.not_(d.or_([f.guard for f in firings])), d.not_(low.all_final())])
+        else:
+            continue
+        g = d.and_(selg + [g])
+        if properties == "all":
+            rules.append(f'cover "pap_prop_{num}" {g};')
+        else:
+            rules.append(f'rule "pap_prop_{num}" {g} ==> begin error "pap_prop_{num}"; end;')
+    enums = [f"  {name}: enum {{ " + ", ".join(f"{ns}e_{safe(x)}" for x in t.members) + " };"
+             for t, name in d.enums.items()]
+    return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings))
+
+
+def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all") -> str:
+    """`properties`: "all" (covers), or "counterexample" (error rules, no `reachable`)."""
+    parts = murphi_parts(checked, safety_only=safety_only, properties=properties)
+    out = [f"-- {safe(checked.name)}: generated by papcheck export --to murphi; do not edit.",
+           "-- cover/error \"pap_prop_K\" is property K (1-based, spec order); see docs/export.md.", ""]
+    if parts.enums:
+        out += ["type"] + parts.enums + [""]
+    out += ["var"] + parts.var_decls + [""]
+    out += ['startstate "init"', "begin"] + ["  " + x for x in parts.init] + ["end;", ""]
+    out += parts.rules
+    if not parts.firings:  # Rumur wants a rule
+        out.append('rule "pap_none" false ==> begin end;')
+    return "\n".join(out) + "\n"
+
+
+def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
+    """Several protocols in one model (the differential tests): one startstate per protocol sets
+    `pap_sel` and initialises every protocol (keep batches small: that is quadratic); only the selected protocol's rules fire.  States:
+    the sum of the protocols' states; `cover "pap_count_J"` counts protocol J's states."""
+    parts = []
+    bases = []
+    base = 1
+    for j, c in enumerate(specs, start=1):
+        bases.append(base)
+        parts.append(murphi_parts(c, ns=f"p{j}_", sel=j, base=base))
+        base += parts[-1].properties + 1
+    k = len(specs)
+    out = ["-- a batch of protocols generated by papcheck's differential tests", ""]
+    enums = [e for p in parts for e in p.enums]
+    if enums:
+        out += ["type"] + enums + [""]
+    out += ["var", f"  pap_sel: 0..{k};"]  # never 0; a one-value range would be folded away
+    out += [v for p in parts for v in p.var_decls] + [""]
+    for j in range(1, k + 1):
+        # every protocol's variables are defined (constant for the others): Rumur may evaluate
+        # both sides of `&`, and reading an undefined value is an error
+        out += [f'startstate "pap_select_{j}"', "begin", f"  pap_sel := {j};"]
+        out += ["  " + x for p in parts for x in p.init] + ["end;", ""]
+    for p in parts:
+        out += p.rules
+    out += [f'cover "pap_count_{j}" pap_sel = {j};' for j in range(1, k + 1)]
+    out.append('rule "pap_none" false ==> begin end;')
+    return "\n".join(out) + "\n", bases
+
+
+_ERR = re.compile(r"The following is the error trace for the error:\n\s*(.*)\n")
+
+
+def parse_message(out: str) -> list[tuple[str, int, int | None]]:
+    """(kind, property index, trace length or None) for every error the verifier reported; kind
+    is "prop" or "model_error"."""
+    res = []
+    chunks = out.split("The following is the error trace for the error:")
+    for chunk in chunks[1:]:
+        lines = chunk.strip("\n").split("\n")
+        msg = lines[0].strip() if lines else ""
+        fired = sum(1 for x in lines if x.startswith("Rule ") and x.rstrip().endswith("fired."))
+        traced = "End of the error trace." in chunk
+        m = re.fullmatch(r"pap_prop_(\d+)", msg)
+        if m:
+            res.append(("prop", int(m.group(1)) - PROP_BASE, fired - 1 if traced else None))
+        else:
+            res.append(("model_error", -1, fired if traced else None))
+    return res
+
+
+def _label(label: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in " _[](),=-." else "?" for ch in label)

@@ -1,0 +1,463 @@
+"""TLA+ translation of a checked spec: a module for TLC or Apalache and its ``.cfg``.
+
+* Variables: ``g_X`` per shared variable, ``pc_M`` (a function from instance to state name) and
+  ``loc_M_X`` (a function from instance to value) per machine.  Enum members and control states
+  are strings, sets ``SUBSET``, maps functions, records records, channels sequences.
+* One action per transition, ``A_M_S_T(self, params)``, whose body is the transition's statements
+  read as a relation: each statement updates a symbolic current value of the variables, an
+  ``if`` becomes ``IF``, a ``choose`` an ``\\E`` over the rest of the body, and the primed
+  variables equal the final values.  ``Next`` is the disjunction over instances and parameter
+  values, so a TLC step is a papcheck step.
+* Model errors (a value outside its type, a full channel, a failed ``assert``) are TLC
+  ``Assert`` calls; a zero divisor is TLC's own error.  ``/`` and ``%`` truncate as papcheck's.
+* ``TypeOK``, each invariant (``Inv_N``), each ``reachable`` property as ``Reach_N`` with its
+  negation ``NotReach_N`` (TLC finds a witness as a violation of that invariant),
+  ``eventually``/``always_eventually``/``leads_to`` as temporal properties ``Live_N`` under weak
+  fairness of the ``fair`` transitions.  ``recoverable`` (AG EF) is not expressible in TLA+'s
+  linear-time logic and is listed in a comment.  ``deadlock_free`` sets CHECK_DEADLOCK, with a
+  stuttering step where every instance is final.
+* The constants are CONSTANTS with their values in the ``.cfg``; an ASSUME pins each to the
+  value the module was exported with, because the types are already resolved.
+
+Every name is a prefix plus a spec identifier; bound variables carry a unique number (TLA+ does
+not allow shadowing).  No spec text other than identifiers reaches the module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..lang import ast
+from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
+from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
+from .common import ExportError, _func, safe
+
+HELPERS = """PapAbs(x) == IF x < 0 THEN -x ELSE x
+PapDiv(a, b) == LET q == PapAbs(a) \\div PapAbs(b) IN IF (a < 0) = (b < 0) THEN q ELSE -q
+PapMod(a, b) == a - b * PapDiv(a, b)
+PapSeq(S, n) == UNION {[1..k -> S] : k \\in 0..n}
+PapCheck(c) == Assert(c, "papcheck model error")"""
+
+
+class _Tla:
+    def __init__(self, checked: CheckedSpec):
+        self.spec = checked
+        self.types = checked.types
+        self.refs = checked.refs
+        self.domains = checked.domains
+
+    def fail(self, node: Any, what: str) -> ExportError:
+        from .common import Lowering
+        from .promela import PromelaDialect
+        low = Lowering(self.spec, PromelaDialect())
+        low.d.target = "TLA+"
+        return low.fail(node, what)
+
+    # ---- names
+    def shared(self, v: VarSym) -> str:
+        return f"g_{safe(v.name)}"
+
+    def local(self, m: MachineInfo, v: VarSym) -> str:
+        return f"loc_{safe(m.name)}_{safe(v.name)}"
+
+    def pc(self, m: MachineInfo) -> str:
+        return f"pc_{safe(m.name)}"
+
+    def bound(self, sym: BoundSym) -> str:
+        return f"b_{safe(sym.name)}_{sym.uid}"
+
+    def variables(self) -> list[str]:
+        out = [self.shared(v) for v in self.spec.shared]
+        for m in self.spec.machines:
+            out.append(self.pc(m))
+            out += [self.local(m, v) for v in m.locals]
+        return out
+
+    # ---- types and values
+    def type_set(self, t: Type) -> str:
+        if isinstance(t, BoolT):
+            return "BOOLEAN"
+        if isinstance(t, RangeT):
+            return f"({t.lo}..{t.hi})"
+        if isinstance(t, EnumT):
+            return "{" + ", ".join(f'"{safe(x)}"' for x in t.members) + "}"
+        if isinstance(t, SetT):
+            return f"(SUBSET {self.type_set(t.elem)})"
+        if isinstance(t, MapT):
+            return f"[{self.type_set(t.key)} -> {self.type_set(t.value)}]"
+        if isinstance(t, RecordT):
+            return "[" + ", ".join(f"f_{safe(f)} : {self.type_set(ft)}" for f, ft in t.fields) + "]"
+        if isinstance(t, ChanT):
+            return f"PapSeq({self.type_set(t.elem)}, {t.capacity})"
+        raise AssertionError(t)
+
+    def value(self, v: Any, t: Type) -> str:
+        if isinstance(t, BoolT):
+            return "TRUE" if v else "FALSE"
+        if isinstance(t, (RangeT, IntT)):
+            return str(v)
+        if isinstance(t, EnumT):
+            return f'"{safe(v)}"'
+        if isinstance(t, SetT):
+            return "{" + ", ".join(self.value(x, t.elem) for x in t.elem.values() if x in v) + "}"  # type: ignore[attr-defined]
+        if isinstance(t, MapT):
+            d = dict(v)
+            vals = [self.value(d[k], t.value) for k in t.key.values()]  # type: ignore[attr-defined]
+            if len(set(vals)) == 1:
+                return f"[k \\in {self.type_set(t.key)} |-> {vals[0]}]"
+            keys = list(t.key.values())  # type: ignore[attr-defined]
+            arms = " [] ".join(f"k = {self.value(k, t.key)} -> {x}" for k, x in zip(keys[:-1], vals[:-1]))
+            return f"[k \\in {self.type_set(t.key)} |-> CASE {arms} [] OTHER -> {vals[-1]}]"
+        if isinstance(t, RecordT):
+            d = dict(v)
+            return "[" + ", ".join(f"f_{safe(f)} |-> {self.value(d[f], ft)}" for f, ft in t.fields) + "]"
+        if isinstance(t, ChanT):
+            return "<<" + ", ".join(self.value(x, t.elem) for x in v) + ">>"
+        raise AssertionError(t)
+
+    # ---- expressions (cur: variable name -> current value text)
+    def var_read(self, sym: VarSym, inst: str | None, cur: dict, node: Any) -> str:
+        if sym.machine is None:
+            name = self.shared(sym)
+            return cur.get(name, name)
+        name = self.local(sym.machine, sym)
+        if inst is None:
+            raise self.fail(node, "a local variable outside its machine")
+        return f"({cur.get(name, name)})[{inst}]"
+
+    def instance(self, e: ast.Expr, env: dict) -> tuple[MachineInfo, str]:
+        if isinstance(e, ast.Name) and isinstance(self.refs.get(id(e)), MachineInfo):
+            return self.refs[id(e)], "0"
+        if isinstance(e, ast.Index) and isinstance(self.refs.get(id(e.base)), MachineInfo):
+            return self.refs[id(e.base)], self.expr(e.index, env)
+        raise self.fail(e, "unsupported instance reference")
+
+    def domain(self, dom: ast.Expr, env: dict) -> str:
+        desc = self.domains.get(id(dom))
+        if desc is None:
+            raise self.fail(dom, "unsupported domain")
+        if desc[0] == "type":
+            return self.type_set(desc[1])
+        if desc[0] == "range":
+            return f"({self.expr(desc[1], env)}..{self.expr(desc[2], env)})"
+        if desc[0] == "lit":
+            return "{" + ", ".join(self.expr(x, env) for x in desc[1]) + "}"
+        return self.expr(dom, env)
+
+    def expr(self, e: ast.Expr, env: dict) -> str:
+        cur = env.get("cur", {})
+        if isinstance(e, ast.IntLit):
+            return str(e.value)
+        if isinstance(e, ast.BoolLit):
+            return "TRUE" if e.value else "FALSE"
+        if isinstance(e, ast.SelfRef):
+            return env["self"]
+        if isinstance(e, ast.Name):
+            sym = self.refs.get(id(e))
+            if isinstance(sym, ConstSym):
+                return f"C_{safe(sym.name)}"
+            if isinstance(sym, EnumMemberSym):
+                return f'"{safe(sym.name)}"'
+            if isinstance(sym, BoundSym):
+                return env[sym.uid]
+            if isinstance(sym, VarSym):
+                return self.var_read(sym, env.get("self"), cur, e)
+            raise self.fail(e, f"'{e.name}' has no value here")
+        if isinstance(e, ast.Unary):
+            x = self.expr(e.operand, env)
+            return f"(~{x})" if e.op == "not" else f"(-{x})"
+        if isinstance(e, ast.Binary):
+            a, b = self.expr(e.left, env), self.expr(e.right, env)
+            op = {"and": "/\\", "or": "\\/", "=>": "=>", "==": "=", "!=": "#", "<": "<", "<=": "<=",
+                  ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "union": "\\union",
+                  "intersect": "\\cap", "minus": "\\"}.get(e.op)
+            if e.op == "/":
+                return f"PapDiv({a}, {b})"
+            if e.op == "%":
+                return f"PapMod({a}, {b})"
+            if op is None:
+                raise self.fail(e, f"operator {e.op}")
+            return f"({a} {op} {b})"
+        if isinstance(e, ast.In):
+            r = f"({self.expr(e.elem, env)} \\in {self.domain(e.domain, env)})"
+            return f"(~{r})" if e.negated else r
+        if isinstance(e, ast.Quant):
+            b = self.refs[id(e)]
+            name = self.bound(b)
+            inner = {**env, b.uid: name}
+            q = "\\A" if e.kind == "forall" else "\\E"
+            return f"({q} {name} \\in {self.domain(e.domain, env)} : {self.expr(e.body, inner)})"
+        if isinstance(e, ast.Cond):
+            return f"(IF {self.expr(e.cond, env)} THEN {self.expr(e.then, env)} ELSE {self.expr(e.orelse, env)})"
+        if isinstance(e, ast.Call):
+            f = _func(e)
+            args = [self.expr(a, env) for a in e.args]
+            if f in ("min", "max"):
+                acc = args[0]
+                for a in args[1:]:
+                    acc = f"(IF {acc} {'<=' if f == 'min' else '>='} {a} THEN {acc} ELSE {a})"
+                return acc
+            if f == "abs":
+                return f"PapAbs({args[0]})"
+            at = self.types.get(id(e.args[0]))
+            return f"Len({args[0]})" if isinstance(at, ChanT) else f"Cardinality({args[0]})"
+        if isinstance(e, ast.At):
+            m, inst = self.instance(e.base, env)
+            name = self.pc(m)
+            return f'(({cur.get(name, name)})[{inst}] = "{safe(e.state)}")'
+        if isinstance(e, ast.Index):
+            return f"({self.expr(e.base, env)})[{self.expr(e.index, env)}]"
+        if isinstance(e, ast.Field):
+            bt = self.types.get(id(e.base))
+            if isinstance(bt, InstT):
+                m, inst = self.instance(e.base, env)
+                sym = next(v for v in m.locals if v.name == e.name)
+                return self.var_read(sym, inst, cur, e)
+            return f"({self.expr(e.base, env)}).f_{safe(e.name)}"
+        if isinstance(e, ast.SetLit):
+            return "{" + ", ".join(self.expr(x, env) for x in e.elems) + "}"
+        if isinstance(e, ast.RecordLit):
+            return "[" + ", ".join(f"f_{safe(f)} |-> {self.expr(x, env)}" for f, x in e.fields) + "]"
+        raise self.fail(e, "unsupported expression")
+
+    # ---- statements as a relation
+    def update(self, target: ast.Expr, value_of: Any, env: dict) -> tuple[str, str]:
+        """(variable, its new value) for an assignment to `target`; value_of(old) -> new."""
+        path = []
+        e = target
+        while isinstance(e, (ast.Index, ast.Field)):
+            path.append(e)
+            e = e.base
+        sym = self.refs.get(id(e)) if isinstance(e, ast.Name) else None
+        if not isinstance(sym, VarSym):
+            raise self.fail(target, "not an assignable variable")
+        cur = env["cur"]
+        if sym.machine is None:
+            name = self.shared(sym)
+            steps = []
+        else:
+            name = self.local(sym.machine, sym)
+            steps = [f"[{env['self']}]"]
+        for p in reversed(path):
+            steps.append(f"[{self.expr(p.index, env)}]" if isinstance(p, ast.Index) else f".f_{safe(p.name)}")
+        old_read = self.expr(target, env)
+        new = value_of(old_read)
+        base = cur.get(name, name)
+        if not steps:
+            return name, new
+        return name, f"[{base} EXCEPT !{''.join(steps)} = {new}]"
+
+    def range_check(self, t: Type, value: str) -> list[str]:
+        if isinstance(t, RangeT):
+            return [f"PapCheck({value} \\in {self.type_set(t)})"]
+        return []
+
+    def block(self, stmts: list, env: dict, finish: Any) -> str:
+        if not stmts:
+            return finish(env)
+        s, rest = stmts[0], list(stmts[1:])
+        cur = env["cur"]
+        if isinstance(s, ast.Assign):
+            t = self.types[id(s.target)]
+            val = self.expr(s.value, env)
+            vt = self.types.get(id(s.value))
+            fits = isinstance(t, RangeT) and (
+                isinstance(vt, RangeT) and t.lo <= vt.lo and vt.hi <= t.hi
+                or isinstance(s.value, ast.IntLit) and t.lo <= s.value.value <= t.hi)
+            checks = [] if fits else self.range_check(t, val)
+            name, new = self.update(s.target, lambda old: val, env)
+            return self.conj(checks + [self.block(rest, {**env, "cur": {**cur, name: new}}, finish)])
+        if isinstance(s, ast.MethodCall):
+            st = self.types[id(s.target)]
+            x = self.expr(s.args[0], env)
+            checks = self.range_check(st.elem, x) if isinstance(st, SetT) else []
+            op = "\\union" if s.method == "add" else "\\"
+            name, new = self.update(s.target, lambda old: f"({old} {op} {{{x}}})", env)
+            return self.conj(checks + [self.block(rest, {**env, "cur": {**cur, name: new}}, finish)])
+        if isinstance(s, ast.Send):
+            ct = self.types[id(s.chan)]
+            assert isinstance(ct, ChanT)
+            q = self.expr(s.chan, env)
+            x = self.expr(s.value, env)
+            checks = [f"PapCheck(Len({q}) < {ct.capacity})"] + self.range_check(ct.elem, x)
+            name, new = self.update(s.chan, lambda old: f"Append({old}, {x})", env)
+            return self.conj(checks + [self.block(rest, {**env, "cur": {**cur, name: new}}, finish)])
+        if isinstance(s, ast.If):
+            arms = []
+            for c, body in s.branches:
+                arms.append((self.expr(c, env), self.block(list(body) + rest, env, finish)))
+            out = self.block(list(s.orelse) + rest, env, finish)
+            for c, f in reversed(arms):
+                out = f"(IF {c} THEN {f} ELSE {out})"
+            return out
+        if isinstance(s, ast.Choose):
+            b = self.refs[id(s)]
+            name = self.bound(b)
+            inner = {**env, b.uid: name}
+            parts = []
+            if s.cond is not None:
+                parts.append(self.expr(s.cond, inner))
+            parts.append(self.block(list(s.body) + rest, inner, finish))
+            return f"(\\E {name} \\in {self.domain(s.domain, env)} : {self.conj(parts)})"
+        if isinstance(s, ast.Assert):
+            return self.conj([f"PapCheck({self.expr(s.cond, env)})", self.block(rest, env, finish)])
+        if isinstance(s, ast.Skip):
+            return self.block(rest, env, finish)
+        raise self.fail(s, "unsupported statement")
+
+    @staticmethod
+    def conj(parts: list[str]) -> str:
+        parts = [p for p in parts if p and p != "TRUE"]
+        if not parts:
+            return "TRUE"
+        return parts[0] if len(parts) == 1 else "(" + " /\\ ".join(parts) + ")"
+
+    def action(self, m: MachineInfo, tr: TransitionInfo) -> tuple[str, str, list[tuple[str, str]]]:
+        """(name, definition, [(param, domain)]) of a transition's action."""
+        name = f"A_{safe(m.name)}_{safe(tr.state.name)}_{safe(tr.name)}"
+        env: dict = {"self": "self", "cur": {}}
+        params = []
+        for sym, desc in tr.params:
+            pn = self.bound(sym)
+            env[sym.uid] = pn
+            node = next(p for p in tr.decl.params if p.name == sym.name)
+            if isinstance(node.domain, ast.TypeExpr):
+                dom = self.type_set(desc[1])
+            else:
+                dom = self.domain(node.domain, env)
+            params.append((pn, dom))
+        pc = self.pc(m)
+        guard = [f'{pc}[self] = "{safe(tr.state.name)}"']
+        if tr.recv is not None:
+            rsym, chan_e = tr.recv
+            q = self.expr(chan_e, env)
+            guard.append(f"Len({q}) > 0")
+            env[rsym.uid] = f"Head({q})"
+            qname, new = self.update(chan_e, lambda old: f"Tail({old})", env)
+            env["cur"] = {qname: new}
+        if tr.decl.guard is not None:
+            guard.append(self.expr(tr.decl.guard, {**env, "cur": {}}))
+        allvars = self.variables()
+
+        def finish(env2: dict) -> str:
+            cur = dict(env2["cur"])
+            if tr.target is not None and tr.target.index != tr.state.index:
+                cur[pc] = f'[{cur.get(pc, pc)} EXCEPT ![self] = "{safe(tr.target.name)}"]'
+            parts = [f"{v}' = {cur[v]}" for v in allvars if v in cur]
+            same = [v for v in allvars if v not in cur]
+            if same:
+                parts.append("UNCHANGED << " + ", ".join(same) + " >>")
+            return self.conj(parts)
+        body = self.block(list(tr.decl.body), env, finish)
+        args = ", ".join(["self"] + [p for p, _ in params])
+        text = f"{name}({args}) ==\n    " + "\n    /\\ ".join(["/\\ " + guard[0]] + guard[1:] + [body])
+        return name, text, params
+
+
+def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | None = None) -> dict[str, str]:
+    w = _Tla(checked)
+    mod = safe(module or checked.name)
+    variables = w.variables()
+    consts = list(checked.constants.values())
+    out = [f"---- MODULE {mod} ----",
+           f"\\* {safe(checked.name)}: generated by papcheck export --to tla; do not edit (docs/export.md).",
+           "EXTENDS Integers, FiniteSets, Sequences, TLC", ""]
+    if consts:
+        out.append("CONSTANTS " + ", ".join(f"C_{safe(c.name)}" for c in consts))
+        for c in consts:
+            out.append(f"ASSUME C_{safe(c.name)} = {w.value(c.value, BoolT() if isinstance(c.value, bool) else IntT())}")
+        out.append("")
+    out.append("VARIABLES " + ", ".join(variables))
+    out.append("vars == << " + ", ".join(variables) + " >>")
+    out.append("")
+    out.append(HELPERS)
+    out.append("")
+    type_ok = []
+    init = []
+    for v in checked.shared:
+        type_ok.append(f"{w.shared(v)} \\in {w.type_set(v.type)}")
+        init.append(f"{w.shared(v)} = {w.value(v.inits[0], v.type)}")
+    for m in checked.machines:
+        inst = f"(0..{m.count - 1})"
+        states = "{" + ", ".join(f'"{safe(s.name)}"' for s in m.states) + "}"
+        type_ok.append(f"{w.pc(m)} \\in [{inst} -> {states}]")
+        init.append(f'{w.pc(m)} = [i \\in {inst} |-> "{safe(m.states[m.initial].name)}"]')
+        for v in m.locals:
+            type_ok.append(f"{w.local(m, v)} \\in [{inst} -> {w.type_set(v.type)}]")
+            vals = [w.value(x, v.type) for x in v.inits]
+            if len(set(vals)) == 1:
+                init.append(f"{w.local(m, v)} = [i \\in {inst} |-> {vals[0]}]")
+            else:
+                arms = " [] ".join(f"i = {k} -> {x}" for k, x in enumerate(vals[:-1]))
+                init.append(f"{w.local(m, v)} = [i \\in {inst} |-> CASE {arms} [] OTHER -> {vals[-1]}]")
+    out.append("TypeOK ==\n    /\\ " + "\n    /\\ ".join(type_ok))
+    out.append("")
+    out.append("Init ==\n    /\\ " + "\n    /\\ ".join(init))
+    out.append("")
+    disjuncts = []
+    fair = []
+    for m in checked.machines:
+        for tr in m.transitions:
+            name, text, params = w.action(m, tr)
+            out.append(text)
+            out.append("")
+            quant = "".join(f"\\E {p} \\in {d} : " for p, d in params)
+            args = ", ".join(["self"] + [p for p, _ in params])
+            disjuncts.append(f"\\E self \\in (0..{m.count - 1}) : {quant}{name}({args})")
+            if "fair" in m.decl.modifiers or tr.decl.fair:
+                fair.append(f"\\A self \\in (0..{m.count - 1}) : WF_vars({quant}{name}({args}))")
+    deadlock = any(p.kind == "deadlock_free" for p in checked.properties)
+    finals = []
+    for m in checked.machines:
+        fs = [s.name for s in m.states if s.final]
+        if fs:
+            finals.append(f"\\A i \\in (0..{m.count - 1}) : {w.pc(m)}[i] \\in " + "{" + ", ".join(f'"{safe(x)}"' for x in fs) + "}")
+        else:
+            finals.append("FALSE")
+    out.append("AllFinal == " + w.conj(finals))
+    out.append("")
+    if deadlock:
+        disjuncts.append("(AllFinal /\\ UNCHANGED vars)  \\* a final state is not a deadlock")
+    out.append("Next ==\n    \\/ " + "\n    \\/ ".join(disjuncts or ["FALSE"]))
+    out.append("")
+    out.append("Fairness == " + ("\n    /\\ ".join([""] + fair) if fair else "TRUE"))
+    out.append("")
+    out.append("Spec == Init /\\ [][Next]_vars /\\ Fairness")
+    out.append("")
+    cfg = ["\\* generated by papcheck export --to tla", "SPECIFICATION Spec"]
+    if consts:
+        cfg.append("CONSTANTS")
+        for c in consts:
+            cfg.append(f"  C_{safe(c.name)} = {w.value(c.value, BoolT() if isinstance(c.value, bool) else IntT())}")
+    cfg.append("INVARIANT TypeOK")
+    comments = []
+    for k, p in enumerate(checked.properties):
+        pn = f"{safe(p.name)}"
+        e = p.decl.expr
+        if p.kind == "invariant":
+            out.append(f"Inv_{pn} == {w.expr(e, {})}")
+            cfg.append(f"INVARIANT Inv_{pn}")
+        elif p.kind == "reachable":
+            out.append(f"Reach_{pn} == {w.expr(e, {})}")
+            out.append(f"NotReach_{pn} == ~Reach_{pn}  \\* TLC shows a witness as a violation of this")
+            comments.append(f"\\* reachable {pn}: check INVARIANT NotReach_{pn} and expect a violation")
+        elif p.kind == "eventually":
+            out.append(f"Live_{pn} == <>({w.expr(e, {})})")
+            cfg.append(f"PROPERTY Live_{pn}")
+        elif p.kind == "always_eventually":
+            out.append(f"Live_{pn} == []<>({w.expr(e, {})})")
+            cfg.append(f"PROPERTY Live_{pn}")
+        elif p.kind == "leads_to":
+            out.append(f"Live_{pn} == ({w.expr(e, {})}) ~> ({w.expr(p.decl.expr2, {})})")
+            cfg.append(f"PROPERTY Live_{pn}")
+        elif p.kind == "recoverable":
+            out.append(f"Recover_{pn} == {w.expr(e, {})}")
+            out.append(f"\\* recoverable {pn} (from every reachable state some run reaches Recover_{pn}) is a")
+            out.append("\\* branching-time property (AG EF) that TLA+ cannot state; papcheck checks it.")
+        elif p.kind == "deadlock_free":
+            pass
+    cfg.append(f"CHECK_DEADLOCK {'TRUE' if deadlock else 'FALSE'}")
+    cfg += comments
+    out.append("")
+    out.append("====")
+    return {".tla": "\n".join(out) + "\n", ".cfg": "\n".join(cfg) + "\n"}
