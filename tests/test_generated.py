@@ -8,15 +8,22 @@
   when the space is explored completely.
 
 The default runs are small (the suite stays fast); the `slow` variants run many more examples.
+Every run draws the same protocols (`derandomize`) and never shrinks, so CI is deterministic and
+its time bounded: a failure prints the protocol it drew, unshrunk.  To hunt for new failures, set
+PAPCHECK_FUZZ=1: the draws are then random (`--hypothesis-seed=N` picks them), failures shrink and
+land in the example database, e.g.
+
+    PAPCHECK_FUZZ=1 python -m pytest tests/test_generated.py -k many --hypothesis-seed=7
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from checker import api
 from checker.lang.evaluate import EvalError, Evaluator
@@ -25,8 +32,13 @@ from checker.engine.trace import state_view
 from checker.lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT
 from tests.genspec import protocols
 
-QUICK = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-MANY = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+if os.environ.get("PAPCHECK_FUZZ"):
+    MODE = settings(deadline=None, suppress_health_check=list(HealthCheck))
+else:  # CI: the same examples every run, no database, no shrinking
+    MODE = settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                    database=None, phases=(Phase.explicit, Phase.generate))
+QUICK = settings(MODE, max_examples=12)
+MANY = settings(MODE, max_examples=300)
 
 
 def levels(model) -> tuple[dict, bool]:
