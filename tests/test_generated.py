@@ -203,6 +203,19 @@ def test_folded_expressions_keep_their_model_errors(text):
     check_against_oracle(text)
 
 
+# A quantifier stops at its first deciding value, so the order it visits a set decides whether
+# the model error in its body is raised: both sides visit enum members in declaration order (the
+# interpreter used to sort set and literal domains by member name).
+ORDERED = "protocol P\ntype E = enum {{ b, a }}\nvar m: map[1..2, 0..0]\nvar s: set[E] = {{a, b}}\n" \
+          "machine M {{ final state s0 {{}} }}\ninvariant i: exists e in {dom}: (if e == {first} then true else m[0] == 0)\n"
+
+
+@pytest.mark.parametrize("dom", ["{a, b}", "s", "E"])
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_quantifiers_visit_enum_members_in_declaration_order(dom, first):
+    check_against_oracle(ORDERED.format(dom=dom, first=first))
+
+
 @QUICK
 @given(protocols())
 def test_compiled_properties_agree_with_the_interpreter(text):
