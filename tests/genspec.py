@@ -260,7 +260,8 @@ class _Gen:
                 return self.pick(old)
             n = self.num(min(2, max_size), min(3, max_size))
             name = self.fresh("E")
-            t = TEnum(name, tuple(f"{name.lower()}{c}" for c in "abc"[:n]))
+            # members not in alphabetical order: code that sorts them by name shows
+            t = TEnum(name, tuple(f"{name.lower()}{c}" for c in "cab"[:n]))
             self.type_decls.append(f"type {name} = enum {{ {', '.join(t.members)} }}")
             self.named.append(t)
             return t

@@ -394,3 +394,20 @@ machine M { state s { on inc when k < 3 { k := k + 1 } } }
 invariant ok: W[k] at s
 """)
     assert r.model_error is not None and "instance index 2" in r.model_error.message
+
+
+@pytest.mark.parametrize("body", [
+    "on a { x := m[m[0] + 1] }",  # the key m[0] + 1 can only be 1, but m[0] itself is a model error
+    "on a when m[min(max(m[0], 1), 2)] == 0 { x := 1 }",
+    "on a { m[m[0] + 1] := 0 }",
+    "on a when M[m[3]] at s { x := 1 }",
+    "on a { if forall k in m[0]..1: k >= 0 { x := 1 } }",
+    "on a { choose v in m[0]..1; x := v }",
+    "on a(v in m[0]..1) { x := v }",
+])
+def test_keys_the_compiler_folds_are_still_checked(toy_check, body):
+    # before the fix the first five compiled to code without the read of m[0]: HOLDS, not VIOLATED
+    r = toy_check("protocol F\nvar m: map[1..2, 0..0]\nvar x: 0..1\n"
+                  f"machine M[2] {{ state s {{ {body} }} }}\n")
+    assert r.verdict == "violated" and r.model_error is not None
+    assert r.model_error.message.startswith("key ") and "outside the map's key type 1..2" in r.model_error.message

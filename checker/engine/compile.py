@@ -12,7 +12,7 @@ analysis cannot prove the value fits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, NoReturn, Sequence
 
 from ..lang import ast
@@ -185,7 +185,7 @@ class _Gen:
         if isinstance(ktype, RangeT):
             iv = self.interval(k, ctx)
             lo, hi = ktype.lo, ktype.hi
-            if iv is not None and iv[0] == iv[1] and lo <= iv[0] <= hi:
+            if iv is not None and iv[0] == iv[1] and lo <= iv[0] <= hi and not _can_fail(k):
                 return iv[0] - lo
             if iv is None or iv[0] < lo or iv[1] > hi:
                 v = self.fresh("_k")
@@ -373,14 +373,22 @@ class _Gen:
         kind = desc[0]
         if kind == "type":
             t = desc[1]
+            # the answer may be known statically, but the element is still evaluated when that
+            # can raise a model error (`m[9] in T` is one, whatever T is)
+            known = not _can_fail(e.elem)
             if isinstance(t, RangeT):
                 iv = self.interval(e.elem, ctx)
                 if iv is not None and t.lo <= iv[0] and iv[1] <= t.hi:
-                    return "0" if e.negated else "1"
+                    return ("0" if e.negated else "1") if known else f"(0 * {x} + {0 if e.negated else 1})"
                 return f"({neg}({t.lo} <= {x} <= {t.hi}))"
-            return "0" if e.negated else "1"
+            return ("0" if e.negated else "1") if known else f"(0 * {x} + {0 if e.negated else 1})"
         if kind == "range":
-            return f"({neg}({self.expr(desc[1], ctx)} <= {x} <= {self.expr(desc[2], ctx)}))"
+            lo, hi = self.expr(desc[1], ctx), self.expr(desc[2], ctx)
+            if _can_fail(desc[2]):
+                # a chained comparison would skip hi when x < lo: evaluate all three, in the
+                # interpreter's order
+                return f"({neg}_within({x}, {lo}, {hi}))"
+            return f"({neg}({lo} <= {x} <= {hi}))"
         if kind == "lit":
             elems = ", ".join(self.expr(y, ctx) for y in desc[1])
             return f"({x} {'not in' if e.negated else 'in'} ({elems},))"
@@ -411,7 +419,9 @@ class _Gen:
         if kind == "range":
             lo_iv, hi_iv = self.interval(desc[1], ctx), self.interval(desc[2], ctx)
             lo, hi = self.expr(desc[1], ctx), self.expr(desc[2], ctx)
-            if lo_iv and hi_iv and lo_iv[0] == lo_iv[1] and hi_iv[0] == hi_iv[1]:
+            if lo_iv and hi_iv and lo_iv[0] == lo_iv[1] and hi_iv[0] == hi_iv[1] and \
+                    not _can_fail(desc[1]) and not _can_fail(desc[2]):
+                # static values may be unrolled, which drops the bounds' code: only when it cannot fail
                 vals = list(range(lo_iv[0], hi_iv[0] + 1))
                 return vals, f"range({lo}, {hi} + 1)", None, (lo_iv[0], hi_iv[0]) if vals else None
             iv = (lo_iv[0], hi_iv[1]) if lo_iv and hi_iv else None
@@ -788,6 +798,21 @@ def _has_choose(s: ast.Stmt) -> bool:
     return False
 
 
+def _can_fail(e: Any) -> bool:
+    """Whether evaluating e may raise a model error (a map key or instance index out of its
+    domain, a division by zero, a literal's element out of its range).  Conservative: code that
+    replaces e by a value known from types or intervals keeps e's code when this is true."""
+    if isinstance(e, (ast.Index, ast.SetLit, ast.RecordLit)):
+        return True
+    if isinstance(e, ast.Binary) and e.op in ("/", "%"):
+        return True
+    if isinstance(e, tuple):
+        return any(_can_fail(x) for x in e)
+    if not isinstance(e, ast.Expr):
+        return False
+    return any(_can_fail(getattr(e, f.name)) for f in fields(e) if f.name != "span")
+
+
 def _is_int_literal(src: str) -> bool:
     return src.lstrip("-").isdigit()
 
@@ -872,10 +897,14 @@ def _mod(a: int, b: int, eid: int) -> int:
     return a - b * _div(a, b, eid)
 
 
+def _within(x: int, lo: int, hi: int) -> bool:
+    return lo <= x <= hi
+
+
 def _namespace() -> dict[str, Any]:
     """The only names generated code can reach: the runtime glue and a few pure built-ins."""
-    return {"_oob": _oob, "_div": _div, "_mod": _mod, "_ModelError": ModelError, "_Label": Label,
-            "_empty": _empty, "_agg": _agg,
+    return {"_oob": _oob, "_div": _div, "_mod": _mod, "_within": _within, "_ModelError": ModelError,
+            "_Label": Label, "_empty": _empty, "_agg": _agg,
             "__builtins__": {"min": min, "max": max, "abs": abs, "all": all, "any": any, "range": range,
                              "sorted": sorted, "set": set, "sum": sum}}
 

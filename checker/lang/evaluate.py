@@ -55,14 +55,18 @@ class Evaluator:
             return list(desc[1].values())
         if kind == "range":
             return list(range(self._ev(desc[1], env), self._ev(desc[2], env) + 1))
+        # in the order of the element type's values (enum members as declared), as the compiled
+        # model visits them: a quantifier stops at its first deciding value, so the order decides
+        # which model error, if any, its body raises
         if kind == "lit":
             vals = []
             for x in desc[1]:
                 v = self._ev(x, env)
                 if v not in vals:
                     vals.append(v)
-            return sorted(vals, key=_key)
-        return sorted(self._ev(e, env), key=_key)
+            return sorted(vals, key=_order(self.types.get(id(desc[1][0])) if desc[1] else None))
+        t = self.types.get(id(e))
+        return sorted(self._ev(e, env), key=_order(t.elem if isinstance(t, SetT) else None))
 
     def _ev(self, e: ast.Expr, env: dict[Any, Any]) -> Any:
         if isinstance(e, ast.IntLit):
@@ -251,6 +255,14 @@ def _div(a: int, b: int) -> int:
 
 def _key(v: Any) -> tuple[bool, Any]:
     return (isinstance(v, str), v)
+
+
+def _order(t: Type | None) -> Callable[[Any], Any]:
+    """Sort key putting values in their type's order: enum members as declared, numbers ascending,
+    false before true."""
+    if isinstance(t, EnumT):
+        return t.members.index
+    return _key
 
 
 def describe_domain_type(t: Type) -> str:
