@@ -51,9 +51,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
@@ -64,15 +64,15 @@ PARAM_NAMES = ("NE", "NP", "G", "K", "FIX")
 
 __all__ = [
     "PeerResult",
-    "peer_available",
     "find_handbfs",
-    "run_spin",
-    "run_rumur",
-    "run_handbfs",
-    "run_peer",
+    "main",
+    "peer_available",
     "render_murphi",
     "rss_method",
-    "main",
+    "run_handbfs",
+    "run_peer",
+    "run_rumur",
+    "run_spin",
 ]
 
 
@@ -89,19 +89,19 @@ class PeerResult:
     k: int
     fix: int
     options: dict                  # e.g. {"por": False} or {"symmetry": "off"}
-    states: Optional[int]          # distinct states stored (orbits under symmetry)
-    transitions: Optional[int]     # transitions explored, handbfs's meaning
+    states: int | None          # distinct states stored (orbits under symmetry)
+    transitions: int | None     # transitions explored, handbfs's meaning
     violated: bool                 # the invariant was found violated
     complete: bool                 # search ran to the end: no violation, no error
     wall_seconds: float            # generate + compile + run
-    peak_rss_kb: Optional[int]     # peak RSS of the verifier run
+    peak_rss_kb: int | None     # peak RSS of the verifier run
     build_seconds: float = 0.0
     run_seconds: float = 0.0
-    build_peak_rss_kb: Optional[int] = None
-    tool_transitions: Optional[int] = None   # transitions exactly as the tool printed them
-    depth: Optional[int] = None              # search depth reached / violation depth
-    error: Optional[str] = None              # tool-side problem (not an invariant violation)
-    returncode: Optional[int] = None         # of the verifier run
+    build_peak_rss_kb: int | None = None
+    tool_transitions: int | None = None   # transitions exactly as the tool printed them
+    depth: int | None = None              # search depth reached / violation depth
+    error: str | None = None              # tool-side problem (not an invariant violation)
+    returncode: int | None = None         # of the verifier run
     output: str = ""                         # raw stdout+stderr of the verifier run
     build_output: str = ""                   # raw output of the build steps
     commands: list = field(default_factory=list)
@@ -145,7 +145,7 @@ class _Proc:
     returncode: int
     output: str
     seconds: float
-    maxrss_kb: Optional[int]
+    maxrss_kb: int | None
     timed_out: bool
 
 
@@ -187,12 +187,12 @@ int main(int argc, char **argv) {
     return 1;
 }
 """
-_rsswrap_path: Optional[str] = None
+_rsswrap_path: str | None = None
 _rsswrap_tried = False
 _rsswrap_lock = threading.Lock()
 
 
-def _rss_wrapper() -> Optional[str]:
+def _rss_wrapper() -> str | None:
     """Path of the compiled rsswrap helper (built once per user and source)."""
     global _rsswrap_path, _rsswrap_tried
     with _rsswrap_lock:
@@ -225,7 +225,7 @@ def _rss_wrapper() -> Optional[str]:
         return _rsswrap_path
 
 
-def _run(cmd: Sequence[str], cwd: Path, timeout: Optional[float] = None) -> _Proc:
+def _run(cmd: Sequence[str], cwd: Path, timeout: float | None = None) -> _Proc:
     """Run cmd in cwd, capturing stdout+stderr, timing it and measuring its
     own peak RSS (see the note above _RSSWRAP_C)."""
     wrap = _rss_wrapper()
@@ -266,7 +266,7 @@ def _run(cmd: Sequence[str], cwd: Path, timeout: Optional[float] = None) -> _Pro
             p.returncode = rc  # tell Popen the child is reaped
             out.seek(0)
             text = out.read().decode("utf-8", errors="replace")
-        maxrss: Optional[int] = None
+        maxrss: int | None = None
         if wrap:
             try:
                 with open(rssfile) as f:
@@ -287,7 +287,7 @@ def rss_method() -> str:
     return "wrapper" if _rss_wrapper() else "wait4"
 
 
-def _c_compiler() -> Optional[str]:
+def _c_compiler() -> str | None:
     cc = os.environ.get("CC")
     if cc and shutil.which(cc):
         return cc
@@ -297,7 +297,7 @@ def _c_compiler() -> Optional[str]:
     return None
 
 
-def find_handbfs() -> Optional[Path]:
+def find_handbfs() -> Path | None:
     """Locate shared/bench/handbfs.py: $PAPCHECK_HANDBFS, then a shared/
     folder beside the repository or any of its parents, then /work/shared."""
     env = os.environ.get("PAPCHECK_HANDBFS")
@@ -356,7 +356,7 @@ def _check_params(ne: int, np: int, g: int, k: int, fix: int) -> None:
 
 def _num(s: str) -> int:
     # pan prints counts with "%9.8g": plain integers below 1e8, e.g. 1.2345678e+08 above
-    return int(round(float(s)))
+    return round(float(s))
 
 
 # --------------------------------------------------------------------------
@@ -370,10 +370,10 @@ _PAN_ASSERT = re.compile(r"pan:\d+: assertion violated.*?(?:\(at depth (\d+)\))?
 
 
 def run_spin(ne: int, np: int, g: int, k: int, fix: int, por: bool = True,
-             workdir=None, *, memlim_mb: int = 8192, hash_bits: Optional[int] = None,
-             expected_states: Optional[int] = None, max_depth: int = 100_000, cflags: Sequence[str] = ("-O2",),
-             timeout: Optional[float] = None,
-             model: Optional[Path] = None) -> PeerResult:
+             workdir=None, *, memlim_mb: int = 8192, hash_bits: int | None = None,
+             expected_states: int | None = None, max_depth: int = 100_000, cflags: Sequence[str] = ("-O2",),
+             timeout: float | None = None,
+             model: Path | None = None) -> PeerResult:
     """Verify the invariant with SPIN: spin -a, cc pan.c, ./pan.
 
     pan is compiled with -O2 -DSAFETY -DMEMLIM=memlim_mb (plus -DNOREDUCE when
@@ -488,7 +488,7 @@ _CONST_LINE = r"^(\s*{name}\s*:\s*)\d+(\s*;)"
 
 
 def render_murphi(ne: int, np: int, g: int, k: int, fix: int,
-                  template: Optional[Path] = None) -> str:
+                  template: Path | None = None) -> str:
     """The Murphi model text with the five constants set."""
     text = Path(template or MURPHI_MODEL).read_text()
     for name, val in zip(PARAM_NAMES, (ne, np, g, k, fix)):
@@ -506,8 +506,8 @@ _RU_HUMAN = re.compile(r"([\d,]+) states, ([\d,]+) rules fired")
 
 def run_rumur(ne: int, np: int, g: int, k: int, fix: int, symmetry: str = "off",
               workdir=None, *, threads: int = 1, cflags: Sequence[str] = ("-O2",),
-              trace: bool = False, timeout: Optional[float] = None,
-              template: Optional[Path] = None) -> PeerResult:
+              trace: bool = False, timeout: float | None = None,
+              template: Path | None = None) -> PeerResult:
     """Verify the invariant with Rumur: render the model, rumur, cc, run.
 
     symmetry is "off", "heuristic" or "exhaustive" (enactors are a
@@ -600,8 +600,8 @@ _HB_LINE = re.compile(r"states=(\d+) transitions=(\d+) time=([\d.]+)s .*?violati
 
 
 def run_handbfs(ne: int, np: int, g: int, k: int, fix: int, workdir=None, *,
-                script: Optional[Path] = None, python: Optional[str] = None,
-                timeout: Optional[float] = None) -> PeerResult:
+                script: Path | None = None, python: str | None = None,
+                timeout: float | None = None) -> PeerResult:
     """Run shared/bench/handbfs.py (BFS; stops at the first violation)."""
     _check_params(ne, np, g, k, fix)
     script = Path(script) if script is not None else find_handbfs()
@@ -640,7 +640,7 @@ def run_peer(tool: str, ne: int, np: int, g: int, k: int, fix: int, **kw) -> Pee
     return fn(ne, np, g, k, fix, **kw)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Run one point of the reference DNS protocol on SPIN, Rumur "
                     "and/or handbfs and print the result.")

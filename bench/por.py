@@ -25,9 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -48,9 +48,9 @@ class Count:
     """One tool, one point, POR on or off."""
 
     ok: bool
-    verdict: Optional[str] = None  # "holds", "violated", "incomplete"
-    states: Optional[int] = None
-    transitions: Optional[int] = None
+    verdict: str | None = None  # "holds", "violated", "incomplete"
+    states: int | None = None
+    transitions: int | None = None
     note: str = ""
     approximate: bool = False  # SPIN: some count reached _PAN_EXACT, pan printed it rounded
 
@@ -68,11 +68,11 @@ class PorRow:
         return "{}x{}x{}".format(*self.point)
 
     @property
-    def papcheck_ratio(self) -> Optional[float]:
+    def papcheck_ratio(self) -> float | None:
         return _ratio(self.papcheck_off, self.papcheck_on)
 
     @property
-    def spin_ratio(self) -> Optional[float]:
+    def spin_ratio(self) -> float | None:
         return _ratio(self.spin_off, self.spin_on)
 
     def problems(self) -> list[str]:
@@ -93,7 +93,7 @@ class PorRow:
         return out
 
 
-def _same(exact: Optional[int], spin: Optional[int], offset: int, approximate: bool) -> bool:
+def _same(exact: int | None, spin: int | None, offset: int, approximate: bool) -> bool:
     """papcheck's exact count against SPIN's, as precisely as pan printed it.  `offset` is
     what pan adds to the count it prints (1 for transitions: stored+matched counts the
     initial state); bench/peers.py has already taken it off `spin`."""
@@ -104,7 +104,7 @@ def _same(exact: Optional[int], spin: Optional[int], offset: int, approximate: b
     return exact == spin
 
 
-def _ratio(off: Count, on: Count) -> Optional[float]:
+def _ratio(off: Count, on: Count) -> float | None:
     if off.ok and on.ok and off.states and on.states:
         return off.states / on.states
     return None
@@ -122,7 +122,7 @@ def parse_point(text: str) -> tuple[int, int, int]:
 # ------------------------------------------------------------------------------------ runners
 
 
-def run_papcheck(point: tuple[int, int, int], por: bool, timeout: Optional[float] = None) -> Count:
+def run_papcheck(point: tuple[int, int, int], por: bool, timeout: float | None = None) -> Count:
     """papcheck on the fine spec, symmetry off, POR as asked, as its own process."""
     ne, np, g = point
     cmd = [sys.executable, "-m", "checker.cli", "check", SPEC,
@@ -142,8 +142,8 @@ def run_papcheck(point: tuple[int, int, int], por: bool, timeout: Optional[float
     return Count(True, data["verdict"], data["stats"]["states"], data["stats"]["transitions"])
 
 
-def run_spin(point: tuple[int, int, int], por: bool, expected_states: Optional[int] = None,
-             timeout: Optional[float] = None) -> Count:
+def run_spin(point: tuple[int, int, int], por: bool, expected_states: int | None = None,
+             timeout: float | None = None) -> Count:
     """SPIN on the Promela twin, POR on or off (-DNOREDUCE)."""
     r = peers.run_spin(*point, PURGE_AGE, FIX, por=por, model=MODEL,
                        expected_states=expected_states, timeout=timeout)
@@ -154,7 +154,7 @@ def run_spin(point: tuple[int, int, int], por: bool, expected_states: Optional[i
                  approximate=approximate)
 
 
-def measure(point: tuple[int, int, int], timeout: Optional[float] = None) -> PorRow:
+def measure(point: tuple[int, int, int], timeout: float | None = None) -> PorRow:
     """The four runs of one point (papcheck first: its count sizes pan's hash table)."""
     p_off = run_papcheck(point, False, timeout)
     p_on = run_papcheck(point, True, timeout)
@@ -221,7 +221,7 @@ def render_markdown(rows: Sequence[PorRow]) -> str:
     return "\n".join(text)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="papcheck's POR reduction ratio beside SPIN's on the "
                                              "fine-grained reference protocol.")
     ap.add_argument("--points", default=",".join(POINTS),

@@ -34,15 +34,14 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 import peers  # noqa: E402
-
 
 # What a tool's states and transitions count, where the invariant holds.  Tools with the same
 # key must report the same numbers; None: no expectation (POR may store any subset that keeps
@@ -57,7 +56,7 @@ class PapcheckConfig:
 
     name: str
     flags: tuple[str, ...] = ()
-    counts: Optional[str] = None
+    counts: str | None = None
 
 
 # The first entry is the reference of the ratio columns: papcheck doing the same work as the
@@ -79,7 +78,7 @@ class PeerTool:
     name: str
     kind: str  # "handbfs", "spin" or "rumur"
     options: tuple[tuple[str, object], ...] = ()
-    counts: Optional[str] = None
+    counts: str | None = None
 
 
 PEER_TOOLS: list[PeerTool] = [
@@ -115,20 +114,20 @@ class Measurement:
 
     tool: str
     status: str = "ok"  # ok, timeout, n/a, error
-    verdict: Optional[str] = None  # holds, violated, incomplete
-    states: Optional[int] = None
-    transitions: Optional[int] = None
-    depth: Optional[int] = None  # counterexample length, when violated and known
+    verdict: str | None = None  # holds, violated, incomplete
+    states: int | None = None
+    transitions: int | None = None
+    depth: int | None = None  # counterexample length, when violated and known
     seconds: list[float] = field(default_factory=list)
     peak_rss_kb: list[int] = field(default_factory=list)
     note: str = ""
 
     @property
-    def median_seconds(self) -> Optional[float]:
+    def median_seconds(self) -> float | None:
         return statistics.median(self.seconds) if self.status == "ok" and self.seconds else None
 
     @property
-    def peak_kb(self) -> Optional[int]:
+    def peak_kb(self) -> int | None:
         return max(self.peak_rss_kb) if self.status == "ok" and self.peak_rss_kb else None
 
 
@@ -137,19 +136,19 @@ class Sample:
     """One run: what a runner returns."""
 
     status: str
-    verdict: Optional[str] = None
-    states: Optional[int] = None
-    transitions: Optional[int] = None
-    depth: Optional[int] = None
-    seconds: Optional[float] = None
-    peak_rss_kb: Optional[int] = None
+    verdict: str | None = None
+    states: int | None = None
+    transitions: int | None = None
+    depth: int | None = None
+    seconds: float | None = None
+    peak_rss_kb: int | None = None
     note: str = ""
 
 
 # ------------------------------------------------------------------------------------ runners
 
 
-def run_papcheck(cfg: PapcheckConfig, row: Row, timeout: float, _hint: Optional[int]) -> Sample:
+def run_papcheck(cfg: PapcheckConfig, row: Row, timeout: float, _hint: int | None) -> Sample:
     """papcheck as a whole process: interpreter start-up, parsing and compiling the spec count."""
     cmd = [sys.executable, "-m", "checker.cli", "check", row.spec,
            *(f"-D{name}={value}" for name, value in row.defines),
@@ -177,7 +176,7 @@ def run_papcheck(cfg: PapcheckConfig, row: Row, timeout: float, _hint: Optional[
                   depth, pr.seconds, pr.maxrss_kb)
 
 
-def run_peer(tool: PeerTool, row: Row, timeout: float, hint: Optional[int]) -> Sample:
+def run_peer(tool: PeerTool, row: Row, timeout: float, hint: int | None) -> Sample:
     opts = dict(tool.options)
     if tool.kind == "spin":
         # pan allocates its whole hash table up front: size it from the states already counted
@@ -194,13 +193,13 @@ def run_peer(tool: PeerTool, row: Row, timeout: float, hint: Optional[int]) -> S
                   r.wall_seconds, r.peak_rss_kb)
 
 
-Runner = Callable[[Row, float, Optional[int]], Sample]
+Runner = Callable[[Row, float, int | None], Sample]
 
 
-Tool = tuple[str, Optional[str], Runner]  # name, what its counts count, how to run it
+Tool = tuple[str, str | None, Runner]  # name, what its counts count, how to run it
 
 
-def tool_list(configs: Sequence[PapcheckConfig], kinds: Optional[set[str]]) -> list[Tool]:
+def tool_list(configs: Sequence[PapcheckConfig], kinds: set[str] | None) -> list[Tool]:
     """Every tool to run, papcheck first (its count sizes pan's hash table)."""
     out: list[Tool] = []
     if kinds is None or "papcheck" in kinds:
@@ -217,7 +216,7 @@ def tool_list(configs: Sequence[PapcheckConfig], kinds: Optional[set[str]]) -> l
 
 
 def measure(name: str, runner: Runner, row: Row, repeat: int, timeout: float,
-            hint: Optional[int]) -> Measurement:
+            hint: int | None) -> Measurement:
     m = Measurement(name)
     for i in range(repeat):
         s = runner(row, timeout, hint)
@@ -275,7 +274,7 @@ def run_row(row: Row, tools: list[Tool], repeat: int,
     return out
 
 
-def disagreements(row: Row, ms: list[Measurement], counts: dict[str, Optional[str]]) -> list[str]:
+def disagreements(row: Row, ms: list[Measurement], counts: dict[str, str | None]) -> list[str]:
     """Verdicts must agree among all tools; where the invariant holds, counts must agree among
     the tools that count the same thing."""
     done = [m for m in ms if m.status == "ok"]
@@ -298,7 +297,7 @@ HEADER = ["point", "tool", "verdict", "states", "transitions", "wall s (median)"
           "peak RSS MB", "time papcheck/tool", "memory papcheck/tool"]
 
 
-def _ratio(num: Optional[float], den: Optional[float]) -> str:
+def _ratio(num: float | None, den: float | None) -> str:
     return f"{num / den:.2f}x" if num is not None and den else ""
 
 
@@ -390,7 +389,7 @@ def render_markdown(table: str, env: list[str], findings: list[str]) -> str:
 
 
 def compared(results: list[tuple[Row, list[Measurement]]],
-             counts: dict[str, Optional[str]]) -> dict[str, list[str]]:
+             counts: dict[str, str | None]) -> dict[str, list[str]]:
     """For each kind of count, the tools whose counts were compared (finished, invariant holds)."""
     out: dict[str, list[str]] = {}
     for _, ms in results:
@@ -430,7 +429,7 @@ def _config_arg(text: str) -> PapcheckConfig:
     return PapcheckConfig(name.strip(), tuple(shlex.split(flags)))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Benchmark papcheck against handbfs, SPIN and Rumur on the reference DNS "
                     "protocol; print a table and write it as markdown.")

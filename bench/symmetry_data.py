@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker import api# noqa: E402
+from checker import api  # noqa: E402
 
 POINTS = [("ch2", "ch2_scalarset.m", 2), ("ch2", "ch2_scalarset.m", 3), ("ch2", "ch2_scalarset.m", 4),
           ("mail", "mail_scalarset.m", 2), ("mail", "mail_scalarset.m", 3), ("mail", "mail_scalarset.m", 4)]

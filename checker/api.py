@@ -17,15 +17,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .engine.compile import CompiledModel
-from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
-from .engine.explore import (Limits, ProgressFn, SearchResult, Stats, TraceNotReproducible, concrete_path, error_label,
-                      explore, path_to)
-from .lang.parser import parse, read_source
+from .engine.explore import (
+    Limits,
+    ProgressFn,
+    SearchResult,
+    Stats,
+    TraceNotReproducible,
+    concrete_path,
+    error_label,
+    explore,
+    path_to,
+)
 from .engine.phases import Phases
-from .lang.resolve import check_spec
-from .lang.symbols import LIVENESS_KINDS, CheckedSpec
 from .engine.store import make_store
 from .engine.trace import Trace, build_trace, explain_failure, model_error_message
+from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
+from .lang.parser import parse, read_source
+from .lang.resolve import check_spec
+from .lang.symbols import LIVENESS_KINDS, CheckedSpec
 
 # What API users need besides load/check: limits for `check`, the errors `load` raises.
 __all__ = ["CheckResult", "CheckedSpec", "Limits", "PropertyResult", "Spec", "SpecError", "Trace", "UsageError",
@@ -123,7 +132,7 @@ class CheckResult:
     model_error: ModelErrorResult | None = None
     expectation: dict[str, Any] | None = None
     search: SearchResult | None = field(default=None, repr=False)
-    reductions: "Reductions | None" = None
+    reductions: Reductions | None = None
     liveness: Any = None  # liveness.LivenessOutcome, when the spec has liveness properties
     phases: Phases = field(default_factory=Phases)  # wall time and peak memory of each phase
 
@@ -378,7 +387,7 @@ def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: 
     for s in stored:
         depth = max(depth, len(path_to(search.store, s, model, canon)) - 1)
     full = model.successors
-    expand = (lambda s, d: [canon(t) for t in full(s)]) if canon is not None else None  # noqa: E731
+    expand = (lambda s, d: [canon(t) for t in full(s)]) if canon is not None else None
     # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
     # a prefix of the unreduced search, so it meets what the unreduced search meets first.
     bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)

@@ -13,8 +13,9 @@ error`.  A test that means to provoke 70 (a `--self-check` disagreement) says so
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner

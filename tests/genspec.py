@@ -34,8 +34,9 @@ section "protocols aimed at POR" at the end of this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -206,7 +207,7 @@ class _Ctx:
     machine: _Machine | None  # the machine whose code this is (None in properties)
     env: list[tuple[str, Any]]  # bound names and their types
 
-    def bind(self, name: str, t: Any) -> "_Ctx":
+    def bind(self, name: str, t: Any) -> _Ctx:
         return _Ctx(self.machine, self.env + [(name, t)])
 
 
@@ -1069,7 +1070,7 @@ ERROR_MOTIFS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _motif(c: "_Chooser", reading: bool) -> tuple[str, list[str], str]:
+def _motif(c: _Chooser, reading: bool) -> tuple[str, list[str], str]:
     """(declarations, machines X and Y, property) for a randomly chosen motif."""
     table = READ_MOTIFS if reading else ERROR_MOTIFS
     decls, x, y = table[c.pick(sorted(table))]

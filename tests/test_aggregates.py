@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from checker import api
+from checker.crosscheck.selfcheck import self_check
 from checker.lang.errors import SourceFile, SpecError
-from checker.reduce.footprint import FootprintAnalysis, loc_text
 from checker.lang.parser import parse
 from checker.lang.pretty import pretty_spec
-from checker.crosscheck.selfcheck import self_check
+from checker.reduce.footprint import FootprintAnalysis, loc_text
 from tests.test_generated import check_against_oracle
 
 AGG = """protocol Agg

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-
-from checker.ci import formats as ci_formats, gate
+from checker.ci import formats as ci_formats
+from checker.ci import gate
 from checker.ci.formats import escape_data, escape_property
 
 jsonschema = pytest.importorskip("jsonschema")

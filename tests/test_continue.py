@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 
 from checker import api
 from checker.cli import main
-from checker.lang.evaluate import EvalError, Evaluator
 from checker.engine.trace import state_view
+from checker.lang.evaluate import EvalError, Evaluator
 from tests.genspec import protocols
 from tests.test_generated import levels
 
@@ -144,9 +144,8 @@ def test_conditional_expectation(fix: int, want: str, met: bool) -> None:
 
 
 def test_conditional_expectation_errors_and_pretty() -> None:
-    from checker.lang.errors import SpecError
+    from checker.lang.errors import SourceFile, SpecError
     from checker.lang.parser import parse
-    from checker.lang.errors import SourceFile
     from checker.lang.pretty import pretty_spec
     with pytest.raises(SpecError) as e:
         api.load_text(COND.replace("expect holds", "expect holds when FIX < 2"), "c.pap", constants={"FIX": 0})

@@ -108,17 +108,17 @@ def _outcome(spec: api.Spec, reductions: str) -> Outcome:
     return Outcome(r.verdict, r.stats.states, r.stats.transitions, None if cex is None else cex.length)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def papcheck(pt: Point, reductions: str = "none") -> Outcome:
     return _outcome(api.load(REFERENCE, _constants(pt)), reductions)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def papcheck_spec(path: str) -> Outcome:
     return _outcome(api.load(path), "none")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def handbfs(pt: Point) -> peers.PeerResult:
     r = peers.run_handbfs(*pt, timeout=120)
     assert r.error is None, f"{r.summary()}\n{r.output}"
@@ -130,7 +130,7 @@ def handbfs(pt: Point) -> peers.PeerResult:
 # optimisation level changes no count.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spin(pt: Point) -> peers.PeerResult:
     # POR off: pan's stored states are then the reachable states; the hash table is sized from
     # papcheck's count only to save memory (the size never changes pan's counts).
@@ -140,7 +140,7 @@ def spin(pt: Point) -> peers.PeerResult:
     return r
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rumur(pt: Point, symmetry: str = "off") -> peers.PeerResult:
     # The trace only changes what the verifier prints on an error, not the search.
     r = peers.run_rumur(*pt, symmetry=symmetry, trace=True, cflags=("-O1",), timeout=120)

@@ -93,7 +93,7 @@ def test_min_switches_matches_brute_force_on_a_small_incident():
     trace = result.counterexample
     assert trace is not None
     model = spec.model
-    target = lambda s: model.violated_invariant(s) == 0  # noqa: E731
+    target = lambda s: model.violated_invariant(s) == 0
     found = min_switch_path(model, target, trace.length, compiled_actor(model))
     assert found is not None
     states, labels, n = found

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from checker import api
-
 from checker.lang import ast
 from checker.reduce.footprint import KNOWN_EXPRS, KNOWN_STMTS, TOP, FootprintAnalysis, _Ctx, conflicts
 from checker.reduce.por import PartialOrder

@@ -239,8 +239,8 @@ FLAGS = ["--timeout", "--max-states", "--max-depth", "-D", "--format", "--report
 def test_fuzz_flag_values(flags, command):
     args = [command, str(SPEC)] + ([str(SPEC)] if command == "diff" else [])
     for flag, value in flags:
-        if command != "check" and flag in ("--report", "--store", "--format") or \
-                command in ("explain", "render") and flag in ("--max-depth", "--strategy"):
+        if (command != "check" and flag in ("--report", "--store", "--format")) or \
+                (command in ("explain", "render") and flag in ("--max-depth", "--strategy")):
             continue
         args += [flag, value]
     if command == "render":

@@ -28,7 +28,7 @@ reachable top: x == N
 HOLDS = TOY.replace("x <= 1", "x <= 3")
 
 
-def papcheck(*args: str) -> "CliRunnerResult":  # noqa: F821
+def papcheck(*args: str) -> CliRunnerResult:  # noqa: F821
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 

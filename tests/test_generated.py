@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from checker import api
-from checker.lang.evaluate import EvalError, Evaluator
 from checker.engine.model import ModelError
 from checker.engine.trace import state_view
+from checker.lang.evaluate import EvalError, Evaluator
 from checker.lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT
 from tests.genspec import protocols
 

@@ -26,12 +26,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker import api
-
-from checker.views import report
-from checker.lang.errors import SpecError
-from checker.engine.explore import Limits
 from checker.analysis.liveness import Graph, LiveProperty, analyse, build_graph
+from checker.engine.explore import Limits
 from checker.engine.model import Label
+from checker.lang.errors import SpecError
+from checker.views import report
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "liveness"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pygls")
-from lsprotocol import types as lsp  # noqa: E402
-from pygls.lsp.client import BaseLanguageClient  # noqa: E402
+from lsprotocol import types as lsp
+from pygls.lsp.client import BaseLanguageClient
 
-from checker.editor.index import build_index, formatted  # noqa: E402
+from checker.editor.index import build_index, formatted
 
 ROOT = Path(__file__).resolve().parent.parent
 DNS = (ROOT / "specs" / "dynamodb_dns.pap").read_text()

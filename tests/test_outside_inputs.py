@@ -19,14 +19,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from checker import api
-
-from checker.ci import formats as ci_formats, gate
-
-from checker.lang import inputs, outputs
-
-from checker.views import report
+from checker.ci import formats as ci_formats
+from checker.ci import gate
 from checker.cli import main
 from checker.explain.replay import decode_itf, validate
+from checker.lang import inputs, outputs
+from checker.views import report
 from tests.genspec import protocols
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,11 +10,48 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from checker.lang import ast
-from checker.lang.ast import (Assert, Assign, At, Binary, BoolLit, BoolType, Call, ChanType, Choose, Cond,
-                         ConstDecl, EnumType, ExpectDecl, Field, If, In, Index, IntLit, MachineDecl,
-                         MapType, MethodCall, Name, NamedType, Param, PropertyDecl, Quant, RangeExpr,
-                         RangeType, RecordLit, RecordType, Recv, SelfRef, Send, SetLit, SetType, Skip,
-                         Transition, TypeDecl, Unary, VarDecl)
+from checker.lang.ast import (
+    Assert,
+    Assign,
+    At,
+    Binary,
+    BoolLit,
+    BoolType,
+    Call,
+    ChanType,
+    Choose,
+    Cond,
+    ConstDecl,
+    EnumType,
+    ExpectDecl,
+    Field,
+    If,
+    In,
+    Index,
+    IntLit,
+    MachineDecl,
+    MapType,
+    MethodCall,
+    Name,
+    NamedType,
+    Param,
+    PropertyDecl,
+    Quant,
+    RangeExpr,
+    RangeType,
+    RecordLit,
+    RecordType,
+    Recv,
+    SelfRef,
+    Send,
+    SetLit,
+    SetType,
+    Skip,
+    Transition,
+    TypeDecl,
+    Unary,
+    VarDecl,
+)
 from checker.lang.errors import NO_SPAN, SourceFile, Span, SpecError
 from checker.lang.parser import parse
 from checker.lang.pretty import pretty_spec

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import peers  # noqa: E402
+import peers
 
 needs_handbfs = pytest.mark.skipif(not peers.peer_available("handbfs"),
                                    reason="shared/bench/handbfs.py not found")
@@ -56,7 +56,7 @@ def _id(pt):
     return "NE{}-NP{}-G{}-K{}-FIX{}".format(*pt)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def handbfs(pt):
     r = peers.run_handbfs(*pt, timeout=120)
     assert r.error is None, r.error + "\n" + r.output

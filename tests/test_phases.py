@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from checker import api
-from checker.engine.explore import Limits
 from checker.analysis.liveness import build_graph
+from checker.engine.explore import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 

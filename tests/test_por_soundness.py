@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from checker import api
-from checker.engine.explore import Limits
 from checker.crosscheck.selfcheck import CONFIGS, self_check
+from checker.engine.explore import Limits
 from tests.genspec import por_protocol, por_protocols
 
 POR_CONFIGS = [

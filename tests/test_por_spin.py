@@ -27,7 +27,7 @@ needs_spin = pytest.mark.skipif(not peers.peer_available("spin") or not por.MODE
 POINT = (2, 1, 6)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def papcheck(point: tuple[int, int, int], use_por: bool) -> api.CheckResult:
     ne, np, g = point
     spec = api.load(str(ROOT / por.SPEC), constants={
@@ -35,7 +35,7 @@ def papcheck(point: tuple[int, int, int], use_por: bool) -> api.CheckResult:
     return api.check(spec, por=use_por, symmetry=False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spin(point: tuple[int, int, int], use_por: bool) -> por.Count:
     c = por.run_spin(point, use_por, papcheck(point, use_por).stats.states, timeout=300)
     assert c.ok, c.note

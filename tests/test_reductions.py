@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checker import api
-from checker.lang.errors import SpecError
-from checker.engine.explore import Limits
 from checker.crosscheck.selfcheck import CONFIGS, self_check
+from checker.engine.explore import Limits
+from checker.lang.errors import SpecError
 from tests.genspec import protocols
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.pap"))

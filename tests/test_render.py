@@ -10,12 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from checker import api
-
-from checker.views import dot as render_dot
 from checker.cli import main
-from checker.explain.narrate import pick_property
 from checker.explain.minimize import minimize_result
+from checker.explain.narrate import pick_property
 from checker.explain.race import TraceFacts
+from checker.views import dot as render_dot
 from checker.views.dot import NOTE, graph_dot, hb_dot, states_dot
 from checker.views.svg import sequence_svg
 

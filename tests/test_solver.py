@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 
 from checker import api
 from checker.engine.explore import explore
-from checker.reduce.footprint import action_footprints, conflicts
 from checker.engine.model import ModelError
 from checker.prover.commute import CommutationProver
+from checker.reduce.footprint import action_footprints, conflicts
 from tests.test_reductions import reduction_protocols
 
 SET_INSERTS = """
@@ -29,7 +29,7 @@ reachable all_done: n == 3
 
 def _pair(spec, name_a: str, name_b: str) -> tuple[int, int]:
     acts = spec.model.actions
-    find = lambda n: next(i for i, a in enumerate(acts) if f"{a.instance_name}.{a.transition.name}" == n)  # noqa: E731
+    find = lambda n: next(i for i, a in enumerate(acts) if f"{a.instance_name}.{a.transition.name}" == n)
     return find(name_a), find(name_b)
 
 

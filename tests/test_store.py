@@ -49,7 +49,7 @@ def test_packed_fifo_is_a_deque() -> None:
     rng = random.Random(7)
     f, d = PackedFifo(), deque()
     depth = 0
-    for step in range(200_000):
+    for _step in range(200_000):
         if rng.random() < 0.52 or not d:
             depth += rng.random() < 0.01
             item = (rng.randrange(1 << 64), depth)

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, assume, find, given, settings
 from checker import api
 from checker.api import Limits
 from checker.lang.errors import SpecError
-from checker.reduce.symmetry import symmetric_machines
 from checker.lang.types import ChanT, MapT, RangeT, RecordT, SetT
+from checker.reduce.symmetry import symmetric_machines
 from tests.genspec_sym import SymProtocol, symmetric_protocols
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,8 +380,8 @@ def test_a_value_the_canonicalizer_cannot_rename_is_a_note_and_an_unreduced_sear
 def test_cli_reports_the_note_with_a_normal_exit(tmp_path: Path, monkeypatch) -> None:
     from click.testing import CliRunner
 
-    from checker.reduce import symmetry as R
     from checker.cli import main
+    from checker.reduce import symmetry as R
     real = R._raw_remapper
 
     def broken(t, names):

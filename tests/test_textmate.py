@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pygments")
-from pygments.token import Comment, Keyword, Name, Number, Operator, String  # noqa: E402
+from pygments.token import Comment, Keyword, Name, Number, Operator, String
 
-from checker.editor.lexer import PapLexer  # noqa: E402
+from checker.editor.lexer import PapLexer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXT = ROOT / "editors" / "vscode"

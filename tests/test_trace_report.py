@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from checker.views import report
 from checker.cli import main
+from checker.views import report
 
 SHOW = """protocol Show
 const N = 2

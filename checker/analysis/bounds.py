@@ -10,12 +10,13 @@ constants) and is false in every such trap state, and reports it with the values
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from ..engine.trace import state_view
 from ..lang import ast
 from ..lang.evaluate import EvalError, Evaluator
 from ..lang.pretty import pretty_expr
-from ..engine.trace import state_view
 from ..lang.types import format_value
 
 SAMPLE = 400  # trap states examined per transition (the verdict is over these)

@@ -42,16 +42,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Sequence
+from typing import Any
 
 import networkx as nx
 
-from ..lang import ast
 from ..engine.compile import CompiledModel, compile_predicates
 from ..engine.explore import Limits, ProgressFn, Stats, Terminated
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace
+from ..lang import ast
 from ..lang.types import MapT, format_value
 
 LIVENESS_KINDS = ("recoverable", "eventually", "always_eventually", "leads_to")
@@ -79,7 +80,7 @@ class Graph:
     stop_reason: str = "done"  # done, max_states, max_depth, timeout, interrupted, model_error
     error: ModelError | None = None
     seconds: float = 0.0
-    _nx: "nx.DiGraph | None" = field(default=None, repr=False)
+    _nx: nx.DiGraph | None = field(default=None, repr=False)
     _sccs: list[set[int]] | None = field(default=None, repr=False)
     _pred: list[list[int]] | None = field(default=None, repr=False)
 
@@ -89,7 +90,7 @@ class Graph:
     def enabled(self, v: int) -> set[int]:
         return {lab.action for lab, _ in self.edges[v]}
 
-    def core(self) -> "nx.DiGraph":
+    def core(self) -> nx.DiGraph:
         """The part of the graph that can hold cycles, as a networkx DiGraph (built once).
 
         States with no predecessor or no successor left are trimmed away, repeatedly: they lie on

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import __version__, api
-
 from ..lang import ast
-from .formats import counterexample_text, md_cell, md_code_block, model_error_text
 from ..lang.errors import PapcheckError, SourceFile, SpecError, UsageError
 from ..lang.inputs import MAX_SPEC_BYTES, InputError, decode_text
 from ..lang.parser import parse, read_source, spec_input_error
 from ..lang.types import format_value
+from .formats import counterexample_text, md_cell, md_code_block, model_error_text
 
 DIFF_JSON_SCHEMA_VERSION = 1
 _GOOD = ("holds", "witnessed")

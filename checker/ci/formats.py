@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .. import __version__
 from ..api import CheckResult, PropertyResult
-from ..views.report import render_text, render_trace, result_dict
 from ..engine.trace import Step, Trace
 from ..lang.types import MapT, format_value
+from ..views.report import render_text, render_trace, result_dict
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

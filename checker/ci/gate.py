@@ -28,17 +28,17 @@ import itertools
 import math
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .. import api
-
-from ..lang import ast
-from .formats import Outcome, Problem, combine_exit_codes, status_text, stop_text
-from ..lang.errors import Diagnostics, PapcheckError, SourceFile, Span, SpecError, UsageError
 from ..engine.explore import Limits, ProgressFn
+from ..lang import ast
+from ..lang.errors import Diagnostics, PapcheckError, SourceFile, Span, SpecError, UsageError
 from ..lang.inputs import MAX_CONFIG_BYTES, InputError, parse_toml, read_bytes, read_text
 from ..lang.parser import parse, read_source
+from .formats import Outcome, Problem, combine_exit_codes, status_text, stop_text
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
 STRATEGIES = ("bfs", "dfs")
@@ -70,7 +70,7 @@ class Settings:
     solver: bool | None = None
     store: str | None = None
 
-    def over(self, base: "Settings") -> "Settings":
+    def over(self, base: Settings) -> Settings:
         """These settings where set, `base` elsewhere."""
         return Settings(**{k: (v if v is not None else getattr(base, k)) for k, v in vars(self).items()})
 

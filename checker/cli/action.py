@@ -30,7 +30,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..ci.formats import combine_exit_codes
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import CheckResult, Spec
-from ..export import export
 from ..engine.model import ModelError
+from ..export import export
 
 PEERS = ("spin", "rumur")
 INSTALL_HINT = {
@@ -321,7 +321,7 @@ def parse_rumur(out: str, seconds: float = 0.0, build: float = 0.0) -> PeerOutco
     for num, how in re.findall(r'cover "pap_prop_(\d+)" (hit|not hit)', out):
         if how == "hit":
             res.failed[int(num) - 1] = -1  # hit, at a depth Rumur does not report
-    for kind, k, length in _errors(out):
+    for kind, _k, _length in _errors(out):
         if kind == "model_error" and res.model_error is None:
             res.model_error = -1
     return res

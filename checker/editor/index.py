@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..lang import ast
 from ..lang.errors import Diagnostic, Diagnostics, SourceFile, Span, SpecError, UsageError
@@ -54,7 +55,7 @@ class OutlineItem:
     span: Span
     selection: Span
     detail: str = ""
-    children: list["OutlineItem"] = field(default_factory=list)
+    children: list[OutlineItem] = field(default_factory=list)
 
 
 @dataclass

@@ -12,15 +12,16 @@ analysis cannot prove the value fits.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from ..lang import ast
 from ..lang.errors import Span
-from .layout import Layout
-from .model import Label, ModelError, PropertySpec
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, is_optional_instance
+from .layout import Layout
+from .model import Label, ModelError, PropertySpec
 
 UNROLL_LIMIT = 16
 
@@ -54,10 +55,10 @@ class _Ctx:
     bind: dict[int, str] = field(default_factory=dict)  # BoundSym uid -> python expr
     ivals: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # uid -> interval
 
-    def with_bind(self, b: BoundSym, src: str, ival: tuple[int, int] | None) -> "_Ctx":
+    def with_bind(self, b: BoundSym, src: str, ival: tuple[int, int] | None) -> _Ctx:
         return _Ctx(self.S, self.inst, self.machine, {**self.bind, b.uid: src}, {**self.ivals, b.uid: ival})
 
-    def reading(self, S: str) -> "_Ctx":
+    def reading(self, S: str) -> _Ctx:
         return _Ctx(S, self.inst, self.machine, self.bind, self.ivals)
 
 
@@ -478,7 +479,7 @@ class _Gen:
 
     # ----------------------------------------------------------------------------- statements
     def block(self, stmts: tuple[ast.Stmt, ...], ctx: _Ctx, lines: list[str], ind: str,
-              finish: Callable[[list[str], str, _Ctx], None], act: "_ActState") -> None:
+              finish: Callable[[list[str], str, _Ctx], None], act: _ActState) -> None:
         for i, s in enumerate(stmts):
             if isinstance(s, ast.Choose):
                 self.choose(s, ctx, lines, ind, finish, act)
@@ -494,7 +495,7 @@ class _Gen:
         finish(lines, ind, ctx)
 
     def if_stmt(self, s: ast.If, ctx: _Ctx, lines: list[str], ind: str,
-                cont: Callable[[list[str], str, _Ctx], None] | None, act: "_ActState") -> None:
+                cont: Callable[[list[str], str, _Ctx], None] | None, act: _ActState) -> None:
         for n, (cond, body) in enumerate(s.branches):
             kw = "if" if n == 0 else "elif"
             lines.append(f"{ind}{kw} {self.expr(cond, ctx)}:")
@@ -518,7 +519,7 @@ class _Gen:
                 self.block(s.orelse, ctx, lines, ind + "    ", cont, act)
 
     def choose(self, s: ast.Choose, ctx: _Ctx, lines: list[str], ind: str,
-               finish: Callable[[list[str], str, _Ctx], None], act: "_ActState") -> None:
+               finish: Callable[[list[str], str, _Ctx], None], act: _ActState) -> None:
         b: BoundSym = self.c.refs[id(s)]
         static, iterable, filt, iv = self.domain_iter(s.domain, ctx.reading("t"))
         name = f"b{b.uid}"
@@ -538,7 +539,7 @@ class _Gen:
         lines.append(f"{ind2}t = t0_{b.uid}")
         act.args.pop()
 
-    def stmt(self, s: ast.Stmt, ctx: _Ctx, lines: list[str], ind: str, act: "_ActState") -> None:
+    def stmt(self, s: ast.Stmt, ctx: _Ctx, lines: list[str], ind: str, act: _ActState) -> None:
         if isinstance(s, ast.Assign):
             t = self.typ(s.target)
             loc = self.chunk(s.target, ctx)
@@ -909,7 +910,7 @@ def _namespace() -> dict[str, Any]:
                              "sorted": sorted, "set": set, "sum": sum}}
 
 
-def compile_predicates(model: "CompiledModel", exprs: Sequence[ast.Expr]) -> list[Callable[[int], bool]]:
+def compile_predicates(model: CompiledModel, exprs: Sequence[ast.Expr]) -> list[Callable[[int], bool]]:
     """Compile extra predicates over packed states (for example liveness properties) with the
     model's own code generator; their model errors get error-site ids after the model's."""
     gen = _Gen(model.checked, model.layout)

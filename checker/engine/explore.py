@@ -12,11 +12,12 @@ from __future__ import annotations
 import resource
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from .model import Label, Model, ModelError, State
 from .frontier import PackedFifo
+from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
 
 
@@ -108,7 +109,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     started = time.perf_counter()
     succ = model.successors
     if expand is None:
-        expand = lambda s, d: succ(s)  # noqa: E731
+        expand = lambda s, d: succ(s)
     inv = model.violated_invariant
     inv_left = 0  # the invariants not yet violated (keep_going / only)
     for p in props:
@@ -175,7 +176,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
         return None
 
     if keep_going:
-        examine = examine_all  # noqa: F811
+        examine = examine_all
         has_inv = True  # examine every new state
 
     frontier: deque[tuple[State, int]] | PackedFifo = deque()

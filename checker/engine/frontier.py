@@ -16,7 +16,7 @@ from collections import deque
 
 
 class PackedFifo:
-    __slots__ = ("states", "head", "base", "levels", "last_depth")
+    __slots__ = ("base", "head", "last_depth", "levels", "states")
 
     def __init__(self) -> None:
         self.states = array("Q")

@@ -38,7 +38,7 @@ class Layout:
     width: int = 0
 
     @staticmethod
-    def build(checked: CheckedSpec) -> "Layout":
+    def build(checked: CheckedSpec) -> Layout:
         lay = Layout(checked)
         off = 0
         for v in checked.shared:

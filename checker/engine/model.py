@@ -7,8 +7,9 @@ DSL.  States are opaque to the explorer; a model decodes them for display.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Hashable, Protocol, Sequence, TypeVar
+from typing import Any, Protocol, TypeVar
 
 State = Hashable
 _S = TypeVar("_S", bound=Hashable)  # a model's own state type (a packed int for a compiled spec)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Hashable
 from hashlib import blake2b
-from typing import Hashable, Protocol
+from typing import Protocol
 
 State = Hashable
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..lang import ast
-from .compile import CompiledModel
 from ..lang.evaluate import EvalError, Evaluator, StateView
-from .model import Label, ModelError
 from ..lang.types import BoolT, EnumT, Type, format_value
+from .compile import CompiledModel
+from .model import Label, ModelError
 
 
 @dataclass

@@ -18,8 +18,9 @@ when it does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from ..api import CheckResult, PropertyResult
 from ..engine.compile import CompiledModel

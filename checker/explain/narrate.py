@@ -16,10 +16,10 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ..api import CheckResult, PropertyResult
-from .minimize import Minimized
-from .race import Cell, TraceFacts, cell_text, fails_text, overlap, schedule, switch_count
 from ..engine.trace import Step, Trace
 from ..lang.types import MapT, Type, format_value
+from .minimize import Minimized
+from .race import Cell, TraceFacts, cell_text, fails_text, overlap, schedule, switch_count
 
 WIDTH = 100
 

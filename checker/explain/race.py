@@ -23,14 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lang import ast
 from ..api import PropertyResult, Spec
-from ..lang.evaluate import EvalError, Evaluator
-from ..reduce.footprint import ANY, action_footprints
 from ..engine.model import Label
-from ..lang.pretty import pretty_expr
 from ..engine.trace import Step, Trace, failure_reads, state_view
+from ..lang import ast
+from ..lang.evaluate import EvalError, Evaluator
+from ..lang.pretty import pretty_expr
 from ..lang.types import MapT, format_value
+from ..reduce.footprint import ANY, action_footprints
 
 Cell = tuple[str, "str | None"]
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import Spec
-from ..lang.errors import PapcheckError
-from ..lang.inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
-from ..lang.evaluate import EvalError, Evaluator
 from ..engine.model import ModelError
-from ..lang.outputs import visible
 from ..engine.trace import Step, Trace, state_view
+from ..lang.errors import PapcheckError
+from ..lang.evaluate import EvalError, Evaluator
+from ..lang.inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
+from ..lang.outputs import visible
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, format_value
 
 
@@ -304,7 +304,7 @@ def _matching(model, errors: list[ModelError], meta: dict) -> list[ModelError]:
             out.append(e)
             continue
         act = model.actions[e.label.action]
-        if inst and act.instance_name != inst or action and act.transition.name != action:
+        if (inst and act.instance_name != inst) or (action and act.transition.name != action):
             continue
         if args:
             from ..engine.trace import _step

@@ -26,7 +26,17 @@ from typing import Any
 
 from ..lang import ast
 from ..lang.errors import Span, SpecError
-from ..lang.symbols import LIVENESS_KINDS, BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
+from ..lang.symbols import (
+    LIVENESS_KINDS,
+    BoundSym,
+    CheckedSpec,
+    ConstSym,
+    EnumMemberSym,
+    InstT,
+    MachineInfo,
+    TransitionInfo,
+    VarSym,
+)
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
 
 MAX_UNROLL = 4096  # largest domain a quantifier, parameter or choose may range over
@@ -324,7 +334,7 @@ class Lowering:
                     conds.append(d.cmp("<=", lo_t, d.int_lit(v)))
                 if hi_c is None or v > hi_c:
                     conds.append(d.cmp("<=", d.int_lit(v), hi_t))
-                if lo_c is not None and v < lo_c or hi_c is not None and v > hi_c:
+                if (lo_c is not None and v < lo_c) or (hi_c is not None and v > hi_c):
                     continue
                 out.append((v, d.and_(conds) if conds else ""))
             return IntT(), out

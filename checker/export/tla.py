@@ -262,8 +262,8 @@ class _Tla:
             val = self.expr(s.value, env)
             vt = self.types.get(id(s.value))
             fits = isinstance(t, RangeT) and (
-                isinstance(vt, RangeT) and t.lo <= vt.lo and vt.hi <= t.hi
-                or isinstance(s.value, ast.IntLit) and t.lo <= s.value.value <= t.hi)
+                (isinstance(vt, RangeT) and t.lo <= vt.lo and vt.hi <= t.hi)
+                or (isinstance(s.value, ast.IntLit) and t.lo <= s.value.value <= t.hi))
             checks = [] if fits else self.range_check(t, val)
             name, new = self.update(s.target, lambda old: val, env)
             return self.conj(checks + [self.block(rest, {**env, "cur": {**cur, name: new}}, finish)])
@@ -431,7 +431,7 @@ def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | Non
             cfg.append(f"  C_{safe(c.name)} = {w.value(c.value, BoolT() if isinstance(c.value, bool) else IntT())}")
     cfg.append("INVARIANT TypeOK")
     comments = []
-    for k, p in enumerate(checked.properties):
+    for _k, p in enumerate(checked.properties):
         pn = f"{safe(p.name)}"
         e = p.decl.expr
         if p.kind == "invariant":

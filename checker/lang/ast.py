@@ -36,8 +36,8 @@ class BoolType(TypeExpr):
 
 @dataclass(frozen=True)
 class RangeType(TypeExpr):
-    lo: "Expr"
-    hi: "Expr"
+    lo: Expr
+    hi: Expr
     span: Span = _span()
 
 
@@ -95,7 +95,7 @@ class RecordType(TypeExpr):
 @dataclass(frozen=True)
 class ChanType(TypeExpr):
     elem: TypeExpr
-    capacity: "Expr"
+    capacity: Expr
     span: Span = _span()
 
 
@@ -379,7 +379,7 @@ class PropertyDecl:
 class ExpectDecl:
     verdict: str  # "holds" or "violated"
     names: tuple[str, ...]
-    when: "Expr | None" = None  # `expect ... when COND`: applies when COND (over constants) holds
+    when: Expr | None = None  # `expect ... when COND`: applies when COND (over constants) holds
     span: Span = _span()
 
 

@@ -15,8 +15,8 @@ options (exit code 2), never for bad spec text (exit code 3).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Span:
     end_col: int
 
     @staticmethod
-    def point(line: int, col: int) -> "Span":
+    def point(line: int, col: int) -> Span:
         return Span(line, col, line, col + 1)
 
     def __str__(self) -> str:
@@ -133,7 +133,7 @@ class SpecError(PapcheckError):
         super().__init__(diagnostics.render())
 
     @staticmethod
-    def single(source: SourceFile, span: Span, message: str) -> "SpecError":
+    def single(source: SourceFile, span: Span, message: str) -> SpecError:
         diags = Diagnostics(source)
         diags.error(span, message)
         return SpecError(diags)

@@ -8,7 +8,8 @@ with the compiler but the checked AST, the tests also use it as an independent o
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import ast
 from .errors import Span

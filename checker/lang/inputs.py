@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from .errors import Diagnostics, SourceFile, Span, UsageError
 

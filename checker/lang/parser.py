@@ -743,7 +743,7 @@ class _Builder(Transformer[Token, ast.Spec]):
         return (str(items[0]), items[1])
 
 
-def _too_many_loops(stmts: tuple[ast.Stmt, ...], depth: int) -> "ast.Choose | None":
+def _too_many_loops(stmts: tuple[ast.Stmt, ...], depth: int) -> ast.Choose | None:
     """The first `choose` nested deeper than MAX_LOOPS (parameters count as levels), if any."""
     for s in stmts:
         if isinstance(s, ast.Choose):

@@ -58,7 +58,7 @@ class EnumMemberSym:
 class VarSym:
     name: str
     type: Type
-    machine: "MachineInfo | None"
+    machine: MachineInfo | None
     decl: ast.VarDecl
     inits: list[Any] = field(default_factory=list)  # user value per instance (one for shared vars)
     used: bool = False
@@ -85,7 +85,7 @@ class StateInfo:
 @dataclass(eq=False)
 class TransitionInfo:
     name: str
-    machine: "MachineInfo"
+    machine: MachineInfo
     state: StateInfo
     decl: ast.Transition
     params: list[tuple[BoundSym, Any]]  # (symbol, domain descriptor)

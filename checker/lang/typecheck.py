@@ -35,7 +35,7 @@ BUILTINS = ("min", "max", "len", "abs")
 
 
 class _Scope:
-    def __init__(self, parent: "_Scope | None" = None):
+    def __init__(self, parent: _Scope | None = None):
         self.parent = parent
         self.names: dict[str, Any] = {}
 

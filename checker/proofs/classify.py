@@ -18,9 +18,9 @@ from typing import Any
 from .. import api
 from ..engine.explore import Limits
 from ..engine.model import Label
-from ..views.report import _change_lines, _state_lines
 from ..lang.types import format_value
 from ..prover.induction import Cti, Obligation
+from ..views.report import _change_lines, _state_lines
 
 MAX_STATES = 300_000
 
@@ -77,7 +77,7 @@ def cti_lines(spec: api.Spec, ob: Obligation) -> list[str]:
             from ..engine.trace import explain_failure
             try:
                 why = explain_failure(model, prop.decl.expr, final)
-            except Exception:  # noqa: BLE001 - an explanation is a bonus
+            except Exception:
                 why = ""
         out.append(f"  {ob.invariant} fails" + (f" {why}" if why else ""))
     return out

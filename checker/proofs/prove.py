@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import api
-
 from ..lang import ast
 from ..lang.errors import Diagnostics, SourceFile, SpecError, UsageError
 from ..lang.parser import parse, read_source
 from ..lang.resolve import check_spec
 from ..lang.types import format_value
-from .classify import Verdict, classify, cti_lines, explicit_step_agrees, load_at
 from ..prover.induction import ProofResult, Prover
 from ..prover.translate import Unsupported
+from .classify import Verdict, classify, cti_lines, explicit_step_agrees, load_at
 
 EXIT_PROVED, EXIT_REAL, EXIT_UNDECIDED = 0, 1, 4
 
@@ -172,7 +171,7 @@ def render_text(o: ProveOutcome) -> str:
         lines.append("  pinned: " + ", ".join(f"{k} = {format_value(v)}" for k, v in p.pinned.items()))
     if p.assumptions:
         lines.append("  assuming: " + "; ".join(p.assumptions))
-    for i, ob in enumerate(p.obligations):
+    for ob in p.obligations:
         mark = {"proved": "proved", "cti": "CTI", "unknown": "unknown"}[ob.status]
         extra = f" ({ob.reason})" if ob.status == "unknown" and ob.reason else ""
         lines.append(f"  {mark:<8} {ob.title}{extra}")

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import api
-from ..lang.errors import UsageError
 from ..engine.explore import Limits
+from ..lang.errors import UsageError
 from ..lang.parser import parse, read_source
 
 

@@ -23,7 +23,8 @@ pair.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..lang import ast
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, VarSym
@@ -87,14 +88,14 @@ class CommutationProver:
 class _SymState:
     """Symbolic values of every state variable and control state, created on first use."""
 
-    def __init__(self, prover: CommutationProver, prefix: str, parent: "_SymState | None" = None):
+    def __init__(self, prover: CommutationProver, prefix: str, parent: _SymState | None = None):
         self.p = prover
         self.prefix = prefix
         self.values: dict[tuple, Any] = {} if parent is None else dict(parent.values)
         self.root: _SymState = parent.root if parent is not None else self
         self.bounds: list = [] if parent is None else parent.bounds
 
-    def copy(self) -> "_SymState":
+    def copy(self) -> _SymState:
         return _SymState(self.p, self.prefix, self)
 
     def get(self, key: tuple, typ: Type) -> Any:
@@ -115,7 +116,7 @@ class _SymState:
         v = self.values.get(key)
         return v if v is not None else self.root.values[key]
 
-    def equals(self, other: "_SymState") -> Any:
+    def equals(self, other: _SymState) -> Any:
         z3 = self.p.z3
         keys = set(self.values) | set(other.values)
         eqs = []

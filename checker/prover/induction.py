@@ -185,7 +185,7 @@ class Prover:
             if combo not in cache:
                 try:
                     cache[combo] = Prover(self.c, self.assumes, 1000, self.invariants, dict(zip(names, combo)))
-                except Exception:  # noqa: BLE001 - constants outside what the spec allows
+                except Exception:
                     cache[combo] = None
             p = cache[combo]
             if p is None:
@@ -216,7 +216,7 @@ class Prover:
                 self._minimize(s, state)
             try:
                 ob.cti = self.read_cti(m, act, state)
-            except Exception:  # noqa: BLE001 - constants too large or outside what the spec allows
+            except Exception:
                 ob.cti, self._min_model = None, None
                 ob.reason = "a CTI exists, but not at constants papcheck can show"
         else:

@@ -27,12 +27,12 @@ the same errors, until it is taken).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from .footprint import Footprint, FootprintAnalysis, conflicts, loc_text, overlap
 from ..lang.symbols import CheckedSpec, MachineInfo
-
+from .footprint import Footprint, FootprintAnalysis, conflicts, loc_text, overlap
 
 # ------------------------------------------------------------------------------- partial order
 
@@ -60,7 +60,7 @@ class PartialOrder:
     cyclic_sym: list[bool] = field(default_factory=list)  # the same over its machine's safe states
 
     @staticmethod
-    def build(model: Any, use_solver: bool = True) -> "PartialOrder":
+    def build(model: Any, use_solver: bool = True) -> PartialOrder:
         checked: CheckedSpec = model.checked
         fa = FootprintAnalysis(checked)
         fps = [fa.action(a.machine, a.instance, a.transition) for a in model.actions]
@@ -95,7 +95,7 @@ class PartialOrder:
 
         po._independent = independent  # type: ignore[attr-defined]
         po._inst_of_action = [inst_of[(a.machine.name, a.instance)] for a in model.actions]  # type: ignore[attr-defined]
-        for k, (m, inst) in enumerate(model.instances):
+        for k, (m, _inst) in enumerate(model.instances):
             safe_states = set()
             others = [b for j, acts in by_inst.items() if j != k for b in acts]
             for st in m.states:
@@ -110,7 +110,7 @@ class PartialOrder:
         # steps along it can be another's: the static C3 shortcut then needs a cycle among the
         # union of the machine's safe control states (see expander).
         union: dict[str, set[int]] = {}
-        for k, (m, inst) in enumerate(model.instances):
+        for k, (m, _inst) in enumerate(model.instances):
             union.setdefault(m.name, set()).update(po.safe[k])
         po.cyclic_sym = [_cycle_among(m, union[m.name]) for m, _ in model.instances]
         return po
@@ -197,7 +197,7 @@ class PartialOrder:
 
     def explain(self) -> list[str]:
         acts = self.model.actions
-        name = lambda a: f"{acts[a].instance_name}.{acts[a].transition.name}"  # noqa: E731
+        name = lambda a: f"{acts[a].instance_name}.{acts[a].transition.name}"
         lines = ["Partial-order reduction: transition footprints"]
         readers = self._property_readers()
         singles = frozenset(m.name for m in self.model.checked.machines if m.decl.count is None)

@@ -19,14 +19,14 @@ into a located note and an unreduced search.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..lang import ast
 from ..lang.errors import Diagnostics, Note
 from ..lang.symbols import CheckedSpec, MachineInfo
 from ..lang.types import ChanT, MapT, NoneT, RangeT, RecordT, SetT, Type
-
 
 # ------------------------------------------------------------------------------------- symmetry
 
@@ -488,7 +488,7 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
     def canon(s: int) -> int:
         try:
             return canon_raw(s)
-        except Exception as err:  # noqa: BLE001 - a value outside what the renaming knows
+        except Exception as err:
             raise _locate_failure(model, moving, combos, s, err) from None
     return Symmetry(machines, canon, "# every permutation of " + ", ".join(order))
 
@@ -505,7 +505,7 @@ def _locate_failure(model: Any, moving: list, combos: list[dict], s: int, err: E
         try:
             for pm in combos:
                 f(raw, pm)
-        except Exception:  # noqa: BLE001
+        except Exception:
             span = slot.var.decl.span if slot.var is not None else Span.point(0, 0)
             return SymmetryUnavailable(span, f"cannot apply symmetry here: the value of "
                                              f"{slot.display} (encoded {raw}) cannot be renamed")

@@ -24,10 +24,10 @@ import shutil
 from collections import deque
 
 from ..api import PropertyResult, Spec
-from ..lang.errors import PapcheckError
 from ..engine.model import ModelError
-from ..explain.race import TraceFacts, cell_text
 from ..engine.trace import Trace, build_trace
+from ..explain.race import TraceFacts, cell_text
+from ..lang.errors import PapcheckError
 from ..lang.types import MapT, format_value
 
 GRAPH_LIMIT = 2000
@@ -101,7 +101,7 @@ def hb_dot(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
                 attrs.append('color="#e8590c", penwidth=2')
             out.append(f"    s{k} [{', '.join(attrs)}];")
         out.append("  }")
-    for inst, ks in lanes.items():  # keep each instance's steps in program order on the page
+    for ks in lanes.values():  # keep each instance's steps in program order on the page
         for a, b in zip(ks, ks[1:]):
             out.append(f"  s{a} -> s{b} [style=invis, weight=4];")
     for i, j, cells in facts.hb_reduced():

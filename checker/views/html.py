@@ -20,13 +20,13 @@ import json
 from html import escape
 
 from ..api import CheckResult
-from ..explain.narrate import explain, pick_property
+from ..engine.trace import Trace
 from ..explain.minimize import Minimized
+from ..explain.narrate import explain, pick_property
 from ..explain.race import TraceFacts
+from ..lang.types import MapT, Type, format_value
 from .dot import have_dot, hb_dot, states_dot
 from .svg import sequence_svg
-from ..engine.trace import Trace
-from ..lang.types import MapT, Type, format_value
 
 CSS = """
 *{box-sizing:border-box}

@@ -22,10 +22,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ..api import PropertyResult, Spec
-from ..reduce.footprint import ANY
-from ..explain.race import Cell, TraceFacts, cell_text, fails_text
 from ..engine.trace import Trace
+from ..explain.race import Cell, TraceFacts, cell_text, fails_text
 from ..lang.types import MapT, format_value
+from ..reduce.footprint import ANY
 
 CHAR = 7.3  # advance of one character of the 12px monospace font, a little generous
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"

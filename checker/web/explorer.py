@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import PropertyResult, Spec, check
-from ..lang.evaluate import EvalError, Evaluator
 from ..engine.explore import Limits
 from ..engine.model import Label, ModelError
-from ..lang.symbols import LIVENESS_KINDS
 from ..engine.trace import Trace, build_trace, explain_failure, model_error_message, state_view
+from ..lang.evaluate import EvalError, Evaluator
+from ..lang.symbols import LIVENESS_KINDS
 from ..lang.types import MapT, format_value
 
 MAX_PATH = 10_000

@@ -49,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "papcheck-explore"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # only the CLI prints; a request log would drown its one line
 
     def do_HEAD(self) -> None:
