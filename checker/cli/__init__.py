@@ -893,5 +893,10 @@ class _progress_display:
             self.status.stop()
 
 
+from .fmt import fmt_command  # noqa: E402  (the command module needs `main`'s package first)
+
+main.add_command(fmt_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
