@@ -88,3 +88,45 @@ def test_count_is_capped() -> None:
 def test_reserved_word_and_bad_character_both_reported() -> None:
     text = GOOD.replace("var flag: bool", "var in: bool").replace("x <= 3", "x <= 3 ! 2")
     assert [n for n, _ in _errors(text)] == [3, 11]
+
+
+def test_mutated_specs_never_crash_the_recovering_parser_or_fmt() -> None:
+    """Random edits of the shipped specs and the bad-input corpus (deterministic seed, 400
+    inputs, a few seconds): parsing raises only SpecError, fmt only SpecError or FormatError."""
+    import random
+    from pathlib import Path
+
+    from checker.lang.formatter import FormatError, format_source
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.glob("specs/*.pap"), *root.glob("models/*.pap"), *root.glob("tests/bad_specs/*.pap")])
+    texts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
+    pieces = ["{", "}", "(", ")", "[", "]", ":=", "=", "==", ",", ";", "machine", "state", "on", "var", "const",
+              "if", "else", "\n", " x ", "#", "##", "&&", '"', "..", "->", "invariant", "when", "choose", "0"]
+    rng = random.Random(10)
+    several = 0
+    for i in range(400):
+        t = rng.choice(texts)
+        for _ in range(rng.randint(1, 4)):
+            p = rng.randrange(len(t) + 1)
+            op = rng.random()
+            if op < 0.4:
+                t = t[:p] + t[p + rng.randint(1, 8):]
+            elif op < 0.8:
+                t = t[:p] + rng.choice(pieces) + t[p:]
+            else:
+                q = rng.randrange(len(t) + 1)
+                t = t[:p] + t[q:q + 20] + t[p:]
+        source = SourceFile(f"m{i}.pap", t)
+        try:
+            parse(source)
+        except SpecError as e:
+            errors = e.diagnostics.errors
+            assert 1 <= len(errors) <= MAX_SYNTAX_ERRORS + 1
+            several += len(errors) > 1
+            continue
+        try:
+            format_source(source)
+        except (SpecError, FormatError):
+            pass
+    assert several > 0
