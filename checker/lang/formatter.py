@@ -16,9 +16,8 @@ different spec).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
-from . import ast
 from .errors import PapcheckError, SourceFile
 from .parser import parse
 from .pretty import pretty_spec
@@ -85,7 +84,7 @@ def _docs(node: Any) -> list[str]:
     elif dataclasses.is_dataclass(node) and not isinstance(node, type):
         for f in dataclasses.fields(node):
             if f.name == "doc":
-                out.append(getattr(node, "doc"))
+                out.append(cast(Any, node).doc)
             elif f.name not in ("span", "target_span"):
                 out.extend(_docs(getattr(node, f.name)))
     return out

@@ -207,9 +207,9 @@ def _resync(ip: Any, tok: Token, boundary: bool = False) -> bool:
 def _parse_recovering(source: SourceFile) -> Tree[Token]:
     """Parse the whole text, reporting every independent syntax error (up to a cap) at once."""
     text = source.text
-    ip = _lark().parse_interactive(text)
+    ip: Any = _lark().parse_interactive(text)  # lark's interactive API is untyped
     rec = _Recovery(source)
-    lexer = ip.lexer_thread
+    lexer: Any = ip.lexer_thread
     tokens = lexer.lex(ip.parser_state)
     last: Token | None = None
     while True:
@@ -235,9 +235,7 @@ def _parse_recovering(source: SourceFile) -> Tree[Token]:
             if not rec.panic:
                 e.interactive_parser = ip
                 rec.report(e)
-                _drop_or_resync(rec, ip, text, tok)
-            else:
-                _drop_or_resync(rec, ip, text, tok)
+            _drop_or_resync(rec, ip, text, tok)
             last = tok
             continue
         last = tok
@@ -252,14 +250,12 @@ def _parse_recovering(source: SourceFile) -> Tree[Token]:
             rec.report(e)
             _drop_or_resync(rec, ip, text, tok)
     tree = None
-    if not rec.panic or not rec.diags.items:
+    if not rec.panic:  # in panic mode the end of the file is no new error
         try:
             tree = ip.feed_eof(last)
         except UnexpectedToken as e:
             e.interactive_parser = ip
             rec.report(e)
-    elif rec.count == 0 and not rec.capped:  # pragma: no cover - panic implies a report
-        pass
     if rec.diags.items:
         raise SpecError(rec.diags)
     return cast(Tree[Token], tree)
