@@ -337,7 +337,7 @@ RESERVED = frozenset({
 })
 
 _DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invariant", "reachable",
-               "recoverable", "eventually", "always_eventually", "leads_to", "deadlock_free", "expect")
+               "recoverable", "eventually", "always_eventually", "leads_to", "deadlock_free", "expect", "def")
 # Declarations that only appear at the top level: seen inside braces, a '}' is probably missing.
 _TOP_ONLY = frozenset(_DECL_WORDS) - {"var", "fair"}
 _EXPR_START = frozenset({"NAME", "INT", "true", "false", "self", "(", "{", "-", "not", "if", "forall",
@@ -606,7 +606,7 @@ def _unexpected_token(source: SourceFile, e: UnexpectedToken) -> tuple[str, Span
             return "unexpected ';'; declarations need no ';' (it only separates statements)", span, []
         if tok.type == "NAME":
             import difflib
-            close = difflib.get_close_matches(value, _DECL_WORDS, n=1, cutoff=0.7)
+            close = difflib.get_close_matches(value, _DECL_WORDS[:-1], n=1, cutoff=0.7)
             if close:
                 return f"unexpected {what}; did you mean '{close[0]}'?", span, []
     notes: list[Note] = []
@@ -679,6 +679,15 @@ class _Builder(Transformer[Token, ast.Spec]):
         name, typ, init = items
         sp = _mspan(meta)
         return ast.VarDecl(str(name), typ, init, doc=self._doc(sp), span=sp)
+
+    def def_decl(self, meta: Meta, items: list[Any]) -> ast.DefDecl:
+        name, params, result, body = items[0], items[1:-2], items[-2], items[-1]
+        sp = _mspan(meta)
+        return ast.DefDecl(str(name), tuple(p for p in params if p is not None), result, body,
+                           doc=self._doc(sp), span=sp)
+
+    def def_param(self, meta: Meta, items: list[Any]) -> ast.Param:
+        return ast.Param(str(items[0]), items[1], span=_mspan(meta))
 
     def machine_decl(self, meta: Meta, items: list[Any]) -> ast.MachineDecl:
         mods = []
