@@ -92,9 +92,9 @@ BASE = "protocol E\nvar x: 0..3 = 0\n{defs}\nmachine M[2] {{\n  var mine: bool =
 
 
 @pytest.mark.parametrize("defs, props, where, message", [
-    ("def f(v: 0..3): bool = g(v)\ndef g(v: 0..3): bool = f(v)", "", "3:1",
+    ("def f(v: 0..3): bool = g(v)\ndef g(v: 0..3): bool = f(v)", "", "3:5",
      "'f' uses itself (f -> g -> f); a definition may not be recursive"),
-    ("def f(v: 0..3): bool = f(v)", "", "3:1", "'f' uses itself (f -> f)"),
+    ("def f(v: 0..3): bool = f(v)", "", "3:5", "'f' uses itself (f -> f)"),
     ("def f(v: 0..3): bool = v > 1", "invariant i: f(1, 2)", "8:14", "'f' takes 1 argument, given 2"),
     ("def f(v: 0..3): bool = v > 1", "invariant i: f", "8:14", "'f' needs 1 argument: f(...)"),
     ("def f: bool = x > 1", "invariant i: f(1)", "8:14", "'f' takes no arguments"),
@@ -103,9 +103,9 @@ BASE = "protocol E\nvar x: 0..3 = 0\n{defs}\nmachine M[2] {{\n  var mine: bool =
     ("def f(v: 0..3): bool = v + 1", "", "3:24", "the body of 'f' has type int, but 'f' is declared to give bool"),
     ("def f: bool = self == 0", "", "3:15", "'self' is only meaningful inside a machine"),
     ("def f: bool = mine", "", "3:15", "unknown name 'mine'"),
-    ("def x: bool = true", "", "3:1", "'x' is already declared"),
+    ("def x: bool = true", "", "3:5", "'x' is already declared"),
     ("def f(x: bool): bool = x", "", "3:7", "'x' is already declared"),
-    ("def f: bool = true\ndef f: bool = false", "", "4:1", "'f' is already defined"),
+    ("def f: bool = true\ndef f: bool = false", "", "4:5", "'f' is already defined"),
 ])
 def test_misuse_is_a_located_error(defs: str, props: str, where: str, message: str) -> None:
     text = BASE.format(defs=defs, props=props)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .errors import Diagnostics, Note, SourceFile
+from .errors import Diagnostics, Note, SourceFile, Span
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ def expand_defs(spec: ast.Spec, source: SourceFile) -> Expansion:
     for d in spec.decls:
         if isinstance(d, ast.DefDecl):
             if d.name in defs:
-                diags.error(d.span, f"'{d.name}' is already defined",
-                            [Note(defs[d.name].span, f"'{d.name}' is defined here")])
+                diags.error(_name_span(source, d.span, d.name), f"'{d.name}' is already defined",
+                            [Note(_name_span(source, defs[d.name].span, d.name), f"'{d.name}' is defined here")])
             defs.setdefault(d.name, d)
     if not defs:
         return Expansion(spec, [])
@@ -61,7 +62,8 @@ def expand_defs(spec: ast.Spec, source: SourceFile) -> Expansion:
                 others.setdefault(v.name, v)
     for name, d in defs.items():
         if name in others:
-            diags.error(d.span, f"'{name}' is already declared", [Note(others[name].span, f"'{name}' is declared here")])
+            diags.error(_name_span(source, d.span, name), f"'{name}' is already declared",
+                        [Note(others[name].span, f"'{name}' is declared here")])
     diags.raise_if_errors()
     ex = _Expander(defs, diags)
     for d in defs.values():
@@ -94,8 +96,8 @@ class _Expander:
             if state.get(name) == 1:
                 cycle = path[path.index(name):] + [name]
                 d = self.defs[name]
-                self.diags.error(d.span, f"'{name}' uses itself ({' -> '.join(cycle)}); a definition "
-                                         "may not be recursive")
+                self.diags.error(_name_span(self.diags.source, d.span, name),
+                                 f"'{name}' uses itself ({' -> '.join(cycle)}); a definition may not be recursive")
                 raise _Stop()
             state[name] = 1
             d = self.defs[name]
@@ -129,7 +131,7 @@ class _Expander:
             if len(args) != len(d.params):
                 self.diags.error(n.span, f"'{d.name}' takes {len(d.params)} argument"
                                          f"{'s' if len(d.params) != 1 else ''}, given {len(args)}",
-                                 [Note(d.span, f"'{d.name}' is defined here")])
+                                 [Note(_name_span(self.diags.source, d.span, d.name), f"'{d.name}' is defined here")])
                 return n
             body = _rename_bound(d.body, next(self.fresh))
             out = _substitute(body, {p.name: a for p, a in zip(d.params, args)})
@@ -153,6 +155,12 @@ class _Expander:
 
 class _Stop(Exception):
     pass
+
+
+def _name_span(source: SourceFile, span: Span, name: str) -> Span:
+    """A definition's span narrowed to its name (`def NAME`), for the caret."""
+    found = re.compile(rf"\bdef\s+({re.escape(name)})\b").search(source.line(span.line), max(span.col - 1, 0))
+    return Span(span.line, found.start(1) + 1, span.line, found.end(1) + 1) if found else span
 
 
 def _rebuild(n: Any, f: Any, fresh: bool = True) -> Any:

@@ -653,7 +653,7 @@ class _Resolver(ExpressionTyper):
             actual = self._sub(a, scope, t)
             if not compatible(t, actual):
                 self.error(a.span, f"argument {i} of '{d.name}' ({p.name}) must be {t}, but this is {actual}",
-                           [Note(d.span, f"'{d.name}' is defined here")])
+                           [Note(self.name_span(d.span, d.name), f"'{d.name}' is defined here")])
                 raise _Abort()
 
     # ---- properties
