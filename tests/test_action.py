@@ -170,7 +170,9 @@ def test_action_yml_runs_the_script_with_the_inputs_it_reads():
 
 def test_pre_commit_hook_checks_the_changed_files(repo, monkeypatch):
     yaml = pytest.importorskip("yaml")
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"papcheck", "papcheck-fmt"}
+    hook = hooks["papcheck"]
     assert hook["files"] == r"\.pap$" and hook["pass_filenames"] is True
     entry = shlex.split(hook["entry"])
     assert entry[:2] == ["papcheck", "check"] and "--max-states" in entry and "--timeout" in entry

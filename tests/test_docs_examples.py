@@ -86,6 +86,7 @@ def sandbox(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "specs", d / "specs")
     shutil.copytree(ROOT / "examples", d / "examples")
+    shutil.copytree(ROOT / "tests" / "bad_specs", d / "tests" / "bad_specs")  # the error examples
     (d / "bad.pap").write_text((ROOT / "tests/data/readme_bad.pap").read_text())
     bin_dir = d / "bin"
     bin_dir.mkdir()

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..lang import ast
 from ..lang.errors import Diagnostic, Diagnostics, SourceFile, Span, SpecError, UsageError
-from ..lang.pretty import pretty_expr, pretty_spec, pretty_type
+from ..lang.pretty import pretty_expr, pretty_type
 from ..lang.types import format_value
 
 KEYWORDS = ("protocol", "const", "type", "var", "machine", "state", "on", "when", "init", "final",
@@ -375,22 +375,11 @@ def _walk(node: Any, machine: str | None = None) -> Iterator[tuple[Any, str | No
 
 
 def formatted(text: str, path: str = "<spec>") -> tuple[str | None, str]:
-    """The canonical layout of `papcheck parse` for `text`, or None and why not.  The canonical
-    layout keeps `##` doc comments but not plain `#` comments, so a text with plain comments is
-    not reformatted (that would delete them)."""
-    from ..lang.parser import parse
-    source = SourceFile(path, text)
+    """The layout of `papcheck fmt` for `text` (comments kept), or None and why not."""
+    from ..lang.formatter import FormatError, format_source
     try:
-        tree = parse(source)
+        return format_source(SourceFile(path, text)), ""
     except (SpecError, RecursionError):
         return None, "the spec has syntax errors"
-    comments = sum(1 for ln in text.splitlines() if _plain_comment(ln))
-    if comments:
-        return None, (f"not formatted: the canonical layout would delete {comments} line"
-                      f"{'s' if comments != 1 else ''} with plain '#' comments (only '##' doc comments are kept)")
-    return pretty_spec(tree), ""
-
-
-def _plain_comment(line: str) -> bool:
-    pos = line.find("#")
-    return pos >= 0 and not line[pos:].startswith("##")
+    except FormatError as e:
+        return None, str(e)

@@ -383,7 +383,20 @@ class ExpectDecl:
     span: Span = _span()
 
 
-Decl = ConstDecl | TypeDecl | VarDecl | MachineDecl | PropertyDecl | ExpectDecl
+@dataclass(frozen=True)
+class DefDecl:
+    """`def NAME(p: T, ...): R = EXPR`: a pure, non-recursive definition, inlined where it is used
+    (checker.lang.defs) before names and types are resolved; `params` is empty for `def NAME: R`."""
+
+    name: str
+    params: tuple[Param, ...]
+    result: TypeExpr
+    body: Expr
+    doc: str = ""
+    span: Span = _span()
+
+
+Decl = ConstDecl | TypeDecl | VarDecl | MachineDecl | PropertyDecl | ExpectDecl | DefDecl
 
 
 @dataclass(frozen=True)

@@ -80,13 +80,7 @@ def _parse_cached(source: SourceFile) -> ast.Spec:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise SpecError.single(source, Span.point(1, 1),
                                "the spec is empty; a spec starts with `protocol NAME`")
-    try:
-        tree = _lark().parse(text)
-    except UnexpectedInput as e:
-        raise _syntax_error(source, e) from None
-    except _ReservedName as e:
-        raise SpecError.single(source, _tspan(e.token),
-                               f"'{e.token}' is a reserved word and cannot be used as a name") from None
+    tree = _parse_recovering(source)
     _check_nesting(source, tree)
     try:
         spec = _Builder(source, _doc_comments(text)).transform(tree)
@@ -99,6 +93,198 @@ def _parse_cached(source: SourceFile) -> ast.Spec:
     except RecursionError:
         raise _too_deep(source) from None
     return spec
+
+
+# ------------------------------------------------------------------------------ error recovery
+#
+# The parse runs token by token on Lark's interactive parser so that one mistake does not hide the
+# next.  After a syntax error the parser is in "panic mode": it drops tokens until a synchronising
+# one, a declaration keyword at the start of a line or a '}' closing a brace opened before the
+# error, then pops its stack to the innermost state that accepts that token and goes on.  Errors
+# met while still dropping tokens are not reported (they are usually echoes of the first one), nor
+# are errors within a couple of tokens after resynchronising on a '}'.  The first error is worded
+# exactly as a single error always was.
+
+MAX_SYNTAX_ERRORS = 20
+_SETTLE_AFTER_BRACE = 3  # tokens to shift after a '}' resync before a new error is reported
+
+
+class _Recovery:
+    """Collects the syntax errors of one parse and steers the parser past each."""
+
+    def __init__(self, source: SourceFile):
+        self.source = source
+        self.diags = Diagnostics(source)
+        self.count = 0
+        self.capped = False
+        self.panic = False
+        self.depth = 0  # net '{' among the tokens dropped since the error
+        self.quiet = 0  # tokens still to shift before a new error is reported
+
+    def report(self, e: UnexpectedInput) -> None:
+        """Record an error unless it is an echo of the last one; enter panic mode."""
+        if not self.panic and self.quiet <= 0 and not self.capped:
+            if self.count >= MAX_SYNTAX_ERRORS:
+                self.capped = True
+                span = _syntax_error(self.source, e).diagnostics.items[0].span
+                self.diags.error(span, f"too many syntax errors; stopped after the first {MAX_SYNTAX_ERRORS}")
+            else:
+                self.count += 1
+                self.diags.items.extend(_syntax_error(self.source, e).diagnostics.items)
+        if not self.panic:
+            self.panic = True
+            self.depth = 0
+
+    def report_reserved(self, tok: Token) -> None:
+        if not self.panic and self.quiet <= 0 and not self.capped:
+            if self.count >= MAX_SYNTAX_ERRORS:
+                self.capped = True
+                self.diags.error(_tspan(tok), f"too many syntax errors; stopped after the first {MAX_SYNTAX_ERRORS}")
+            else:
+                self.count += 1
+                self.diags.error(_tspan(tok), f"'{tok}' is a reserved word and cannot be used as a name")
+        if not self.panic:
+            self.panic = True
+            self.depth = 0
+
+
+def _first_on_line(text: str, tok: Token) -> bool:
+    start = tok.start_pos if tok.start_pos is not None else 0
+    return text[text.rfind("\n", 0, start) + 1:start].strip() == ""
+
+
+def _keyword_token(tok: Token) -> Token:
+    """The token retyped as its keyword or punctuation terminal (the contextual lexer may have
+    lexed a keyword as a NAME in a state that did not expect it)."""
+    by_text = _terminal_types()
+    kind = by_text.get(str(tok))
+    return Token.new_borrow_pos(kind, str(tok), tok) if kind and kind != tok.type else tok
+
+
+@lru_cache(maxsize=1)
+def _terminal_types() -> dict[str, str]:
+    return {v: k for k, v in _terminal_text().items()}
+
+
+# Line-initial words that start a statement, a transition or a state: the parser resynchronises on
+# them too, but only at a statement boundary (so a name is not glued onto a broken expression).
+_LINE_STARTS = frozenset({"if", "choose", "send", "assert", "skip", "on", "state", "init", "final"})
+_BOUNDARY_TREES = frozenset({"assign", "if_stmt", "choose", "send", "expr_stmt", "assert_stmt", "skip",
+                             "transition", "state_decl", "var_decl", "block"})
+
+
+def _at_boundary(values: list[Any]) -> bool:
+    """Whether a (truncated) value stack ends between two statements or declarations."""
+    if not values:
+        return False
+    top = values[-1]
+    if isinstance(top, Token):
+        return str(top) in ("{", ";", "}")
+    return isinstance(top, Tree) and top.data in _BOUNDARY_TREES
+
+
+def _resync(ip: Any, tok: Token, boundary: bool = False) -> bool:
+    """Pop the parser stack to the innermost state that shifts `tok` (at a statement boundary if
+    asked); False if none does."""
+    state = ip.parser_state
+    typed = _keyword_token(tok)
+    for keep in range(len(state.value_stack), -1, -1):
+        if boundary and not _at_boundary(state.value_stack[:keep]):
+            continue
+        trial = state.copy(deepcopy_values=False)
+        del trial.state_stack[keep + 1:]
+        del trial.value_stack[keep:]
+        try:
+            trial.feed_token(typed)
+        except UnexpectedInput:
+            continue
+        state.state_stack[:] = trial.state_stack
+        state.value_stack[:] = trial.value_stack
+        return True
+    return False
+
+
+def _parse_recovering(source: SourceFile) -> Tree[Token]:
+    """Parse the whole text, reporting every independent syntax error (up to a cap) at once."""
+    text = source.text
+    ip: Any = _lark().parse_interactive(text)  # lark's interactive API is untyped
+    rec = _Recovery(source)
+    lexer: Any = ip.lexer_thread
+    tokens = lexer.lex(ip.parser_state)
+    last: Token | None = None
+    while True:
+        try:
+            tok = next(tokens)
+        except StopIteration:
+            break
+        except _ReservedName as e:
+            rec.report_reserved(e.token)
+            tokens = lexer.lex(ip.parser_state)
+            last = e.token
+            continue
+        except UnexpectedCharacters as e:
+            if not rec.panic:
+                e.interactive_parser = ip
+            rec.report(e)
+            lexer.state.line_ctr.feed(text[lexer.state.line_ctr.char_pos:lexer.state.line_ctr.char_pos + 1])
+            tokens = lexer.lex(ip.parser_state)
+            continue
+        except UnexpectedToken as e:  # the contextual lexer found a token this state cannot take
+            tokens = lexer.lex(ip.parser_state)
+            tok = e.token
+            if not rec.panic:
+                e.interactive_parser = ip
+                rec.report(e)
+            _drop_or_resync(rec, ip, text, tok)
+            last = tok
+            continue
+        last = tok
+        if rec.panic:
+            _drop_or_resync(rec, ip, text, tok)
+            continue
+        try:
+            ip.feed_token(tok)
+            rec.quiet -= 1
+        except UnexpectedToken as e:
+            e.interactive_parser = ip
+            rec.report(e)
+            _drop_or_resync(rec, ip, text, tok)
+    tree = None
+    if not rec.panic:  # in panic mode the end of the file is no new error
+        try:
+            tree = ip.feed_eof(last)
+        except UnexpectedToken as e:
+            e.interactive_parser = ip
+            rec.report(e)
+    if rec.diags.items:
+        raise SpecError(rec.diags)
+    return cast(Tree[Token], tree)
+
+
+def _drop_or_resync(rec: _Recovery, ip: Any, text: str, tok: Token) -> None:
+    """In panic mode: resynchronise on `tok` if it is a synchronising token, else drop it."""
+    value = str(tok)
+    if value == "}" and rec.depth <= 0:
+        if _resync(ip, tok):
+            rec.panic = False
+            rec.quiet = _SETTLE_AFTER_BRACE
+        return
+    if value in _DECL_WORDS and _first_on_line(text, tok) and (rec.depth <= 0 or value in _TOP_ONLY):
+        if _resync(ip, tok):
+            rec.panic = False
+            rec.quiet = 0
+            rec.depth = 0
+        return
+    if (rec.depth <= 0 and _first_on_line(text, tok)
+            and (value in _LINE_STARTS or tok.type == "NAME") and _resync(ip, tok, boundary=True)):
+        rec.panic = False
+        rec.quiet = 0
+        rec.depth = 0
+        return
+    if value == "{":
+        rec.depth += 1
+    elif value == "}":
+        rec.depth -= 1
 
 
 def _check_nesting(source: SourceFile, tree: Tree[Token]) -> None:
@@ -151,7 +337,7 @@ RESERVED = frozenset({
 })
 
 _DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invariant", "reachable",
-               "recoverable", "eventually", "always_eventually", "leads_to", "deadlock_free", "expect")
+               "recoverable", "eventually", "always_eventually", "leads_to", "deadlock_free", "expect", "def")
 # Declarations that only appear at the top level: seen inside braces, a '}' is probably missing.
 _TOP_ONLY = frozenset(_DECL_WORDS) - {"var", "fair"}
 _EXPR_START = frozenset({"NAME", "INT", "true", "false", "self", "(", "{", "-", "not", "if", "forall",
@@ -420,7 +606,7 @@ def _unexpected_token(source: SourceFile, e: UnexpectedToken) -> tuple[str, Span
             return "unexpected ';'; declarations need no ';' (it only separates statements)", span, []
         if tok.type == "NAME":
             import difflib
-            close = difflib.get_close_matches(value, _DECL_WORDS, n=1, cutoff=0.7)
+            close = difflib.get_close_matches(value, _DECL_WORDS[:-1], n=1, cutoff=0.7)
             if close:
                 return f"unexpected {what}; did you mean '{close[0]}'?", span, []
     notes: list[Note] = []
@@ -493,6 +679,15 @@ class _Builder(Transformer[Token, ast.Spec]):
         name, typ, init = items
         sp = _mspan(meta)
         return ast.VarDecl(str(name), typ, init, doc=self._doc(sp), span=sp)
+
+    def def_decl(self, meta: Meta, items: list[Any]) -> ast.DefDecl:
+        name, params, result, body = items[0], items[1:-2], items[-2], items[-1]
+        sp = _mspan(meta)
+        return ast.DefDecl(str(name), tuple(p for p in params if p is not None), result, body,
+                           doc=self._doc(sp), span=sp)
+
+    def def_param(self, meta: Meta, items: list[Any]) -> ast.Param:
+        return ast.Param(str(items[0]), items[1], span=_mspan(meta))
 
     def machine_decl(self, meta: Meta, items: list[Any]) -> ast.MachineDecl:
         mods = []

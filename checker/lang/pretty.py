@@ -61,6 +61,10 @@ def _decl(d: ast.Decl) -> list[str]:
         if d.kind == "leads_to":
             return doc + [f"leads_to {d.name}: {pretty_expr(d.expr)} ~> {pretty_expr(d.expr2)}"]  # type: ignore[arg-type]
         return doc + [f"{d.kind} {d.name}: {pretty_expr(d.expr)}"]  # type: ignore[arg-type]
+    if isinstance(d, ast.DefDecl):
+        params = "(" + ", ".join(f"{p.name}: {pretty_type(p.domain)}" for p in d.params  # type: ignore[arg-type]
+                                 ) + ")" if d.params else ""
+        return _doc(d.doc, "") + [f"def {d.name}{params}: {pretty_type(d.result)} = {pretty_expr(d.body)}"]
     if isinstance(d, ast.ExpectDecl):
         text = "expect holds" if d.verdict == "holds" else f"expect violated {', '.join(d.names)}"
         return [text + (f" when {pretty_expr(d.when)}" if d.when is not None else "")]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from . import ast
+from .defs import DefSym
 from .errors import Diagnostics, Note, SourceFile, Span, UsageError
 from .evaluate import EvalError, Evaluator
 from .symbols import (
@@ -64,6 +65,12 @@ def check_spec(spec: ast.Spec, source: SourceFile, overrides: dict[str, Any] | N
 
 class _Resolver(ExpressionTyper):
     def __init__(self, spec: ast.Spec, source: SourceFile, overrides: dict[str, Any]):
+        from .defs import expand_defs
+        expansion = expand_defs(spec, source)  # `def`s are inlined before anything is resolved
+        spec = expansion.spec
+        self.defs = expansion.defs
+        self.inline_sites = expansion.sites
+        self._def_param_types: dict[str, list[Type] | None] = {}
         self.spec = spec
         self.source = source
         self.overrides = dict(overrides)
@@ -151,6 +158,8 @@ class _Resolver(ExpressionTyper):
                 deferred.append(d)
             else:
                 ordered.append(d)
+        for d in self.defs:  # a definition's name is taken like any other global's
+            self.declare(self.globals, d.name, DefSym(d.name), d.span)
         for d in ordered + deferred:
             try:
                 if isinstance(d, ast.ConstDecl):
@@ -167,6 +176,8 @@ class _Resolver(ExpressionTyper):
             except _Abort:
                 if isinstance(d, (ast.ConstDecl, ast.TypeDecl, ast.VarDecl, ast.MachineDecl)):
                     self.failed.add(d.name)
+        for df in self.defs:
+            self.def_decl(df)
         # every machine's locals and states first: a body may read M[i].x or test M[i] at s
         # of a machine declared after it
         scopes = {m.name: self.machine_locals(m) for m in self.machines}
@@ -604,6 +615,46 @@ class _Resolver(ExpressionTyper):
         if not isinstance(t, BoolT):
             self.error(e.span, f"{what} must be true or false, but this is {_a(t)}")
             raise _Abort()
+
+    # ---- definitions (inlined already: see checker.lang.defs)
+    def def_param_types(self, d: ast.DefDecl) -> list[Type] | None:
+        if d.name not in self._def_param_types:
+            try:
+                self._def_param_types[d.name] = [self.resolve_type(p.domain) for p in d.params]  # type: ignore[arg-type]
+            except _Abort:
+                self._def_param_types[d.name] = None
+        return self._def_param_types[d.name]
+
+    def def_decl(self, d: ast.DefDecl) -> None:
+        """Check a definition's body once, with only the globals and its parameters in scope."""
+        try:
+            types = self.def_param_types(d)
+            if types is None:
+                return
+            scope = _Scope(self.globals)
+            for p, t in zip(d.params, types):
+                if not self.declare(scope, p.name, self.new_bound(p.name, t, p.span), p.span):
+                    return
+            result = self.resolve_type(d.result)
+            actual = self.expr(d.body, scope, result)
+            if not compatible(result, actual):
+                self.error(d.body.span, f"the body of '{d.name}' has type {actual}, but '{d.name}' "
+                                        f"is declared to give {result}")
+        except _Abort:
+            pass
+
+    def check_inline_site(self, site: Any, scope: _Scope) -> None:
+        """At a use of a definition: each argument must fit its parameter's declared type."""
+        d, args = site
+        types = self.def_param_types(d)
+        if types is None:
+            return
+        for i, (p, a, t) in enumerate(zip(d.params, args, types), start=1):
+            actual = self._sub(a, scope, t)
+            if not compatible(t, actual):
+                self.error(a.span, f"argument {i} of '{d.name}' ({p.name}) must be {t}, but this is {actual}",
+                           [Note(self.name_span(d.span, d.name), f"'{d.name}' is defined here")])
+                raise _Abort()
 
     # ---- properties
     def property_decl(self, d: ast.PropertyDecl) -> None:

@@ -83,7 +83,12 @@ class ExpressionTyper:
     _const_only: bool
     _allow_self: bool
 
+    inline_sites: dict[int, Any]
+
     def error(self, span: Span, msg: str, notes: Iterable[Note] = ()) -> None:
+        raise NotImplementedError
+
+    def check_inline_site(self, site: Any, scope: _Scope) -> None:
         raise NotImplementedError
 
     def declare(self, scope: _Scope, name: str, sym: Any, span: Span) -> bool:
@@ -183,6 +188,9 @@ class ExpressionTyper:
         return t
 
     def _expr(self, e: ast.Expr, scope: _Scope, expected: Type | None) -> Type:
+        site = self.inline_sites.get(id(e))
+        if site is not None:  # an inlined `def` body: check the arguments as written at the use
+            self.check_inline_site(site, scope)
         if isinstance(e, ast.IntLit):
             return IntT()
         if isinstance(e, ast.BoolLit):
