@@ -271,7 +271,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         live_limits = limits
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
-                                 max(limits.timeout - search.stats.seconds, 1e-3))
+                                 max(limits.timeout - search.stats.seconds, 1e-3), limits.max_memory)
         with phases.measure("liveness graph"):
             live = check_liveness(model, live_limits, progress=progress)
         for pr in props:
@@ -316,7 +316,7 @@ def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:
 
 
 _STOPPED_BY = {"max_states": "--max-states", "max_depth": "--max-depth", "timeout": "--timeout",
-               "interrupted": "an interrupt"}
+               "max_memory": "--max-memory", "interrupted": "an interrupt"}
 
 
 def _undecided_reasons(props: list[PropertyResult], search: SearchResult, model_error, live,
@@ -351,7 +351,8 @@ def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: 
     expand = (lambda s, d: [canon(t) for t in full(s)]) if canon is not None else None  # noqa: E731
     # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
     # a prefix of the unreduced search, so it meets what the unreduced search meets first.
-    bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)
+    bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None,
+                   max_memory=limits.max_memory if limits else None)
     return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon,
                    only=only, keep_going=keep_going)
 

@@ -49,7 +49,7 @@ import networkx as nx
 
 from ..lang import ast
 from ..engine.compile import CompiledModel, compile_predicates
-from ..engine.explore import Limits, ProgressFn, Stats, Terminated
+from ..engine.explore import Limits, ProgressFn, Stats, Terminated, resident_bytes
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace
 from ..lang.types import MapT, format_value
@@ -228,10 +228,13 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
             edges[u] = tuple(out)
             g.transitions += len(out)
             u += 1
-            if not u & 1023 and (deadline is not None or progress is not None):
+            if not u & 1023 and (deadline is not None or progress is not None or limits.max_memory):
                 now = time.perf_counter()
                 if deadline is not None and now >= deadline:
                     g.stop_reason = "timeout"
+                    break
+                if limits.max_memory and resident_bytes() >= limits.max_memory:
+                    g.stop_reason = "max_memory"
                     break
                 if progress is not None and now - last_report >= progress_every:
                     last_report = now
@@ -239,6 +242,8 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
                                    seconds=now - started, queue=len(states) - u, phase="liveness graph"))
     except KeyboardInterrupt as e:
         g.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
+    except MemoryError:
+        g.stop_reason = "max_memory"
     if g.stop_reason == "done":
         if cut:
             g.stop_reason = "max_depth"

@@ -32,7 +32,7 @@ Examples:
   papcheck check specs/dynamodb_dns_cas.pap -D ENACTORS=2 -D PLANS=5
   papcheck check specs/reference_dns.pap --format json --output result.json
   papcheck check specs/dynamodb_dns.pap --trace-out race.itf.json
-  papcheck check big.pap --max-states 1000000 --timeout 600
+  papcheck check big.pap --max-states 1000000 --timeout 600 --max-memory 8G
   papcheck check specs/reference_dns.pap --store fingerprint --self-check
   papcheck check specs/reference_dns.pap --explain-por
 
@@ -53,6 +53,24 @@ class _Seconds(click.FloatRange):
 
 
 _SECONDS = _Seconds(min=0, min_open=True)
+
+
+class _Size(click.ParamType):
+    """A memory size: 500M, 2G, 1.5GiB, or bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from ..engine.explore import parse_size
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+_SIZE = _Size()
 
 
 def parse_define(text: str) -> tuple[str, Any]:
@@ -173,6 +191,8 @@ def _see_options(f):
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
 @click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop (incomplete) after this many seconds.")
+@click.option("--max-memory", type=_SIZE, metavar="SIZE",
+              help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
               default=None, help="Output format (default: text, or the config's `format`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
@@ -205,7 +225,7 @@ def _see_options(f):
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
-          max_depth: int | None, timeout: float | None, fmt: str | None, output: str | None,
+          max_depth: int | None, timeout: float | None, max_memory: int | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
           no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
@@ -226,7 +246,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     config = _config(config_path)
     flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
                           False if no_por else None, False if no_symmetry else None,
-                          False if no_solver else None, store)
+                          False if no_solver else None, store, max_memory=max_memory)
     job = gate.global_settings(config, flags)
     fmt = job.format or "text"
     targets = _reports(reports)
@@ -253,7 +273,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         click.echo(spec_obj.diagnostics.render(), err=True)
     progress = None if quiet else _progress_display()
     try:
-        limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+        limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout,
+                        max_memory=settings.max_memory)
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,

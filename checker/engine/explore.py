@@ -3,13 +3,16 @@
 Breadth-first (the default) finds every violation, witness and model error at the smallest depth,
 so every trace it reports is a shortest one.  The loop checks invariants and `reachable`
 witnesses when a state is first stored, detects deadlocks when a state has no successor, and stops
-cleanly on a limit (states, depth, time) or Ctrl-C with status "incomplete".  Nothing here
+cleanly on a limit (states, depth, time, memory) or Ctrl-C with status "incomplete".  Nothing here
 prints; progress goes to an optional callback.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import resource
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +27,50 @@ class Limits:
     max_states: int | None = None
     max_depth: int | None = None
     timeout: float | None = None
+    max_memory: int | None = None  # bytes of resident memory (`--max-memory`)
+
+
+def parse_size(text: str | int) -> int:
+    """A memory size in bytes: `500M`, `2G`, `1.5GiB`, `800000000` (suffixes K, M, G, T, powers of
+    1024, with or without `B`/`iB`).  ValueError for anything else or a size under 1 MiB."""
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a memory size")
+    if isinstance(text, int):
+        n = text
+    else:
+        raw = str(text).strip().upper().replace(" ", "")
+        for suffix in ("IB", "B"):
+            if raw.endswith(suffix) and raw[:-len(suffix)][-1:] in "KMGT":
+                raw = raw[:-len(suffix)]
+                break
+        mult = 1
+        if raw[-1:] in ("K", "M", "G", "T"):
+            mult = 1024 ** ("KMGT".index(raw[-1]) + 1)
+            raw = raw[:-1]
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a memory size (examples: 500M, 2G)") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a memory size (examples: 500M, 2G)")
+        n = int(value * mult)
+    if n < 1 << 20:
+        raise ValueError(f"{text!r} is too small a memory limit (at least 1M)")
+    return n
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now: /proc/self/statm on Linux (one small read), else the
+    peak from getrusage (kilobytes on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
 
 
 @dataclass
@@ -59,7 +106,8 @@ class Finding:
 @dataclass
 class SearchResult:
     complete: bool  # the whole reachable space within the limits was explored
-    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "interrupted", "terminated"
+    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "max_memory",
+    #                   "interrupted", "terminated"
     stats: Stats
     store: Store
     findings: list[Finding] = field(default_factory=list)
@@ -128,6 +176,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     max_states = limits.max_states
     max_depth = limits.max_depth
     deadline = started + limits.timeout if limits.timeout else None
+    max_memory = limits.max_memory
     pending = reach_mask
     last_report = started
     cut_by_depth = False
@@ -235,16 +284,24 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 if deadline is not None and now >= deadline:
                     result.stop_reason = "timeout"
                     break
+                if max_memory is not None and resident_bytes() >= max_memory:
+                    result.stop_reason = "max_memory"
+                    break
                 if progress is not None and now - last_report >= progress_every:
                     last_report = now
                     stats.states, stats.seconds, stats.queue = len(store), now - started, len(frontier)
                     progress(stats)
     except KeyboardInterrupt as e:
         result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
+    except MemoryError:  # the allocator gave up before the limit check saw it: stop as incomplete
+        found = None
+        stats.queue = len(frontier)
+        frontier.clear()  # give the report room to be written
+        result.stop_reason = "max_memory"
 
     stats.states = len(store)
     stats.seconds = time.perf_counter() - started
-    stats.queue = len(frontier)
+    stats.queue = len(frontier) or stats.queue
     stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stats.store_bytes = store.memory_bytes()
     if found is not None:

@@ -191,6 +191,7 @@ def _reason(result: CheckResult) -> str:
         "max_states": " (stopped at --max-states)",
         "max_depth": " (stopped at --max-depth)",
         "timeout": " (stopped at --timeout)",
+        "max_memory": " (stopped at --max-memory)",
         "interrupted": " (interrupted)",
         "terminated": " (terminated by SIGTERM)",
     }.get(result.stop_reason, "")
