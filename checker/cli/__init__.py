@@ -914,5 +914,7 @@ class _progress_display:
             self.status.stop()
 
 
+from . import long_runs  # noqa: E402,F401  (registers `papcheck simulate`)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

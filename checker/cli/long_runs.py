@@ -1,0 +1,72 @@
+"""Commands for state spaces too large to exhaust: `papcheck simulate` (random walks)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import _SECONDS, _SIZE, _defines, _write, main
+
+SIMULATE_EXAMPLES = """
+\b
+Examples:
+  papcheck simulate specs/dynamodb_dns.pap
+  papcheck simulate specs/reference_dns.pap -D ENACTORS=8 --runs 100000 --depth 200 --seed 7
+  papcheck simulate specs/dynamodb_dns.pap --trace-out walk.itf.json
+  papcheck replay specs/dynamodb_dns.pap walk.itf.json --check
+
+\b
+Exit codes: 0 no violation found (which proves nothing), 1 a violation or model
+            error was found, 2 usage error, 3 spec error, 4 stopped early (--timeout,
+            --max-memory, interrupted).
+"""
+
+
+@main.command(epilog=SIMULATE_EXAMPLES)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-D", "defines", multiple=True, metavar="NAME=VALUE", help="Override a constant (repeatable).")
+@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="How many random walks to take.")
+@click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True,
+              help="The longest walk, in steps.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the walks: the same seed gives the same walks, on any machine.")
+@click.option("--timeout", type=_SECONDS, metavar="SECONDS", help="Stop after this many seconds.")
+@click.option("--max-memory", type=_SIZE, metavar="SIZE", help="Stop when resident memory reaches SIZE (e.g. 2G).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report here instead of standard output.")
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the violating walk as ITF JSON (replay it with `papcheck replay --check`).")
+@click.option("--full-states", is_flag=True, help="Show every variable at every step, not only changes.")
+@click.option("--no-timing", is_flag=True, help="Leave time figures out (byte-stable output).")
+def simulate(spec: str, defines: tuple[str, ...], runs: int, depth: int, seed: int, timeout: float | None,
+             max_memory: int | None, fmt: str, output: str | None, trace_out: str | None, full_states: bool,
+             no_timing: bool) -> None:
+    """Take random walks through SPEC's state space and report the first violation met.
+
+    For state spaces too large to exhaust.  The first violation (broken invariant, deadlock,
+    model error) is shown as a replayable trace, which is NOT necessarily a shortest one; with
+    it comes the coverage of the walks: steps, distinct states seen, how often each transition
+    fired and which never did.  Liveness properties are not judged by simulation.
+    """
+    from .. import api
+    from ..engine.simulate import simulate as run_simulation
+    from ..views import simulation as view
+
+    spec_obj = api.load(spec, _defines(defines))
+    sim = run_simulation(spec_obj.model, runs=runs, depth=depth, seed=seed, timeout=timeout, max_memory=max_memory)
+    if fmt == "json":
+        _write(output, view.render_json(spec_obj, sim, timing=not no_timing))
+    else:
+        _write(output, view.render_text(spec_obj, sim, full_states=full_states, timing=not no_timing))
+    if trace_out:
+        itf = view.render_itf(spec_obj, sim)
+        if itf is None:
+            click.echo("papcheck: no violation to write to --trace-out", err=True)
+        else:
+            _write(trace_out, itf)
+    if sim.finding is not None:
+        sys.exit(1)
+    sys.exit(0 if sim.stop_reason == "done" else 4)
