@@ -161,12 +161,14 @@ class Reductions:
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True, properties: list[str] | None = None,
-          keep_going: bool = False, phases: Phases | None = None) -> CheckResult:
+          keep_going: bool = False, phases: Phases | None = None, checkpoint: Any = None) -> CheckResult:
     """Explore the spec's state space and judge every property.
 
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
     (`check --continue`) goes on after a violation until every property is decided, reporting the
-    shortest violation of each; a model error still stops the search."""
+    shortest violation of each; a model error still stops the search.  `checkpoint` (a
+    :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
+    boundaries and resumes from its snapshot."""
     from .reduce.reduction import SymmetryUnavailable
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
@@ -178,7 +180,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         except SymmetryUnavailable as err:
             red.symmetry_notes.append(_located(spec, err))
     try:
-        return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases)
+        return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases,
+                      checkpoint)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
         # never a crash from a reduction: say where, and search again unreduced
         if sym is None:
@@ -189,12 +192,13 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                                                         "the canonicalizer renames wrongly)")
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
-        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases)
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases,
+                      checkpoint)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
            por: bool, solver: bool, sym: Any, red: Reductions, only: frozenset[int] | None, keep_going: bool,
-           phases: Phases) -> CheckResult:
+           phases: Phases, checkpoint: Any = None) -> CheckResult:
     model = spec.model
     phases.start("safety search")
     st = make_store(store, model.layout.width)
@@ -212,7 +216,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     if expand is None and canon is not None:
         expand = sym.expander(model.successors)
     search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon, only=only, keep_going=keep_going)
+                     expand=expand, canon=canon, only=only, keep_going=keep_going, checkpoint=checkpoint)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]

@@ -193,6 +193,12 @@ def _see_options(f):
               help="Stop (incomplete) after this many seconds.")
 @click.option("--max-memory", type=_SIZE, metavar="SIZE",
               help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
+@click.option("--checkpoint", "checkpoint_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Save the breadth-first search in DIR at level boundaries (see --checkpoint-every).")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              metavar="MINUTES", help="Minutes between checkpoints (0: at every level).")
+@click.option("--resume", "resume_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Continue the search saved in DIR (same spec, constants and settings); keeps saving there.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
               default=None, help="Output format (default: text, or the config's `format`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
@@ -225,7 +231,8 @@ def _see_options(f):
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
-          max_depth: int | None, timeout: float | None, max_memory: int | None, fmt: str | None, output: str | None,
+          max_depth: int | None, timeout: float | None, max_memory: int | None, checkpoint_dir: str | None,
+          checkpoint_every: float, resume_dir: str | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
           no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
@@ -253,9 +260,9 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check or only_props or keep_going:
-            raise UsageError("--explain-por, --self-check, --property and --continue take a single spec file "
-                             "(without --gate)")
+        if explain_por or self_check or only_props or keep_going or checkpoint_dir or resume_dir:
+            raise UsageError("--explain-por, --self-check, --property, --continue, --checkpoint and --resume "
+                             "take a single spec file (without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -271,6 +278,10 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         spec_obj = api.load(spec, run.constants)
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
+    from .long_runs import checkpointer
+    ckpt = checkpointer(spec_obj, checkpoint_dir, checkpoint_every, resume_dir, strategy=strategy, store=store,
+                        por=not no_por, symmetry=not no_symmetry, solver=not no_solver, properties=only_props,
+                        keep_going=keep_going, max_depth=max_depth)
     progress = None if quiet else _progress_display()
     try:
         limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout,
@@ -278,10 +289,14 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,
-                           properties=list(only_props) or None, keep_going=keep_going, phases=phases)
+                           properties=list(only_props) or None, keep_going=keep_going, phases=phases,
+                           checkpoint=ckpt)
     finally:
         if progress:
             progress.close()
+    if ckpt is not None and not quiet:
+        from .long_runs import checkpoint_note
+        click.echo(checkpoint_note(ckpt, result), err=True)
     minimized = _see_minimize(result)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)

@@ -1,12 +1,17 @@
-"""Commands for state spaces too large to exhaust: `papcheck simulate` (random walks)."""
+"""Long runs: `papcheck simulate` (random walks for state spaces too large to exhaust) and the
+checkpoints of `check --checkpoint DIR / --resume DIR`."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
+from typing import Any
 
 import click
 
 from . import _SECONDS, _SIZE, _defines, _write, main
+from ..lang.errors import UsageError
 
 SIMULATE_EXAMPLES = """
 \b
@@ -70,3 +75,40 @@ def simulate(spec: str, defines: tuple[str, ...], runs: int, depth: int, seed: i
     if sim.finding is not None:
         sys.exit(1)
     sys.exit(0 if sim.stop_reason == "done" else 4)
+
+
+def checkpointer(spec: Any, checkpoint_dir: str | None, every_minutes: float, resume_dir: str | None, *,
+                 strategy: str, store: str, por: bool, symmetry: bool, solver: bool, properties: tuple[str, ...],
+                 keep_going: bool, max_depth: int | None) -> Any:
+    """The checkpointer of `check --checkpoint DIR / --resume DIR`, or None.  Its identity (what a
+    resumed checkpoint must match) is the spec text, the constants and the search settings."""
+    if checkpoint_dir is None and resume_dir is None:
+        return None
+    if strategy != "bfs":
+        raise UsageError("--checkpoint and --resume save breadth-first levels: leave out --strategy dfs")
+    if checkpoint_dir and resume_dir and os.path.abspath(checkpoint_dir) != os.path.abspath(resume_dir):
+        raise UsageError("--resume continues saving in its own directory: give --checkpoint the same DIR or leave it out")
+    from .. import __version__
+    from ..engine.checkpoint import Checkpointer
+    identity = {
+        "version": __version__, "spec": spec.path,
+        "source": hashlib.sha256(spec.checked.source.text.encode()).hexdigest(),
+        "constants": {k: v for k, v in sorted(spec.constants.items())},
+        "settings": {"strategy": strategy, "store": store, "por": por, "symmetry": symmetry, "solver": solver,
+                     "properties": sorted(properties), "continue": keep_going, "max_depth": max_depth},
+    }
+    directory = resume_dir or checkpoint_dir
+    assert directory is not None
+    return Checkpointer(directory, every_minutes * 60.0, identity, resume=resume_dir is not None)
+
+
+def checkpoint_note(ckpt: Any, result: Any) -> str:
+    """One line on stderr after a checkpointed run."""
+    where = ckpt.directory
+    resumed = f"resumed at level {ckpt.resumed.level}; " if ckpt.resumed is not None else ""
+    if result.verdict == "incomplete" and (ckpt.saves or ckpt.resumed is not None):
+        level = ckpt.saved_level if ckpt.saves else ckpt.resumed.level
+        return f"papcheck: {resumed}checkpoint of level {level} in {where}: continue with --resume {where}"
+    if ckpt.saves == 0 and ckpt.resumed is None:
+        return f"papcheck: no checkpoint was due yet (--checkpoint-every); nothing saved in {where}"
+    return f"papcheck: {resumed}{ckpt.saves} checkpoint(s) saved in {where}"

@@ -16,10 +16,13 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpointer, Snapshot
 
 
 @dataclass
@@ -128,16 +131,20 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
             expand: Callable[[State, int], list] | None = None,
             canon: Callable[[State], State] | None = None,
-            only: frozenset[int] | None = None, keep_going: bool = False) -> SearchResult:
+            only: frozenset[int] | None = None, keep_going: bool = False,
+            checkpoint: "Checkpointer | None" = None) -> SearchResult:
     """Explore the model's reachable states; stop at the first violation (or model error).
 
     `expand(s, depth)`, when given, replaces `model.successors(s)` (a reduction: an ample set or
     all successors, already canonical); `canon` maps initial states to their representative.
     `only` restricts the properties checked to these indices.  `keep_going` records the first
     (under BFS: shortest) violation of each property and goes on searching until every property
-    is decided or the space is exhausted; a model error still stops the search."""
+    is decided or the space is exhausted; a model error still stops the search.  `checkpoint`
+    (breadth-first only) saves the search at level boundaries, and resumes from its snapshot."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r}")
+    if checkpoint is not None and strategy != "bfs":
+        raise ValueError("checkpoints are taken at breadth-first levels: use strategy bfs")
     limits = limits or Limits()
     store = store if store is not None else ExactStore()
     props = [p for p in model.properties if only is None or p.index in only]
@@ -229,8 +236,28 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     frontier: deque[tuple[State, int]] = deque()
     pop = frontier.popleft if strategy == "bfs" else frontier.pop
     found: Finding | None = None
+    before = 0.0  # search seconds of earlier sessions (a resumed checkpoint)
+    snap = checkpoint.resumed if checkpoint is not None else None
+    if snap is not None:
+        from .checkpoint import load_store
+        load_store(store, snap.store_kind, snap.store_data)
+        frontier.extend((t, snap.level) for t in snap.frontier)
+        stats.transitions, stats.depth, expanded = snap.transitions, max(snap.level - 1, 0), snap.expanded
+        pending, inv_left, check_deadlock, cut_by_depth = snap.pending, snap.inv_left, snap.check_deadlock, \
+            snap.cut_by_depth
+        before = snap.seconds
+        result.initial = list(snap.initial)
+        result.witnesses = dict(snap.witnesses)
+        result.findings = [Finding(k, st, pr) for k, st, pr in snap.findings]
+        if getattr(expand, "prime", None) is not None:
+            expand.prime(snap.level, snap.frontier)  # type: ignore[attr-defined]
+        if getattr(expand, "counters", None) is not None:
+            expand.counters.update(snap.counters)  # type: ignore[attr-defined]
+        snap.store_data = {}  # the store holds it now
+    level = snap.level if snap is not None else 0
+    queued = 0  # the frontier's length when a MemoryError cleared it
     try:
-        for s0 in model.initial_states():
+        for s0 in (model.initial_states() if snap is None else ()):
             if canon is not None:
                 s0 = canon(s0)
             if insert(s0, None):
@@ -239,6 +266,14 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 found = found or examine(s0)
         while frontier and found is None:
             s, d = pop()
+            if d > level:  # a level boundary (breadth-first): every state of level d-1 expanded
+                level = d
+                if checkpoint is not None and checkpoint.due():
+                    frontier.appendleft((s, d))
+                    checkpoint.save(_snapshot(d, frontier, store, stats, expanded,
+                                              before + time.perf_counter() - started, pending, inv_left,
+                                              check_deadlock, cut_by_depth, result, expand))
+                    frontier.popleft()
             if d > stats.depth:
                 stats.depth = d
             if max_depth is not None and d >= max_depth:
@@ -295,13 +330,13 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
         result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
     except MemoryError:  # the allocator gave up before the limit check saw it: stop as incomplete
         found = None
-        stats.queue = len(frontier)
+        queued = len(frontier)
         frontier.clear()  # give the report room to be written
         result.stop_reason = "max_memory"
 
     stats.states = len(store)
-    stats.seconds = time.perf_counter() - started
-    stats.queue = len(frontier) or stats.queue
+    stats.seconds = before + time.perf_counter() - started
+    stats.queue = len(frontier) or queued
     stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stats.store_bytes = store.memory_bytes()
     if found is not None:
@@ -315,6 +350,17 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             result.stop_reason = "max_depth"
         result.complete = not cut_by_depth
     return result
+
+
+def _snapshot(level: int, frontier: deque, store: Store, stats: Stats, expanded: int, seconds: float,
+              pending: int, inv_left: int, check_deadlock: bool, cut_by_depth: bool, result: SearchResult,
+              expand: Callable) -> "Snapshot":
+    from .checkpoint import Snapshot, dump_store
+    kind, data = dump_store(store)
+    return Snapshot(level, [t for t, _ in frontier], kind, data, stats.transitions, expanded, seconds, pending,
+                    inv_left, check_deadlock, cut_by_depth, list(result.initial), dict(result.witnesses),
+                    [(f.kind, f.state, f.prop) for f in result.findings],
+                    dict(getattr(expand, "counters", None) or {}))
 
 
 def _invariant_mask(model: Model) -> Callable[[State], int]:
