@@ -161,14 +161,16 @@ class Reductions:
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True, properties: list[str] | None = None,
-          keep_going: bool = False, phases: Phases | None = None, checkpoint: Any = None) -> CheckResult:
+          keep_going: bool = False, phases: Phases | None = None, checkpoint: Any = None,
+          engine: Any = None) -> CheckResult:
     """Explore the spec's state space and judge every property.
 
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
     (`check --continue`) goes on after a violation until every property is decided, reporting the
     shortest violation of each; a model error still stops the search.  `checkpoint` (a
     :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
-    boundaries and resumes from its snapshot."""
+    boundaries and resumes from its snapshot.  `engine` (a
+    :class:`checker.engine.distributed.search.Cluster`) runs the safety search on Ray."""
     from .reduce.reduction import SymmetryUnavailable
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
@@ -181,7 +183,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             red.symmetry_notes.append(_located(spec, err))
     try:
         return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases,
-                      checkpoint)
+                      checkpoint, engine)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
         # never a crash from a reduction: say where, and search again unreduced
         if sym is None:
@@ -193,12 +195,12 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
         return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases,
-                      checkpoint)
+                      checkpoint, engine)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
            por: bool, solver: bool, sym: Any, red: Reductions, only: frozenset[int] | None, keep_going: bool,
-           phases: Phases, checkpoint: Any = None) -> CheckResult:
+           phases: Phases, checkpoint: Any = None, engine: Any = None) -> CheckResult:
     model = spec.model
     phases.start("safety search")
     st = make_store(store, model.layout.width)
@@ -215,7 +217,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
             expand = po.expander(st, model.successors, canon, strategy)
     if expand is None and canon is not None:
         expand = sym.expander(model.successors)
-    search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
+    search = (engine.explore if engine is not None else explore)(model, strategy=strategy, store=st, limits=limits, progress=progress,
                      expand=expand, canon=canon, only=only, keep_going=keep_going, checkpoint=checkpoint)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
@@ -299,6 +301,18 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     return result
 
 
+def distributed_parts(text: str, path: str, constants: dict[str, Any], symmetry: bool) -> tuple[Any, Any, Any]:
+    """What a distributed search worker needs, built in the worker from the spec text: the
+    model, expand(s, depth) (canonical successors under symmetry) and the canonicalizer."""
+    spec = load_text(text, path, constants)
+    model = spec.model
+    if symmetry:
+        sym = spec.symmetry()
+        return model, sym.expander(model.successors), sym.canon
+    succ = model.successors
+    return model, (lambda s, d: succ(s)), None
+
+
 def _located(spec: Spec, err: Any) -> str:
     """A located note (path:line:col: note: ..., source line, caret) for a reduction given up."""
     from .lang.errors import _located as located
@@ -320,7 +334,7 @@ def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:
 
 
 _STOPPED_BY = {"max_states": "--max-states", "max_depth": "--max-depth", "timeout": "--timeout",
-               "max_memory": "--max-memory", "interrupted": "an interrupt"}
+               "max_memory": "--max-memory", "interrupted": "an interrupt", "worker_lost": "a lost worker"}
 
 
 def _undecided_reasons(props: list[PropertyResult], search: SearchResult, model_error, live,

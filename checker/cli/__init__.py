@@ -193,6 +193,10 @@ def _see_options(f):
               help="Stop (incomplete) after this many seconds.")
 @click.option("--max-memory", type=_SIZE, metavar="SIZE",
               help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Search with N workers on a local Ray instance (127.0.0.1 only); needs papcheck[ray].")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS); --workers defaults to its CPUs.")
 @click.option("--checkpoint", "checkpoint_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Save the breadth-first search in DIR at level boundaries (see --checkpoint-every).")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=10.0, show_default=True,
@@ -231,7 +235,8 @@ def _see_options(f):
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
-          max_depth: int | None, timeout: float | None, max_memory: int | None, checkpoint_dir: str | None,
+          max_depth: int | None, timeout: float | None, max_memory: int | None, workers: int | None,
+          cluster: str | None, checkpoint_dir: str | None,
           checkpoint_every: float, resume_dir: str | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
@@ -260,9 +265,10 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check or only_props or keep_going or checkpoint_dir or resume_dir:
-            raise UsageError("--explain-por, --self-check, --property, --continue, --checkpoint and --resume "
-                             "take a single spec file (without --gate)")
+        if explain_por or self_check or only_props or keep_going or checkpoint_dir or resume_dir or workers \
+                or cluster:
+            raise UsageError("--explain-por, --self-check, --property, --continue, --checkpoint, --resume, "
+                             "--workers and --cluster take a single spec file (without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -282,6 +288,12 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     ckpt = checkpointer(spec_obj, checkpoint_dir, checkpoint_every, resume_dir, strategy=strategy, store=store,
                         por=not no_por, symmetry=not no_symmetry, solver=not no_solver, properties=only_props,
                         keep_going=keep_going, max_depth=max_depth)
+    engine = None
+    if workers or cluster:
+        from .long_runs import distributed_engine
+        engine, no_por = distributed_engine(spec_obj, workers, cluster, strategy=strategy, only_props=only_props,
+                                            keep_going=keep_going, checkpointed=ckpt is not None, no_por=no_por,
+                                            quiet=quiet)
     progress = None if quiet else _progress_display()
     try:
         limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout,
@@ -290,10 +302,14 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,
                            properties=list(only_props) or None, keep_going=keep_going, phases=phases,
-                           checkpoint=ckpt)
+                           checkpoint=ckpt, engine=engine)
     finally:
         if progress:
             progress.close()
+        if engine is not None:
+            engine.close()
+    if engine is not None and engine.lost:
+        click.echo(f"papcheck: a search worker was lost ({engine.lost}); the result is partial", err=True)
     if ckpt is not None and not quiet:
         from .long_runs import checkpoint_note
         click.echo(checkpoint_note(ckpt, result), err=True)
