@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from checker import api
-from checker.engine.checkpoint import CheckpointMismatch, Checkpointer
+from checker.engine.checkpoint import Checkpointer, CheckpointMismatch
 from checker.views import report
 
 ROOT = Path(__file__).resolve().parent.parent

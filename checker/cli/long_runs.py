@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from . import _SECONDS, _SIZE, _defines, _write, main
 from ..lang.errors import UsageError
+from . import _SECONDS, _SIZE, _defines, _write, main
 
 SIMULATE_EXAMPLES = """
 \b
@@ -127,6 +127,7 @@ def distributed_engine(spec: Any, workers: int | None, cluster: str | None, *, s
     except ImportError as e:  # pragma: no cover
         raise UsageError(str(e)) from None
     import functools
+
     from .. import api
     if cluster == "auto":
         cluster = os.environ.get("RAY_ADDRESS")

@@ -15,8 +15,9 @@ import resource
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
@@ -132,7 +133,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             expand: Callable[[State, int], list] | None = None,
             canon: Callable[[State], State] | None = None,
             only: frozenset[int] | None = None, keep_going: bool = False,
-            checkpoint: "Checkpointer | None" = None) -> SearchResult:
+            checkpoint: Checkpointer | None = None) -> SearchResult:
     """Explore the model's reachable states; stop at the first violation (or model error).
 
     `expand(s, depth)`, when given, replaces `model.successors(s)` (a reduction: an ample set or
@@ -162,7 +163,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     started = time.perf_counter()
     succ = model.successors
     if expand is None:
-        expand = lambda s, d: succ(s)  # noqa: E731
+        expand = lambda s, d: succ(s)
     inv = model.violated_invariant
     inv_left = 0  # the invariants not yet violated (keep_going / only)
     for p in props:
@@ -230,7 +231,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
         return None
 
     if keep_going:
-        examine = examine_all  # noqa: F811
+        examine = examine_all
         has_inv = True  # examine every new state
 
     frontier: deque[tuple[State, int]] = deque()
@@ -354,7 +355,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
 
 def _snapshot(level: int, frontier: deque, store: Store, stats: Stats, expanded: int, seconds: float,
               pending: int, inv_left: int, check_deadlock: bool, cut_by_depth: bool, result: SearchResult,
-              expand: Callable) -> "Snapshot":
+              expand: Callable) -> Snapshot:
     from .checkpoint import Snapshot, dump_store
     kind, data = dump_store(store)
     return Snapshot(level, [t for t, _ in frontier], kind, data, stats.transitions, expanded, seconds, pending,

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .explore import Finding, Terminated, resident_bytes
 from .model import Label, Model, ModelError, State

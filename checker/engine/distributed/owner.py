@@ -11,7 +11,8 @@ is the same whatever the number of owners.  Plain Python: Ray wraps it as an act
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model import ModelError
 from ..store import EMPTY, FingerprintStore, make_store
@@ -27,6 +28,11 @@ def owner_of_fingerprint(fp: int, n: int) -> int:
 class Owner:
     def __init__(self, factory: Callable[[bool], tuple[Any, Callable, Any]], index: int, n: int, store_kind: str,
                  symmetry: bool, check_deadlock: bool) -> None:
+        self.reset(factory, index, n, store_kind, symmetry, check_deadlock)
+
+    def reset(self, factory: Callable[[bool], tuple[Any, Callable, Any]], index: int, n: int, store_kind: str,
+              symmetry: bool, check_deadlock: bool) -> int:
+        """Start afresh on another search (a worker process is reused: starting one costs seconds)."""
         model, expand, _canon = factory(symmetry)
         self.model, self.expand = model, expand
         self.index, self.n = index, n
@@ -42,6 +48,7 @@ class Owner:
         for p in props:
             if p.kind == "reachable":
                 self.reach_mask |= 1 << p.index
+        return index
 
     def owner(self, state: int) -> int:
         return owner_of_fingerprint(self.fp(state), self.n)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..explore import Finding, Limits, ProgressFn, SearchResult, Stats, Terminated
 from ..model import Model, ModelError, State
@@ -59,7 +60,7 @@ class Cluster:
         self.lost: str | None = None
         self._own_session = False
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         ray = self.ray
         if not ray.is_initialized():
             kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -98,15 +99,14 @@ class Cluster:
         check_deadlock = any(p.kind == "deadlock_free" for p in props)
         deadlock_prop = next((p.index for p in props if p.kind == "deadlock_free"), -1)
         n = self.workers
-        remote = ray.remote(Owner)
-        for a in self.owners:
-            ray.kill(a)
-        self.owners = [remote.options(num_cpus=0 if self.address is None else 1, max_restarts=0,
-                                      **self._options(i)).remote(self.factory, i, n, kind, canon is not None,
-                                                                 check_deadlock)
-                       for i in range(n)]
+        args = (kind, canon is not None, check_deadlock)
+        if len(self.owners) == n and not self.lost:  # reuse the workers of the last search
+            ray.get([a.reset.remote(self.factory, i, n, *args) for i, a in enumerate(self.owners)])
+        else:
+            self._start(n, args)
         owners = self.owners
         stats = Stats()
+
         proxy = _OwnersStore(self, kind, model.layout.width)
         result = SearchResult(False, "done", stats, proxy)  # type: ignore[arg-type]
         started = time.perf_counter()
@@ -178,6 +178,16 @@ class Cluster:
             result.complete = not cut
         return result
 
+    def _start(self, n: int, args: tuple) -> None:
+        ray = self.ray
+        remote = ray.remote(Owner)
+        for a in self.owners:
+            ray.kill(a)
+        self.lost = None
+        self.owners = [remote.options(num_cpus=0 if self.address is None else 1, max_restarts=0,
+                                      **self._options(i)).remote(self.factory, i, n, *args)
+                       for i in range(n)]
+
     def _options(self, i: int) -> dict[str, Any]:
         """Per-worker actor options: PAPCHECK_RAY_HASHSEEDS=1 gives worker i PYTHONHASHSEED=i+1
         (a test that the partition never depends on Python's salted hash)."""
@@ -191,10 +201,12 @@ class Cluster:
         stats.store_bytes = sum(g["bytes"] for g in got)
         self.figures.states = [g["states"] for g in got]
         self.figures.bytes = [g["bytes"] for g in got]
+        level: dict[int, int] = {}  # witnesses of this level: the smallest state of the first level wins
         for g in got:
             for i, t in g["witnesses"].items():
-                if i not in result.witnesses or t < result.witnesses[i]:
-                    result.witnesses[i] = t
+                if i not in result.witnesses and (i not in level or t < level[i]):
+                    level[i] = t
+        result.witnesses.update(level)
         frontier = sum(g["new"] for g in got)
         errs = [g["error"] for g in got if g["error"] is not None]
         if errs:
