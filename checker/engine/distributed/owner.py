@@ -11,6 +11,8 @@ is the same whatever the number of owners.  Plain Python: Ray wraps it as an act
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +44,8 @@ class Owner:
         self.frontier: list[int] = []
         self.check_deadlock = check_deadlock
         self.sent = 0  # successors sent to other owners (messages), for the benchmark
+        self.sent_bytes = 0
+        self.measure = bool(os.environ.get("PAPCHECK_RAY_MEASURE"))
         props = model.properties
         self.has_inv = any(p.kind == "invariant" for p in props)
         self.reach_mask = 0
@@ -126,8 +130,11 @@ class Owner:
                 if q is None or s < q:
                     b[t] = s
         self.sent += sum(len(b) for i, b in enumerate(out) if i != me)
+        if self.measure:  # the benchmark: bytes of the batches as pickled (Ray serializes them so)
+            self.sent_bytes += sum(len(pickle.dumps(b, pickle.HIGHEST_PROTOCOL)) for i, b in enumerate(out) if i != me)
         return out + [{"transitions": transitions, "deadlock": deadlock, "error": error,
-                       "expanded": len(self.frontier), "sent": self.sent}]
+                       "expanded": len(self.frontier), "sent": self.sent, "sent_bytes": self.sent_bytes,
+                       "rss": _rss()}]
 
     def parent(self, state: int) -> int | None:
         return self.store.parent(state)
@@ -139,5 +146,12 @@ class Owner:
         return st.parents[i] if i >= 0 else EMPTY
 
     def pid(self) -> int:
-        import os
         return os.getpid()
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

@@ -44,7 +44,9 @@ class WorkerFigures:
 
     states: list[int] = field(default_factory=list)
     bytes: list[int] = field(default_factory=list)
-    sent: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)  # successors sent to other owners
+    sent_bytes: list[int] = field(default_factory=list)  # their pickled bytes (PAPCHECK_RAY_MEASURE=1)
+    rss: list[int] = field(default_factory=list)  # each worker's resident memory at the last level
 
 
 class Cluster:
@@ -169,6 +171,8 @@ class Cluster:
         stats.queue = frontier
         if summaries:
             self.figures.sent = [x["sent"] for x in summaries]
+            self.figures.sent_bytes = [x["sent_bytes"] for x in summaries]
+            self.figures.rss = [x["rss"] for x in summaries]
         if found is not None:
             result.findings.append(found)
             result.stop_reason = "violation"
