@@ -35,3 +35,43 @@ def test_cluster_of_three_nodes_gives_the_sequential_result() -> None:
         assert dist.stdout == seq.stdout
     finally:
         cluster.shutdown()
+
+
+def _owners_running() -> bool:
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "cmdline").read_bytes().startswith(b"ray::Owner"):
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_distributed_search_with_partial_figures_and_exit_4() -> None:
+    import json
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", "specs/reference_dns.pap", "-D", "ENACTORS=5",
+                          "-D", "PLANS=8", "--no-symmetry", "--workers", "2", "--format", "json", "--no-timing"],
+                         cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 120
+        while not _owners_running() and time.monotonic() < end and p.poll() is None:
+            time.sleep(0.2)
+        time.sleep(3)  # a few levels
+        assert p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 4, err[-2000:]
+    d = json.loads(out)
+    assert d["verdict"] == "incomplete" and d["stop_reason"] == "terminated" and d["stats"]["states"] > 0
+    assert "Traceback" not in err
+    time.sleep(2)
+    assert not _owners_running()  # the workers were shut down

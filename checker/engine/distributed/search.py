@@ -13,6 +13,7 @@ violation (a state of level d+1), each the smallest packed state of its kind.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,10 +67,14 @@ class Cluster:
         ray = self.ray
         if not ray.is_initialized():
             kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-            if self.address:
-                ray.init(address=self.address, **kw)
-            else:
-                ray.init(address="local", num_cpus=self.workers, _node_ip_address="127.0.0.1", **kw)
+            handlers = _python_handlers()
+            try:
+                if self.address:
+                    ray.init(address=self.address, **kw)
+                else:
+                    ray.init(address="local", num_cpus=self.workers, _node_ip_address="127.0.0.1", **kw)
+            finally:
+                _restore(handlers)  # Ray installs its own SIGTERM handler, which kills the process at once
             self._own_session = True
         return self
 
@@ -221,6 +226,25 @@ class Cluster:
             t, prop = min(bad)
             return Finding("invariant", t, prop), frontier
         return None, frontier
+
+
+def _python_handlers() -> dict[int, Any]:
+    out = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        h = signal.getsignal(sig)
+        if callable(h) or h in (signal.SIG_DFL, signal.SIG_IGN):
+            out[sig] = h
+    return out
+
+
+def _restore(handlers: dict[int, Any]) -> None:
+    """Put back the command line's SIGTERM/SIGINT handlers (stop cleanly with partial figures)."""
+    for sig, h in handlers.items():
+        try:
+            if signal.getsignal(sig) is not h:
+                signal.signal(sig, h)
+        except ValueError:  # not the main thread
+            pass
 
 
 def _model_error(model: Model, s: State) -> ModelError | None:
