@@ -37,15 +37,22 @@ def test_cluster_of_three_nodes_gives_the_sequential_result() -> None:
         cluster.shutdown()
 
 
-def _owners_running() -> bool:
+def _ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _owners(driver: int) -> list[int]:
+    """The search workers of the papcheck process `driver` (its raylet's children)."""
+    out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if (d / "cmdline").read_bytes().startswith(b"ray::Owner"):
-                    return True
-            except OSError:
+                if (d / "cmdline").read_bytes().startswith(b"ray::Owner") and \
+                        driver in (_ppid(int(d.name)), _ppid(_ppid(int(d.name)))):
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
                 pass
-    return False
+    return out
 
 
 @pytest.mark.slow
@@ -60,8 +67,10 @@ def test_sigterm_stops_a_distributed_search_with_partial_figures_and_exit_4() ->
                          cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         end = time.monotonic() + 120
-        while not _owners_running() and time.monotonic() < end and p.poll() is None:
+        workers: list[int] = []
+        while not workers and time.monotonic() < end and p.poll() is None:
             time.sleep(0.2)
+            workers = _owners(p.pid)
         time.sleep(3)  # a few levels
         assert p.poll() is None
         p.send_signal(signal.SIGTERM)
@@ -74,4 +83,4 @@ def test_sigterm_stops_a_distributed_search_with_partial_figures_and_exit_4() ->
     assert d["verdict"] == "incomplete" and d["stop_reason"] == "terminated" and d["stats"]["states"] > 0
     assert "Traceback" not in err
     time.sleep(2)
-    assert not _owners_running()  # the workers were shut down
+    assert workers and not any(Path(f"/proc/{w}").exists() for w in workers)  # the workers were shut down
