@@ -171,12 +171,16 @@ class Reductions:
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True, properties: list[str] | None = None,
-          keep_going: bool = False, phases: Phases | None = None) -> CheckResult:
+          keep_going: bool = False, phases: Phases | None = None, checkpoint: Any = None,
+          engine: Any = None) -> CheckResult:
     """Explore the spec's state space and judge every property.
 
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
     (`check --continue`) goes on after a violation until every property is decided, reporting the
-    shortest violation of each; a model error still stops the search."""
+    shortest violation of each; a model error still stops the search.  `checkpoint` (a
+    :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
+    boundaries and resumes from its snapshot.  `engine` (a
+    :class:`checker.engine.distributed.search.Cluster`) runs the safety search on Ray."""
     from .reduce.symmetry import SymmetryUnavailable
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
@@ -190,7 +194,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     import time
     started = time.monotonic()
     try:
-        return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases)
+        return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases,
+                      checkpoint, engine)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
         # never a crash from a reduction: say where, and search again unreduced
         if sym is None:
@@ -204,12 +209,13 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
         if limits is not None and limits.timeout:  # one time budget for both attempts
             limits = Limits(limits.max_states, limits.max_depth,
                             max(limits.timeout - (time.monotonic() - started), 1e-3))
-        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases)
+        return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases,
+                      checkpoint, engine)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
            por: bool, solver: bool, sym: Any, red: Reductions, only: frozenset[int] | None, keep_going: bool,
-           phases: Phases) -> CheckResult:
+           phases: Phases, checkpoint: Any = None, engine: Any = None) -> CheckResult:
     model = spec.model
     phases.start("safety search")
     st = make_store(store, model.layout.width)
@@ -226,8 +232,8 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
             expand = po.expander(st, model.successors, canon, strategy)
     if expand is None and canon is not None:
         expand = sym.expander(model.successors)
-    search = explore(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon, only=only, keep_going=keep_going)
+    search = (engine.explore if engine is not None else explore)(model, strategy=strategy, store=st, limits=limits, progress=progress,
+                     expand=expand, canon=canon, only=only, keep_going=keep_going, checkpoint=checkpoint)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
@@ -286,7 +292,7 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         live_limits = limits
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
-                                 max(limits.timeout - search.stats.seconds, 1e-3))
+                                 max(limits.timeout - search.stats.seconds, 1e-3), limits.max_memory)
         estimate = _liveness_estimate(spec, search, canon, only, red.por_active)
         with phases.measure("liveness graph"):
             live = check_liveness(model, live_limits, progress=progress, canon=canon,
@@ -311,6 +317,18 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
                          model_error, search=search, reductions=red, liveness=live, phases=phases)
     result.expectation = _expectation(spec, result)
     return result
+
+
+def distributed_parts(text: str, path: str, constants: dict[str, Any], symmetry: bool) -> tuple[Any, Any, Any]:
+    """What a distributed search worker needs, built in the worker from the spec text: the
+    model, expand(s, depth) (canonical successors under symmetry) and the canonicalizer."""
+    spec = load_text(text, path, constants)
+    model = spec.model
+    if symmetry:
+        sym = spec.symmetry()
+        return model, sym.expander(model.successors), sym.canon
+    succ = model.successors
+    return model, (lambda s, d: succ(s)), None
 
 
 def _located(spec: Spec, err: Any) -> str:
@@ -355,7 +373,7 @@ def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:
 
 
 _STOPPED_BY = {"max_states": "--max-states", "max_depth": "--max-depth", "timeout": "--timeout",
-               "interrupted": "an interrupt"}
+               "max_memory": "--max-memory", "interrupted": "an interrupt", "worker_lost": "a lost worker"}
 
 
 def _undecided_reasons(props: list[PropertyResult], search: SearchResult, model_error, live,
@@ -390,7 +408,8 @@ def _shortest_traces(model: CompiledModel, search: SearchResult, canon, limits: 
     expand = (lambda s, d: [canon(t) for t in full(s)]) if canon is not None else None
     # deadlocks show when a state is expanded: expand the deepest level too.  The bounded run is
     # a prefix of the unreduced search, so it meets what the unreduced search meets first.
-    bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None)
+    bound = Limits(max_depth=depth + 1, timeout=limits.timeout if limits else None,
+                   max_memory=limits.max_memory if limits else None)
     return explore(model, store=make_store("exact"), limits=bound, expand=expand, canon=canon,
                    only=only, keep_going=keep_going)
 

@@ -49,7 +49,7 @@ from typing import Any
 import networkx as nx
 
 from ..engine.compile import CompiledModel, compile_predicates
-from ..engine.explore import Limits, ProgressFn, Stats, Terminated
+from ..engine.explore import Limits, ProgressFn, Stats, Terminated, resident_bytes
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace
 from ..lang import ast
@@ -233,10 +233,13 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
             edges[u] = tuple(out)
             g.transitions += len(out)
             u += 1
-            if not u & 1023 and (deadline is not None or progress is not None):
+            if not u & 1023 and (deadline is not None or progress is not None or limits.max_memory):
                 now = time.perf_counter()
                 if deadline is not None and now >= deadline:
                     g.stop_reason = "timeout"
+                    break
+                if limits.max_memory and resident_bytes() >= limits.max_memory:
+                    g.stop_reason = "max_memory"
                     break
                 if progress is not None and now - last_report >= progress_every:
                     last_report = now
@@ -244,6 +247,8 @@ def build_graph(model: Model, limits: Limits | None = None, progress: ProgressFn
                                    seconds=now - started, queue=len(states) - u, phase=phase))
     except KeyboardInterrupt as e:
         g.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
+    except MemoryError:
+        g.stop_reason = "max_memory"
     if g.stop_reason == "done":
         if cut:
             g.stop_reason = "max_depth"

@@ -129,6 +129,8 @@ def stop_text(stop_reason: str) -> str:
         "max_states": "the search stopped at --max-states",
         "max_depth": "the search stopped at --max-depth",
         "timeout": "the search stopped at --timeout",
+        "max_memory": "the search stopped at --max-memory",
+        "worker_lost": "a search worker was lost",
         "interrupted": "the search was interrupted",
         "terminated": "the search was terminated (SIGTERM)",
     }.get(stop_reason, "the search did not finish")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import api
-from ..engine.explore import Limits, ProgressFn
+from ..engine.explore import Limits, ProgressFn, parse_size
 from ..lang import ast
 from ..lang.errors import Diagnostics, PapcheckError, SourceFile, Span, SpecError, UsageError
 from ..lang.inputs import MAX_CONFIG_BYTES, InputError, parse_toml, read_bytes, read_text
@@ -69,6 +69,7 @@ class Settings:
     symmetry: bool | None = None
     solver: bool | None = None
     store: str | None = None
+    max_memory: int | None = None  # bytes
 
     def over(self, base: Settings) -> Settings:
         """These settings where set, `base` elsewhere."""
@@ -146,9 +147,9 @@ def _shown(path: str) -> str:
     return rel if not rel.startswith(os.pardir + os.sep + os.pardir) else path
 
 
-TOP_KEYS = ("specs", "format", "strategy", "max-states", "max-depth", "timeout", "fail-on-incomplete",
+TOP_KEYS = ("specs", "format", "strategy", "max-states", "max-depth", "timeout", "max-memory", "fail-on-incomplete",
             "por", "symmetry", "solver", "store", "define", "matrix", "overrides")
-OVERRIDE_KEYS = ("specs", "strategy", "max-states", "max-depth", "timeout", "por", "symmetry", "solver", "store",
+OVERRIDE_KEYS = ("specs", "strategy", "max-states", "max-depth", "timeout", "max-memory", "por", "symmetry", "solver", "store",
                  "define", "matrix")
 STORES = ("exact", "fingerprint")
 
@@ -238,6 +239,12 @@ def _settings(cfg: Config, d: dict, at: list) -> Settings:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise cfg.error(at + ["timeout"], f"timeout must be a positive number of seconds, not {_toml(v)}")
         s.timeout = float(v)
+    if "max-memory" in d:
+        v = d["max-memory"]
+        try:
+            s.max_memory = parse_size(v)
+        except ValueError as e:
+            raise cfg.error(at + ["max-memory"], f"max-memory must be a size such as \"500M\" or \"2G\": {e}") from None
     for key in ("por", "symmetry", "solver"):
         if key in d:
             setattr(s, key, _bool(cfg, d, key, at))
@@ -384,7 +391,7 @@ class Run:
     @property
     def limits(self) -> Limits:
         s = self.settings
-        return Limits(max_states=s.max_states, max_depth=s.max_depth, timeout=s.timeout)
+        return Limits(max_states=s.max_states, max_depth=s.max_depth, timeout=s.timeout, max_memory=s.max_memory)
 
     def check_options(self) -> dict[str, Any]:
         """Keyword arguments for api.check."""

@@ -8,7 +8,7 @@ or a model error was found, 2 usage error, 3 the spec has errors, 4 incomplete (
 reached or the run was interrupted), 70 internal error (a bug in papcheck: please report it).
 """
 
-from . import check, diff, export, fmt, parse, prove, replay, see, servers  # noqa: F401  (each registers its commands)
+from . import check, diff, export, fmt, long_runs, parse, prove, replay, see, servers  # noqa: F401  (each registers its commands)
 from .main import main, parse_define
 
 __all__ = ["main", "parse_define"]

@@ -11,6 +11,7 @@ import click
 from ..lang.errors import UsageError
 from .main import (
     _SECONDS,
+    _SIZE,
     EXIT_INTERNAL,
     _config,
     _defines,
@@ -28,7 +29,7 @@ Examples:
   papcheck check specs/dynamodb_dns_cas.pap -D ENACTORS=2 -D PLANS=5
   papcheck check specs/reference_dns.pap --format json --output result.json
   papcheck check specs/dynamodb_dns.pap --trace-out race.itf.json
-  papcheck check big.pap --max-states 1000000 --timeout 600
+  papcheck check big.pap --max-states 1000000 --timeout 600 --max-memory 8G
   papcheck check specs/reference_dns.pap --store fingerprint --self-check
   papcheck check specs/reference_dns.pap --explain-por
 
@@ -66,6 +67,18 @@ def _cross_options(f):
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not explore beyond this depth (incomplete).")
 @click.option("--timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop (incomplete) after this many seconds.")
+@click.option("--max-memory", type=_SIZE, metavar="SIZE",
+              help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Search with N workers on a local Ray instance (127.0.0.1 only); needs papcheck[ray].")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS); --workers defaults to its CPUs.")
+@click.option("--checkpoint", "checkpoint_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Save the breadth-first search in DIR at level boundaries (see --checkpoint-every).")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              metavar="MINUTES", help="Minutes between checkpoints (0: at every level).")
+@click.option("--resume", "resume_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Continue the search saved in DIR (same spec, constants and settings); keeps saving there.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
               default=None, help="Output format (default: text, or the config's `format`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
@@ -99,7 +112,9 @@ def _cross_options(f):
 @click.option("--self-check", is_flag=True,
               help="Also run with every reduction off and on; fail loudly if any disagree.")
 def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None, max_states: int | None,
-          max_depth: int | None, timeout: float | None, fmt: str | None, output: str | None,
+          max_depth: int | None, timeout: float | None, max_memory: int | None, workers: int | None,
+          cluster: str | None, checkpoint_dir: str | None,
+          checkpoint_every: float, resume_dir: str | None, fmt: str | None, output: str | None,
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
           no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
@@ -120,16 +135,17 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     config = _config(config_path)
     flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
                           False if no_por else None, False if no_symmetry else None,
-                          False if no_solver else None, store)
+                          False if no_solver else None, store, max_memory=max_memory)
     job = gate.global_settings(config, flags)
     fmt = job.format or "text"
     targets = _reports(reports)
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check or only_props or keep_going:
-            raise UsageError("--explain-por, --self-check, --property and --continue take a single spec file "
-                             "(without --gate)")
+        if explain_por or self_check or only_props or keep_going or checkpoint_dir or resume_dir or workers \
+                or cluster:
+            raise UsageError("--explain-por, --self-check, --property, --continue, --checkpoint, --resume, "
+                             "--workers and --cluster take a single spec file (without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
         _check_many(runs, gate=not plain, fail_on_incomplete=job.fail_on_incomplete is not False, fmt=fmt,
@@ -145,16 +161,35 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         spec_obj = api.load(spec, run.constants)
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
+    from .long_runs import checkpointer
+    ckpt = checkpointer(spec_obj, checkpoint_dir, checkpoint_every, resume_dir, strategy=strategy, store=store,
+                        por=not no_por, symmetry=not no_symmetry, solver=not no_solver, properties=only_props,
+                        keep_going=keep_going, max_depth=max_depth)
+    engine = None
+    if workers or cluster:
+        from .long_runs import distributed_engine
+        engine, no_por = distributed_engine(spec_obj, workers, cluster, strategy=strategy, only_props=only_props,
+                                            keep_going=keep_going, checkpointed=ckpt is not None, no_por=no_por,
+                                            quiet=quiet)
     progress = None if quiet else _progress_display()
     try:
-        limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout)
+        limits = Limits(max_states=max_states, max_depth=max_depth, timeout=timeout,
+                        max_memory=settings.max_memory)
         result = api.check(spec_obj, strategy=strategy, limits=limits,
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,
-                           properties=list(only_props) or None, keep_going=keep_going, phases=phases)
+                           properties=list(only_props) or None, keep_going=keep_going, phases=phases,
+                           checkpoint=ckpt, engine=engine)
     finally:
         if progress:
             progress.close()
+        if engine is not None:
+            engine.close()
+    if engine is not None and engine.lost:
+        click.echo(f"papcheck: a search worker was lost ({engine.lost}); the result is partial", err=True)
+    if ckpt is not None and not quiet:
+        from .long_runs import checkpoint_note
+        click.echo(checkpoint_note(ckpt, result), err=True)
     minimized = _see_minimize(result)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)

@@ -35,6 +35,24 @@ class _Seconds(click.FloatRange):
 _SECONDS = _Seconds(min=0, min_open=True)
 
 
+class _Size(click.ParamType):
+    """A memory size: 500M, 2G, 1.5GiB, or bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from ..engine.explore import parse_size
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+_SIZE = _Size()
+
+
 
 def parse_define(text: str) -> tuple[str, Any]:
     """`NAME=VALUE` with VALUE an integer or true/false."""
@@ -69,6 +87,7 @@ def _stop_on_sigterm() -> None:
     ends with its partial figures and exit 4, instead of dying silently."""
     def handler(signum: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+        Terminated.received = True
         raise Terminated()
     try:
         signal.signal(signal.SIGTERM, handler)

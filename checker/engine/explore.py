@@ -3,22 +3,28 @@
 Breadth-first (the default) finds every violation, witness and model error at the smallest depth,
 so every trace it reports is a shortest one.  The loop checks invariants and `reachable`
 witnesses when a state is first stored, detects deadlocks when a state has no successor, and stops
-cleanly on a limit (states, depth, time) or Ctrl-C with status "incomplete".  Nothing here
+cleanly on a limit (states, depth, time, memory) or Ctrl-C with status "incomplete".  Nothing here
 prints; progress goes to an optional callback.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import resource
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .frontier import PackedFifo
 from .model import Label, Model, ModelError, State
 from .store import ExactStore, Store
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpointer, Snapshot
 
 
 @dataclass
@@ -26,6 +32,50 @@ class Limits:
     max_states: int | None = None
     max_depth: int | None = None
     timeout: float | None = None
+    max_memory: int | None = None  # bytes of resident memory (`--max-memory`)
+
+
+def parse_size(text: str | int) -> int:
+    """A memory size in bytes: `500M`, `2G`, `1.5GiB`, `800000000` (suffixes K, M, G, T, powers of
+    1024, with or without `B`/`iB`).  ValueError for anything else or a size under 1 MiB."""
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a memory size")
+    if isinstance(text, int):
+        n = text
+    else:
+        raw = str(text).strip().upper().replace(" ", "")
+        for suffix in ("IB", "B"):
+            if raw.endswith(suffix) and raw[:-len(suffix)][-1:] in "KMGT":
+                raw = raw[:-len(suffix)]
+                break
+        mult = 1
+        if raw[-1:] in ("K", "M", "G", "T"):
+            mult = 1024 ** ("KMGT".index(raw[-1]) + 1)
+            raw = raw[:-1]
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a memory size (examples: 500M, 2G)") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a memory size (examples: 500M, 2G)")
+        n = int(value * mult)
+    if n < 1 << 20:
+        raise ValueError(f"{text!r} is too small a memory limit (at least 1M)")
+    return n
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now: /proc/self/statm on Linux (one small read), else the
+    peak from getrusage (kilobytes on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
 
 
 @dataclass
@@ -61,7 +111,8 @@ class Finding:
 @dataclass
 class SearchResult:
     complete: bool  # the whole reachable space within the limits was explored
-    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "interrupted", "terminated"
+    stop_reason: str  # "done", "violation", "max_states", "max_depth", "timeout", "max_memory",
+    #                   "interrupted", "terminated"
     stats: Stats
     store: Store
     findings: list[Finding] = field(default_factory=list)
@@ -74,7 +125,11 @@ ProgressFn = Callable[[Stats], None]
 
 class Terminated(KeyboardInterrupt):
     """Raised (by the command line's SIGTERM handler) to stop a search as a Ctrl-C would: what a
-    CI job's timeout sends.  The search ends with its partial figures, stop reason "terminated"."""
+    CI job's timeout sends.  The search ends with its partial figures, stop reason "terminated".
+    `received` stays set once the signal came: a library in between (Ray's `ray.get`) may turn the
+    exception into a plain KeyboardInterrupt on its way up."""
+
+    received = False
 
 
 def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
@@ -82,16 +137,20 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
             expand: Callable[[State, int], list] | None = None,
             canon: Callable[[State], State] | None = None,
-            only: frozenset[int] | None = None, keep_going: bool = False) -> SearchResult:
+            only: frozenset[int] | None = None, keep_going: bool = False,
+            checkpoint: Checkpointer | None = None) -> SearchResult:
     """Explore the model's reachable states; stop at the first violation (or model error).
 
     `expand(s, depth)`, when given, replaces `model.successors(s)` (a reduction: an ample set or
     all successors, already canonical); `canon` maps initial states to their representative.
     `only` restricts the properties checked to these indices.  `keep_going` records the first
     (under BFS: shortest) violation of each property and goes on searching until every property
-    is decided or the space is exhausted; a model error still stops the search."""
+    is decided or the space is exhausted; a model error still stops the search.  `checkpoint`
+    (breadth-first only) saves the search at level boundaries, and resumes from its snapshot."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r}")
+    if checkpoint is not None and strategy != "bfs":
+        raise ValueError("checkpoints are taken at breadth-first levels: use strategy bfs")
     limits = limits or Limits()
     store = store if store is not None else ExactStore()
     props = [p for p in model.properties if only is None or p.index in only]
@@ -130,6 +189,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     max_states = limits.max_states
     max_depth = limits.max_depth
     deadline = started + limits.timeout if limits.timeout else None
+    max_memory = limits.max_memory
     pending = reach_mask
     last_report = started
     cut_by_depth = False
@@ -187,8 +247,29 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     batch = getattr(store, "insert_batch", None)  # one call per expansion instead of per successor
     stored_ahead = 0
     found: Finding | None = None
+    before = 0.0  # search seconds of earlier sessions (a resumed checkpoint)
+    snap = checkpoint.resumed if checkpoint is not None else None
+    if snap is not None:
+        from .checkpoint import load_store
+        load_store(store, snap.store_kind, snap.store_data)
+        for t in snap.frontier:
+            frontier.append((t, snap.level))
+        stats.transitions, stats.depth, expanded = snap.transitions, max(snap.level - 1, 0), snap.expanded
+        pending, inv_left, check_deadlock, cut_by_depth = snap.pending, snap.inv_left, snap.check_deadlock, \
+            snap.cut_by_depth
+        before = snap.seconds
+        result.initial = list(snap.initial)
+        result.witnesses = dict(snap.witnesses)
+        result.findings = [Finding(k, st, pr) for k, st, pr in snap.findings]
+        if getattr(expand, "prime", None) is not None:
+            expand.prime(snap.level, snap.frontier)  # type: ignore[attr-defined]
+        if getattr(expand, "counters", None) is not None:
+            expand.counters.update(snap.counters)  # type: ignore[attr-defined]
+        snap.store_data = {}  # the store holds it now
+    level = snap.level if snap is not None else 0
+    queued = 0  # the frontier's length when a MemoryError cleared it
     try:
-        for s0 in model.initial_states():
+        for s0 in (model.initial_states() if snap is None else ()):
             if canon is not None:
                 s0 = canon(s0)
             if insert(s0, None):
@@ -197,6 +278,13 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 found = found or examine(s0)
         while frontier and found is None:
             s, d = pop()
+            if d > level:  # a level boundary (breadth-first): every state of level d-1 expanded
+                level = d
+                if checkpoint is not None and checkpoint.due():
+                    # at a level boundary every queued state is of level d: s and the rest of the queue
+                    checkpoint.save(_snapshot(d, [s, *_queued_states(frontier)], store, stats, expanded,
+                                              before + time.perf_counter() - started, pending, inv_left,
+                                              check_deadlock, cut_by_depth, result, expand))
             if d > stats.depth:
                 stats.depth = d
             if max_depth is not None and d >= max_depth:
@@ -247,16 +335,24 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
                 if deadline is not None and now >= deadline:
                     result.stop_reason = "timeout"
                     break
+                if max_memory is not None and resident_bytes() >= max_memory:
+                    result.stop_reason = "max_memory"
+                    break
                 if progress is not None and now - last_report >= progress_every:
                     last_report = now
                     stats.states, stats.seconds, stats.queue = len(store), now - started, len(frontier)
                     progress(stats)
     except KeyboardInterrupt as e:
         result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
+    except MemoryError:  # the allocator gave up before the limit check saw it: stop as incomplete
+        found = None
+        queued = len(frontier)
+        frontier.clear()  # give the report room to be written
+        result.stop_reason = "max_memory"
 
     stats.states = len(store) - (stored_ahead if found is not None else 0)
-    stats.seconds = time.perf_counter() - started
-    stats.queue = len(frontier)
+    stats.seconds = before + time.perf_counter() - started
+    stats.queue = len(frontier) or queued
     stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stats.store_bytes = store.memory_bytes()
     if found is not None:
@@ -270,6 +366,24 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
             result.stop_reason = "max_depth"
         result.complete = not cut_by_depth
     return result
+
+
+def _queued_states(frontier: deque[tuple[State, int]] | PackedFifo) -> list[State]:
+    """The states still queued, in order (their depths are not needed at a level boundary)."""
+    if isinstance(frontier, PackedFifo):
+        return list(frontier.states[frontier.head:])
+    return [t for t, _ in frontier]
+
+
+def _snapshot(level: int, frontier: list[State], store: Store, stats: Stats, expanded: int, seconds: float,
+              pending: int, inv_left: int, check_deadlock: bool, cut_by_depth: bool, result: SearchResult,
+              expand: Callable) -> Snapshot:
+    from .checkpoint import Snapshot, dump_store
+    kind, data = dump_store(store)
+    return Snapshot(level, frontier, kind, data, stats.transitions, expanded, seconds, pending,
+                    inv_left, check_deadlock, cut_by_depth, list(result.initial), dict(result.witnesses),
+                    [(f.kind, f.state, f.prop) for f in result.findings],
+                    dict(getattr(expand, "counters", None) or {}))
 
 
 def _invariant_mask(model: Model) -> Callable[[State], int]:

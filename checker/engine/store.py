@@ -215,6 +215,14 @@ class FingerprintStore:
             raise KeyError(state)
         return found[0][1][found[1]]
 
+    def parent_of_fingerprint(self, fp: int) -> int:
+        """The parent's fingerprint of the state with fingerprint `fp` (EMPTY for an initial state,
+        and for a fingerprint not stored here: the distributed search asks every owner)."""
+        found = self._find(fp)
+        if found is None:
+            return EMPTY
+        return found[0][1][found[1]]
+
     def fingerprint_path(self, state: int) -> list[int]:
         """Fingerprints from an initial state to `state`, following parent links."""
         path = [self.fingerprint(state)]

@@ -179,6 +179,15 @@ class PartialOrder:
                         nxt.add(t)
             stats["full"] += 1
             return ts
+
+        def prime(d: int, frontier: list) -> None:
+            """Resume (from a checkpoint) at a BFS level boundary: the states of level d, first
+            stored during level d-1, are about to be expanded."""
+            level[0] = d - 1
+            sets["pending"], sets["nxt"] = set(), set(frontier)
+
+        expand.prime = prime  # type: ignore[attr-defined]
+        expand.counters = stats  # type: ignore[attr-defined]
         return expand
 
     def _property_readers(self) -> dict[int, list[str]]:

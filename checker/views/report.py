@@ -191,6 +191,8 @@ def _reason(result: CheckResult) -> str:
         "max_states": " (stopped at --max-states)",
         "max_depth": " (stopped at --max-depth)",
         "timeout": " (stopped at --timeout)",
+        "max_memory": " (stopped at --max-memory)",
+        "worker_lost": " (a search worker was lost)",
         "interrupted": " (interrupted)",
         "terminated": " (terminated by SIGTERM)",
     }.get(result.stop_reason, "")
