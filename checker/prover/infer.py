@@ -41,6 +41,7 @@ class Explicit(Protocol):
     def reachable_states(self, spec: Any, limit: int) -> list[dict[str, Any]] | None: ...
 
 
+@dataclass(frozen=True)
 class Term:
     kind: str  # shared, local, entry, bound
     name: str  # variable (or bound name)
@@ -241,7 +242,7 @@ def true_in(checked: CheckedSpec, states: list[dict[str, Any]], clauses: list[Cl
         groups.setdefault((c.machine, c.key_type, c.set_var), []).append(c)
     keep: list[Clause] = []
     for (mach, kt, sv), cs in groups.items():
-        samples = []
+        samples: list[tuple[dict[str, Any], Any, Any, Any]] = []  # (state, instance, key, elem); an instance when mach
         for st in states:
             insts = [None] if not mach else range(machines[mach].count)
             keys = [None] if not kt else _key_values(checked, kt)
