@@ -31,7 +31,6 @@ MAX_SAMPLE_STATES = 20000
 BATCH = 300  # two-literal candidates added per CTI
 
 
-@dataclass(frozen=True)
 class Explicit(Protocol):
     """Explicit-state search, given by the caller (the prover layer sits below the api): load a
     spec at some constants, and list its reachable states as user values (None when too many)."""
