@@ -136,7 +136,7 @@ def decode_itf(spec: Spec, doc: dict, name: str = "TRACE") -> ItfTrace:
                              "trace made with other constants? give the same -D NAME=VALUE)")
         states.append(values)
         metas.append(_decode_meta(raw.get("#meta"), f"{name}: state {i}: #meta"))
-    top = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
+    top: Any = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}  # a JSON object
     source = top.get("source") if isinstance(top.get("source"), str) else ""
     failing = None
     if top.get("failing_step") is not None:
