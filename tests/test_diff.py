@@ -192,3 +192,11 @@ def test_config_constants_apply_where_declared(files):
     assert r.exit_code == 1, r.output
     doc = json.loads(r.stdout)
     assert doc["head"]["constants"]["ENACTORS"] == 2 and doc["base"]["constants"]["PLANS"] == 5
+
+
+def test_unreadable_base_with_a_define_is_a_note(files):
+    # found by mypy: the strict -D check parsed the base's SpecError as a source (exit 70)
+    (files / "bin.pap").write_bytes(b"\xff\xfe protocol")
+    (files / "a.pap").write_text(TOY)
+    r = papcheck("diff", "bin.pap", "a.pap", "-D", "N=1")
+    assert r.exit_code == 0 and "base: has errors, so it could not be checked" in r.stdout

@@ -258,3 +258,11 @@ def test_fit_boundary_reports_no_fit_and_trivial_grids() -> None:
     assert fit_boundary(even, varied) == ("no-fit", None)
     assert fit_boundary([Point({"A": a}, "holds") for a in range(4)], varied)[0] == "none-violated"
     assert fit_boundary([Point({"A": a}, "violated") for a in range(4)], varied)[0] == "all-violated"
+
+
+def test_cli_infer_runs() -> None:
+    # found by mypy: infer.Term had lost its @dataclass (prove --infer stopped on a TypeError)
+    r = _cli("prove", "specs/dynamodb_dns_cas.pap", "-D", "ENACTORS=2", "-D", "PLANS=3", "--infer",
+             "--infer-budget", "5")
+    assert "internal error" not in r.stderr, r.stderr
+    assert "Inference: " in r.stdout, r.stdout + r.stderr

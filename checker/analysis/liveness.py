@@ -593,7 +593,7 @@ def check_liveness(model: CompiledModel, limits: Limits | None = None,
     all_rec = all(p.kind == "recoverable" for p in props)
     rec = list(props) if canon is not None and all_rec else []
     rest = [p for p in props if p not in rec]
-    verdicts = {}
+    verdicts: dict[str, LivenessVerdict] = {}
     outcome = LivenessOutcome(verdicts, 0, 0, True, "done", 0.0, fair_names)
     reductions = []
     for group, c in ((rec, canon), (rest, None)):

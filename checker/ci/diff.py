@@ -189,7 +189,7 @@ def diff_files(base: SourceFile | SpecError | None, base_label: str, head_path: 
     declares is a usage error, where a config constant is simply not for this spec."""
     head_source = read_source(head_path)
     if strict:
-        known = set(_declared(head_source) or []) | set((_declared(base) or []) if base else [])
+        known = set(_declared(head_source) or []) | set((_declared(base) or []) if isinstance(base, SourceFile) else [])
         for k in sorted(strict):
             if known and k not in known:
                 raise UsageError(f"-D {k}: neither version of the spec declares a constant '{k}'")

@@ -27,9 +27,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import CheckResult, Spec
+from ..api import CheckResult, PropertyResult, Spec
 from ..engine.model import ModelError
 from ..export import export
+from ..lang.symbols import PropertyInfo
 
 PEERS = ("spin", "rumur")
 INSTALL_HINT = {
@@ -205,7 +206,7 @@ def batch_spin(specs: list[Spec], *, timeout: float | None = 600, workdir: str |
             j = next((j for j, b in enumerate(bases) if b - 1 == int(em.group(1))), None)
             if j is not None:
                 length = int(depth) - 1
-                res[j].model_error = length if res[j].model_error is None else min(res[j].model_error, length)
+                res[j].model_error = length if res[j].model_error is None else min(res[j].model_error, length)  # type: ignore[type-var]  # mypy does not narrow res[j].model_error (a variable index)
         else:
             for r in res:
                 r.verdict, r.error = "error", f"pan: {msg}"
@@ -387,6 +388,7 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
     theirs = peer.verdict
     if peer.verdict != "error":
         violated = peer.model_error is not None
+        p: PropertyInfo | PropertyResult  # the loop variable here and below
         for k, p in enumerate(props):
             if p.kind in ("invariant", "deadlock_free") and k in peer.failed:
                 violated = True

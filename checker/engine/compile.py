@@ -459,8 +459,8 @@ class _Gen:
         fn = "all" if e.kind == "forall" else "any"
         return _over(iterable, lambda it: f"{fn}({body} for {name} in {it}{cond})")
 
-    def aggregate(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static, iterable: str, filt: str | None,
-                  iv) -> str:
+    def aggregate(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static: list[int] | None, iterable: str, filt: str | None,
+                  iv: tuple[int, int] | None) -> str:
         """`count x in D: P` (an int), `min/max x in D: e` (a model error on an empty domain)."""
         if static is not None and len(static) <= UNROLL_LIMIT:
             parts = [self.expr(e.body, ctx.with_bind(b, str(v), (v, v))) for v in static]
@@ -883,11 +883,11 @@ def _div(a: int, b: int, eid: int) -> int:
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def _empty(eid: int):
+def _empty(eid: int) -> NoReturn:
     raise ModelError(eid, None)
 
 
-def _agg(fn, values: list, eid: int) -> int:
+def _agg(fn: Callable[[list[int]], int], values: list[int], eid: int) -> int:
     """min or max of a domain's values; an empty domain is a model error."""
     if not values:
         raise ModelError(eid, None)

@@ -132,10 +132,10 @@ class Terminated(KeyboardInterrupt):
     received = False
 
 
-def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
+def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = None,
             limits: Limits | None = None, progress: ProgressFn | None = None,
             progress_every: float = 0.25, check_deadlock: bool | None = None,
-            expand: Callable[[State, int], list] | None = None,
+            expand: Callable[[State, int], list[Any]] | None = None,
             canon: Callable[[State], State] | None = None,
             only: frozenset[int] | None = None, keep_going: bool = False,
             checkpoint: Checkpointer | None = None) -> SearchResult:
@@ -169,7 +169,7 @@ def explore(model: Model, *, strategy: str = "bfs", store: Store | None = None,
     succ = model.successors
     if expand is None:
         expand = lambda s, d: succ(s)
-    inv = model.violated_invariant
+    inv: Callable[[State], int] = model.violated_invariant
     inv_left = 0  # the invariants not yet violated (keep_going / only)
     for p in props:
         if p.kind == "invariant":
@@ -389,7 +389,7 @@ def _snapshot(level: int, frontier: list[State], store: Store, stats: Stats, exp
 def _invariant_mask(model: Model) -> Callable[[State], int]:
     """Bit i set when the state violates invariant i (every invariant, not only the first).  A
     model without `violated_invariants` reports only its first violated invariant."""
-    fn = getattr(model, "violated_invariants", None)
+    fn: Callable[[State], int] | None = getattr(model, "violated_invariants", None)
     if fn is not None:
         return fn
     first = model.violated_invariant
@@ -400,7 +400,7 @@ def _invariant_mask(model: Model) -> Callable[[State], int]:
     return mask
 
 
-def path_to(store: Store, state: State, model: Model | None = None,
+def path_to(store: Store, state: State, model: Model[Any] | None = None,
             canon: Callable[[State], State] | None = None) -> list[State]:
     """The stored states from an initial state to `state`, following parent links.  A
     fingerprint store keeps only fingerprints: the path is then replayed from the initial states,
@@ -447,7 +447,7 @@ class TraceNotReproducible(RuntimeError):
         self.step = step
 
 
-def concrete_path(model: Model, path: list[State], canon: Callable[[State], State] | None
+def concrete_path(model: Model[Any], path: list[State], canon: Callable[[State], State] | None
                   ) -> tuple[list[State], list[Label]]:
     """Turn a stored path (canonical states under symmetry) into a concrete, replayable run and
     the labels of its steps: at each step take the first transition, in model order, whose

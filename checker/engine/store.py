@@ -14,7 +14,7 @@ import sys
 from array import array
 from collections.abc import Hashable
 from hashlib import blake2b
-from typing import Protocol
+from typing import Any, Protocol
 
 State = Hashable
 
@@ -94,17 +94,17 @@ class FingerprintStore:
         self.size = 1 << self.SEGMENT_BITS
         self.limit = int(self.size * self.MAX_LOAD)
         self.global_depth = 0
-        self.directory: list[list] = [self._segment(0)]
+        self.directory: list[list[Any]] = [self._segment(0)]
         self.n = 0
         # The states stored most recently, in two generations of at most n/8 each: most
         # successors of a breadth-first search were stored a level or two before, and a set
         # answers for them at C speed.  About 60 bytes a state for at most a quarter of them.
-        self._recent: set = set()
-        self._older: set = set()
+        self._recent: set[int] = set()
+        self._older: set[int] = set()
         self._window = 1 << 14
         del capacity  # kept for the interface; segments are allocated as the store fills
 
-    def _segment(self, depth: int) -> list:
+    def _segment(self, depth: int) -> list[Any]:
         """[fingerprints, parents, count, local depth]"""
         z = bytes(8 * self.size)
         return [array("Q", z), array("Q", z), 0, depth]
@@ -118,10 +118,10 @@ class FingerprintStore:
         f = int.from_bytes(blake2b(state.to_bytes(nb, "little"), digest_size=8).digest(), "little")
         return f or 1
 
-    def insert(self, state, parent) -> bool:
+    def insert(self, state: Any, parent: Any) -> bool:  # the Store protocol's State: here ints
         return bool(self.insert_batch([state], parent))
 
-    def insert_batch(self, states: list, parent) -> list:
+    def insert_batch(self, states: list[int], parent: int | None) -> list[int]:
         """insert() for every successor of one parent, in order; the ones that were new.  One
         call per expanded state, the parent's fingerprint computed once: the explorer's fast path."""
         fp = self.fingerprint
@@ -165,7 +165,7 @@ class FingerprintStore:
             self._window = max(1 << 14, self.n // 8)
         return new
 
-    def _split(self, seg: list) -> None:
+    def _split(self, seg: list[Any]) -> None:
         depth = seg[3]
         if depth >= 48:
             raise MemoryError("fingerprint store: too many fingerprints share their leading bits")
@@ -192,7 +192,7 @@ class FingerprintStore:
             if s is seg:
                 self.directory[k] = high if (k >> (g - depth - 1)) & 1 else low
 
-    def _find(self, f: int) -> tuple[list, int] | None:
+    def _find(self, f: int) -> tuple[list[Any], int] | None:
         h = (f * _GOLDEN) & _M64
         seg = self.directory[h >> (64 - self.global_depth)]
         fps, mask = seg[0], self.size - 1
@@ -205,7 +205,7 @@ class FingerprintStore:
                 return None
             i = (i + 1) & mask
 
-    def __contains__(self, state) -> bool:
+    def __contains__(self, state: int) -> bool:
         return self._find(self.fingerprint(state)) is not None
 
     def parent_fingerprint(self, state: int) -> int:
@@ -213,7 +213,8 @@ class FingerprintStore:
         found = self._find(self.fingerprint(state))
         if found is None:
             raise KeyError(state)
-        return found[0][1][found[1]]
+        pfs: array[int] = found[0][1]
+        return pfs[found[1]]
 
     def parent_of_fingerprint(self, fp: int) -> int:
         """The parent's fingerprint of the state with fingerprint `fp` (EMPTY for an initial state,

@@ -281,7 +281,7 @@ def explain(result: CheckResult, prop_name: str | None = None,
     if prop is None or prop.trace is None:
         if result.verdict == "holds":
             return Explanation(head, "Every property holds: there is no counterexample to explain.")
-        if prop is not None and prop.status == "unknown" and getattr(prop, "reason", ""):
+        if prop is not None and prop.status == "unknown" and getattr(prop, "reason", ""):  # type: ignore[arg-type]  # mypy takes getattr's bool overload from the `and` context
             return Explanation(head, f"No trace to explain: {prop.kind} {prop.name} is not decided "
                                      f"({prop.reason}).")
         if prop is not None and prop.status == "holds":

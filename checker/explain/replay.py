@@ -136,7 +136,7 @@ def decode_itf(spec: Spec, doc: dict, name: str = "TRACE") -> ItfTrace:
                              "trace made with other constants? give the same -D NAME=VALUE)")
         states.append(values)
         metas.append(_decode_meta(raw.get("#meta"), f"{name}: state {i}: #meta"))
-    top = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
+    top: Any = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}  # a JSON object
     source = top.get("source") if isinstance(top.get("source"), str) else ""
     failing = None
     if top.get("failing_step") is not None:
@@ -266,9 +266,9 @@ def validate(spec: Spec, itf: ItfTrace) -> Validation:
                              f"{act.instance_name} {act.transition.name} that leads there")
             continue
         if errors and _matching(model, errors, meta):
-            e = _matching(model, errors, meta)[0]
-            return Validation(False, n, i, f"step {i}: {_label_text(model, e.label)} raises a model error in "
-                                           f"state {i - 1} ({_error_text(model, e)}), so it has no next state")
+            e = _matching(model, errors, meta)[0]  # type: ignore[misc]  # mypy: the name of an except clause cannot be bound again after it (Python allows it)
+            return Validation(False, n, i, f"step {i}: {_label_text(model, e.label)} raises a model error in "  # type: ignore[misc]  # mypy: the name of an except clause cannot be bound again after it (Python allows it)
+                                           f"state {i - 1} ({_error_text(model, e)}), so it has no next state")  # type: ignore[misc]  # mypy: the name of an except clause cannot be bound again after it (Python allows it)
         return _explain_bad_step(spec, itf, packed, i, succs)
     for i, s in enumerate(packed):
         try:

@@ -539,11 +539,13 @@ class Lowering:
         if op == "=>":
             return d.or_([d.not_(self.expr(e.left, env)), self.expr(e.right, env)])
         if op in ("==", "!="):
+            a: list[Cell] | str  # the cells of a compound value, else an expression
+            b: list[Cell] | str
             lt = self.types.get(id(e.left))
             rt = self.types.get(id(e.right))
             if isinstance(lt, (SetT, MapT, RecordT)) or isinstance(rt, (SetT, MapT, RecordT)):
                 t = lt if isinstance(lt, (SetT, MapT, RecordT)) else rt
-                a, b = self.cells(e.left, t, env), self.cells(e.right, t, env)
+                a, b = self.cells(e.left, t, env), self.cells(e.right, t, env)  # type: ignore[arg-type]  # mypy: t is rt (not None) when lt is not compound
                 r = d.and_([d.eq(x.text, y.text) for x, y in zip(a, b)]) if a else d.TRUE
                 return r if op == "==" else d.not_(r)
             if isinstance(lt, ChanT):
@@ -742,8 +744,8 @@ class Lowering:
             val = self.cells(s.value, t, env)
             return checks + self.assign_cells(tgt, val, s, _reads_root(s.value, _root(s.target)))
         if isinstance(s, ast.If):
-            branches = []
-            checks: list[str] = []
+            branches: list[tuple[str, list[str]]] = []
+            checks = []
             for c, body in s.branches:
                 checks += self.key_checks(c, env) if not branches else []
                 branches.append((self.expr(c, env), self.stmts(body, env, choice)))
@@ -957,7 +959,7 @@ class Lowering:
                 ov[c.text] = v.text
                 env["touched"].add(_text_root(c.text))
         elif isinstance(s, ast.MethodCall):
-            st = self.types[id(s.target)]
+            st: Any = self.types[id(s.target)]  # a SetT: add and remove are set methods
             cell = d.index(self.place(s.target, env), st.elem, self.expr(s.args[0], env))
             if _dynamic(cell) or not _literal_index(cell):
                 raise self.fail(s, f"a set {s.method} of a computed element before a choose")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..lang.symbols import CheckedSpec, MachineInfo, VarSym
+from ..lang.symbols import CheckedSpec, MachineInfo, PropertyInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
 from .common import Dialect, Lowering, safe, value_cells
 
@@ -180,6 +180,7 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
         if m.locals:
             rec = "record " + " ".join(f"l_{safe(v.name)}: {d.type_text(v.type)};" for v in m.locals) + " end"
             var_decls.append(f"  {ns}loc_{safe(m.name)}: array [0..{m.count - 1}] of {rec};")
+            p: str | PropertyInfo  # a place here, a property below
             for i in range(m.count):
                 for v in m.locals:
                     p = d.local(m, str(i), v)
@@ -199,11 +200,11 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
     for k, p in enumerate(checked.properties):
         num = base + k
         if p.kind == "invariant":
-            g = d.not_(low.prop_expr(p.decl.expr))
+            g = d.not_(low.prop_expr(p.decl.expr))  # type: ignore[arg-type]  # an invariant or reachable property has an expression
         elif p.kind == "reachable":
             if properties != "all":
                 continue  # a witness is not a counterexample
-            g = low.prop_expr(p.decl.expr)
+            g = low.prop_expr(p.decl.expr)  # type: ignore[arg-type]  # an invariant or reachable property has an expression
         elif p.kind == "deadlock_free":
             g = d.and_([d.not_(d.or_([f.guard for f in firings])), d.not_(low.all_final())])
         else:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..lang.symbols import CheckedSpec, MachineInfo, VarSym
+from ..lang.symbols import CheckedSpec, MachineInfo, PropertyInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
 from .common import Dialect, Lowering, safe, value_cells
 
@@ -199,6 +199,7 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
             fields = [f"  {d.type_name(v.type)} l_{safe(v.name)};\n" for v in m.locals]
             d.typedef_text.append(f"typedef {ns}PapL_{safe(m.name)} {{\n" + "".join(fields) + "}")
             decls.append(f"{ns}PapL_{safe(m.name)} {ns}loc_{safe(m.name)}[{m.count}];")
+            p: str | PropertyInfo  # a place here, a property below
             for i in range(m.count):
                 for v in m.locals:
                     p = d.local(m, str(i), v)
@@ -218,10 +219,10 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
         fail = report(num, f"pap_prop {num}")
         if p.kind == "invariant":
             options.append(f"  /* invariant {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(low.prop_expr(p.decl.expr))])} -> {fail} }}")
+            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(low.prop_expr(p.decl.expr))])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
         elif p.kind == "reachable":
             options.append(f"  /* reachable {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [low.prop_expr(p.decl.expr)])} -> {fail} }}")
+            options.append(f"  :: d_step {{ {d.and_(selg + [low.prop_expr(p.decl.expr)])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
         elif p.kind == "deadlock_free":
             enabled = d.or_([f.guard for f in firings])
             options.append(f"  /* deadlock_free {safe(p.name)} */")

@@ -283,6 +283,7 @@ class _Tla:
             name, new = self.update(s.chan, lambda old: f"Append({old}, {x})", env)
             return self.conj(checks + [self.block(rest, {**env, "cur": {**cur, name: new}}, finish)])
         if isinstance(s, ast.If):
+            c: ast.Expr | str  # a condition, then its text
             arms = []
             for c, body in s.branches:
                 arms.append((self.expr(c, env), self.block(list(body) + rest, env, finish)))
@@ -433,7 +434,7 @@ def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | Non
     comments = []
     for _k, p in enumerate(checked.properties):
         pn = f"{safe(p.name)}"
-        e = p.decl.expr
+        e: ast.Expr = p.decl.expr  # type: ignore[assignment]  # None only for deadlock_free, which does not read it
         if p.kind == "invariant":
             out.append(f"Inv_{pn} == {w.expr(e, {})}")
             cfg.append(f"INVARIANT Inv_{pn}")
@@ -448,7 +449,7 @@ def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | Non
             out.append(f"Live_{pn} == []<>({w.expr(e, {})})")
             cfg.append(f"PROPERTY Live_{pn}")
         elif p.kind == "leads_to":
-            out.append(f"Live_{pn} == ({w.expr(e, {})}) ~> ({w.expr(p.decl.expr2, {})})")
+            out.append(f"Live_{pn} == ({w.expr(e, {})}) ~> ({w.expr(p.decl.expr2, {})})")  # type: ignore[arg-type]  # a leads_to property has a second expression
             cfg.append(f"PROPERTY Live_{pn}")
         elif p.kind == "recoverable":
             out.append(f"Recover_{pn} == {w.expr(e, {})}")

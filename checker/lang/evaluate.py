@@ -102,7 +102,7 @@ class Evaluator:
             return found != e.negated
         if isinstance(e, ast.Quant) and e.kind in ("min", "max", "count"):
             b = self.refs[id(e)]
-            vals = [self._ev(e.body, {**env, b: v}) for v in self.domain_values(e.domain, env)]
+            vals: list[Any] | dict[str, Any] = [self._ev(e.body, {**env, b: v}) for v in self.domain_values(e.domain, env)]
             if e.kind == "count":
                 return sum(1 for x in vals if x)
             if not vals:

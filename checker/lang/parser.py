@@ -768,15 +768,15 @@ class _Builder(Transformer[Token, ast.Spec]):
         sp = _mspan(meta)
         return ast.PropertyDecl("deadlock_free", str(items[0]), None, doc=self._doc(sp), span=sp)
 
-    def expect_holds(self, meta, items):
+    def expect_holds(self, meta: Meta, items: list[Any]) -> ast.ExpectDecl:
         return ast.ExpectDecl("holds", (), items[-1] if items else None, span=_mspan(meta))
 
-    def expect_violated(self, meta, items):
+    def expect_violated(self, meta: Meta, items: list[Any]) -> ast.ExpectDecl:
         names = tuple(str(n) for n in items if isinstance(n, Token))
         when = items[-1] if items and not isinstance(items[-1], Token) else None
         return ast.ExpectDecl("violated", names, when, span=_mspan(meta))
 
-    def expect_when(self, meta, items):
+    def expect_when(self, meta: Meta, items: list[Any]) -> Any:  # the condition, an ast.Expr
         return items[0]
 
     # ---- types
@@ -789,10 +789,10 @@ class _Builder(Transformer[Token, ast.Spec]):
     def named_type(self, meta: Meta, items: list[Any]) -> ast.NamedType:
         return ast.NamedType(str(items[0]), span=_mspan(meta))
 
-    def optional_type(self, meta, items):
+    def optional_type(self, meta: Meta, items: list[Any]) -> ast.NamedType:
         return ast.NamedType(str(items[0]), span=_mspan(meta), optional=True)
 
-    def set_type(self, meta, items):
+    def set_type(self, meta: Meta, items: list[Any]) -> ast.SetType:
         return ast.SetType(items[0], span=_mspan(meta))
 
     def map_type(self, meta: Meta, items: list[Any]) -> ast.MapType:

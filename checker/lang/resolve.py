@@ -148,7 +148,7 @@ class _Resolver(ExpressionTyper):
         # variables of that type)
         deferred = []
         ordered = []
-        waiting = set()
+        waiting: set[str] = set()
         for d in self.spec.decls:
             if isinstance(d, ast.MachineDecl):
                 machines_below.discard(d.name)

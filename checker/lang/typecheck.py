@@ -224,7 +224,7 @@ class ExpressionTyper:
         if isinstance(e, ast.Quant):
             inner = _Scope(scope)
             elem, _ = self.domain(e.domain, scope)
-            b = self.new_bound(e.var, elem, e.span)
+            b: BoundSym | Type = self.new_bound(e.var, elem, e.span)  # a Type in the Cond branch
             self.declare(inner, e.var, b, e.span)
             self.refs[id(e)] = b
             if e.kind in ("min", "max"):

@@ -68,8 +68,8 @@ def load_with_assumptions(path: str, constants: dict[str, Any], assumes: list[st
     exprs = [p.decl.expr for p in checked.properties if p.name.startswith("__assume_")]
     # the assumption must read constants only: resolve them in the copy, translate there
     from ..lang.symbols import VarSym
-    for e in exprs:
-        if _reads_state(e, checked.refs, VarSym):
+    for e in exprs:  # type: ignore[misc]  # mypy: the name of an except clause cannot be bound again after it (Python allows it)
+        if _reads_state(e, checked.refs, VarSym):  # type: ignore[misc]  # mypy: the name of an except clause cannot be bound again after it (Python allows it)
             raise UsageError("--assume: an assumption may use only constants")
     spec.__dict__["_assume_checked"] = checked
     return spec, exprs  # type: ignore[return-value]

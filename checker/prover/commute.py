@@ -516,7 +516,7 @@ class _Exec:
             orelse = self.under(z3.Not(c), lambda: self.expr(e.orelse, st, env))
             return _ite(z3, c, then, orelse)
         if isinstance(e, ast.Call):
-            f = e.func.name if isinstance(e.func, ast.Name) else None  # type: ignore[attr-defined]
+            f = e.func.name if isinstance(e.func, ast.Name) else None
             args = [self.expr(a, st, env) for a in e.args]
             if f in ("min", "max") and len(args) >= 2:
                 out = args[0]
@@ -579,7 +579,7 @@ class _Exec:
         go_on = z3.BoolVal(True)  # no earlier element decided the quantifier
         parts = []
         for inside, v in cases:
-            body = self.under(z3.And(go_on, inside), lambda v=v: self.expr(e.body, st, {**env, b.uid: v}))
+            body = self.under(z3.And(go_on, inside), lambda v=v: self.expr(e.body, st, {**env, b.uid: v}))  # type: ignore[misc]  # mypy cannot type a lambda with a default argument against Callable[[], Any]
             part = z3.Implies(inside, body) if forall else z3.And(inside, body)
             parts.append(part)
             go_on = z3.And(go_on, part) if forall else z3.And(go_on, z3.Not(part))

@@ -123,7 +123,7 @@ class Prover:
         """(obligation, hypotheses, goal, action) for every obligation, in a fixed order."""
         z3 = self.z3
         ks = list(range(len(self.invariants))) if only is None else only
-        out = []
+        out: list[tuple[Obligation, list[Any], Any, Any]] = []
         for k in ks:
             name, e = self.invariants[k]
             v, err = self.inv(e, self.init_state)

@@ -31,7 +31,6 @@ MAX_SAMPLE_STATES = 20000
 BATCH = 300  # two-literal candidates added per CTI
 
 
-@dataclass(frozen=True)
 class Explicit(Protocol):
     """Explicit-state search, given by the caller (the prover layer sits below the api): load a
     spec at some constants, and list its reachable states as user values (None when too many)."""
@@ -41,6 +40,7 @@ class Explicit(Protocol):
     def reachable_states(self, spec: Any, limit: int) -> list[dict[str, Any]] | None: ...
 
 
+@dataclass(frozen=True)
 class Term:
     kind: str  # shared, local, entry, bound
     name: str  # variable (or bound name)
@@ -241,7 +241,7 @@ def true_in(checked: CheckedSpec, states: list[dict[str, Any]], clauses: list[Cl
         groups.setdefault((c.machine, c.key_type, c.set_var), []).append(c)
     keep: list[Clause] = []
     for (mach, kt, sv), cs in groups.items():
-        samples = []
+        samples: list[tuple[dict[str, Any], Any, Any, Any]] = []  # (state, instance, key, elem); an instance when mach
         for st in states:
             insts = [None] if not mach else range(machines[mach].count)
             keys = [None] if not kt else _key_values(checked, kt)

@@ -109,6 +109,7 @@ class Translator:
         self.type_cache: dict[str, SType] = {}
         self.counts: dict[str, Any] = {}
         self.var_types: dict[int, SType] = {}  # id(VarSym) -> type
+        d: ast.ConstDecl | ast.TypeDecl  # the loop variable of both loops
         for d in checked.spec.of(ast.ConstDecl):
             self._const(d)
         for d in checked.spec.of(ast.TypeDecl):
@@ -644,8 +645,8 @@ class Translator:
             err = z3.Or(*[v[1] for v in vals]) if vals else F
             return (lambda x: z3.Or(*[x == v[0] for v in vals]) if vals else F), err, (self.sort(st), st)
         if kind == "set" or isinstance(self.c.types.get(id(d)), SetT):
-            s, es = self.expr(d, ctx)  # type: ignore[arg-type]
-            t = self.etype(d, ctx)  # type: ignore[arg-type]
+            s, es = self.expr(d, ctx)
+            t = self.etype(d, ctx)
             if t is None or t.elem is None:
                 raise Unsupported(getattr(d, "span", None), "the prover cannot tell this set's type")
             return (lambda x: s[x]), es, (self.sort(t.elem), t.elem)

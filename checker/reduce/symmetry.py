@@ -428,7 +428,7 @@ def _raw_remapper(t: Type, names: set[str]):
             out = n
             for k in range(min(n, cap)):
                 e = (raw >> (lw + k * ew)) & me
-                out |= inner(e, pm) << (lw + k * ew)  # type: ignore[misc]
+                out |= inner(e, pm) << (lw + k * ew)
             return out | (raw & ~((1 << (lw + min(n, cap) * ew)) - 1))
         return chan_map
     return None
@@ -460,7 +460,7 @@ def _generic_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry:
     # (a pure function of the raw value: the same few values recur in state after state)
     plans = []
     for pm in combos:
-        plan = []
+        plan: list[tuple[int, Any, Any]] = []  # (offset, remapper or None, its memo: a dict when there is one)
         for off, _, f, mname, inst, rel in moving:
             if mname is not None:
                 off = lay.machine_base[mname] + pm[mname][inst] * lay.stride[mname] + rel

@@ -143,7 +143,7 @@ def html_report(result: CheckResult, prop_name: str | None = None,
     out.append("<section><h2>Result</h2><table>")
     for p in result.properties:
         detail = f"{p.trace.length} steps" if p.trace is not None else ""
-        if p.status == "unknown" and getattr(p, "reason", ""):
+        if p.status == "unknown" and getattr(p, "reason", ""):  # type: ignore[arg-type]  # mypy takes getattr's bool overload from the `and` context
             detail = p.reason
         word = {"unknown": "not decided", "unreachable": "never reached"}.get(p.status, p.status)  # as the text
         out.append(f'<tr><td class="mono">{escape(p.kind)} {escape(p.name)}</td>'

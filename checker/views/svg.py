@@ -406,8 +406,8 @@ def _exposed_locals(facts: TraceFacts) -> set[str]:
     for label in facts.property_reads:
         c = facts.label_cell(label)
         slot = facts.slots.get(c[0]) if c is not None else None
-        if slot is not None and slot.machine is not None and not c[0].endswith(".state"):
-            out.add(c[0])
+        if slot is not None and slot.machine is not None and not c[0].endswith(".state"):  # type: ignore[index]  # mypy: slot is None when c is
+            out.add(c[0])  # type: ignore[index]  # mypy: slot is None when c is
     return out
 
 

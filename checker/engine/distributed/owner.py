@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import ModelError
-from ..store import EMPTY, FingerprintStore, make_store
+from ..store import FingerprintStore, make_store
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
