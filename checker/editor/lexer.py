@@ -49,7 +49,7 @@ class PapLexer(RegexLexer):
             (words(BUILTINS, suffix=r"\b"), Name.Builtin),
             (r"[A-Za-z_]\w*", Name),
             (r"[0-9]+", Number.Integer),
-            (r":=|==|!=|<=|>=|=>|~>|\.\.|[-+*/%<>=]", Operator),
+            (r":=|==|!=|<=|>=|=>|~>|\.\.|[-+*/%<>=?]", Operator),  # `?`: an optional id type, `W?`
             (r"[{}()\[\],;:.]", Punctuation),
             (r".", Text),
         ],

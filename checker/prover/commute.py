@@ -173,7 +173,7 @@ class _Exec:
 
     `path` is the condition under which the code being translated runs (control state,
     parameter domains, guard, `choose` conditions, `if` branches, and the short-circuit
-    conditions of `and`, `or`, `=>`, `if-then-else`, quantifiers and chained range tests, as the
+    conditions of `and`, `or`, `=>`, `if-then-else` and quantifiers, as the
     compiled code evaluates them).  Every place where the compiled code can raise a model error
     adds `path and <it fails>` to `err` through :meth:`fail`: range errors (assignments, set
     elements, record fields at every depth, map entries), map keys, instance indices, division
@@ -399,8 +399,9 @@ class _Exec:
 
     def in_domain(self, x: Any, desc, st: _SymState, env: dict, dom_expr: ast.Expr | None = None,
                   chained: bool = False) -> Any:
-        """x in the domain.  `chained`: the `lo <= x <= hi` of a membership test, where the
-        compiled code evaluates hi only when lo <= x (parameter and choose domains evaluate both)."""
+        """x in the domain.  `chained`: the `lo <= x <= hi` of a membership test; like parameter and
+        choose domains, it evaluates both bounds (and so raises their errors) whatever x is, as the
+        compiled code and the interpreter do (docs/dsl.md, "Evaluation order and model errors")."""
         z3 = self.z3
         kind = desc[0]
         if kind == "type":
@@ -411,10 +412,7 @@ class _Exec:
             return z3.And(x >= lo, x <= hi)
         if kind == "range":
             lo = self.expr(desc[1], st, env)
-            if chained:
-                hi = self.under(lo <= x, lambda: self.expr(desc[2], st, env))
-            else:
-                hi = self.expr(desc[2], st, env)
+            hi = self.expr(desc[2], st, env)
             return z3.And(x >= lo, x <= hi)
         if kind == "lit":
             vals = [self.expr(e, st, env) for e in desc[1]]
