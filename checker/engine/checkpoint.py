@@ -22,7 +22,7 @@ import pickle
 import time
 from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..lang.errors import UsageError
 from .store import ExactStore, FingerprintStore, Store
@@ -53,7 +53,7 @@ class Snapshot:
     """The search at a level boundary."""
 
     level: int  # the depth of the frontier's states
-    frontier: list  # the states of that level, in the order they will be expanded
+    frontier: list[Any]  # the states of that level, in the order they will be expanded
     store_kind: str
     store_data: dict[str, Any]
     transitions: int
@@ -63,9 +63,9 @@ class Snapshot:
     inv_left: int
     check_deadlock: bool
     cut_by_depth: bool
-    initial: list
+    initial: list[Any]
     witnesses: dict[int, Any]
-    findings: list  # (kind, state, prop) of the findings recorded so far (`--continue`)
+    findings: list[tuple[str, Any, int]]  # (kind, state, prop) of the findings recorded so far (`--continue`)
     counters: dict[str, int] = field(default_factory=dict)  # a reduction's counters
 
 
@@ -158,7 +158,7 @@ class Checkpointer:
             raise CheckpointError(f"--resume {self.directory}: not a checkpoint of this papcheck version")
         if data.get("digest") != self.digest:
             raise CheckpointMismatch(self._mismatch(meta.get("identity") or {}))
-        return data["snapshot"]
+        return cast(Snapshot, data["snapshot"])
 
     def _mismatch(self, theirs: dict[str, Any]) -> str:
         diffs = [k for k in sorted(set(theirs) | set(self.identity))

@@ -377,7 +377,7 @@ def _queued_states(frontier: deque[tuple[State, int]] | PackedFifo) -> list[Stat
 
 def _snapshot(level: int, frontier: list[State], store: Store, stats: Stats, expanded: int, seconds: float,
               pending: int, inv_left: int, check_deadlock: bool, cut_by_depth: bool, result: SearchResult,
-              expand: Callable) -> Snapshot:
+              expand: Callable[[State, int], list[Any]]) -> Snapshot:
     from .checkpoint import Snapshot, dump_store
     kind, data = dump_store(store)
     return Snapshot(level, frontier, kind, data, stats.transitions, expanded, seconds, pending,
@@ -386,7 +386,7 @@ def _snapshot(level: int, frontier: list[State], store: Store, stats: Stats, exp
                     dict(getattr(expand, "counters", None) or {}))
 
 
-def _invariant_mask(model: Model) -> Callable[[State], int]:
+def _invariant_mask(model: Model[Any]) -> Callable[[State], int]:
     """Bit i set when the state violates invariant i (every invariant, not only the first).  A
     model without `violated_invariants` reports only its first violated invariant."""
     fn: Callable[[State], int] | None = getattr(model, "violated_invariants", None)

@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .explore import Finding, Terminated, resident_bytes
 from .model import Label, Model, ModelError, State
@@ -53,7 +54,7 @@ class Simulation:
 ProgressFn = Callable[[Simulation], None]
 
 
-def simulate(model: Model, *, runs: int = 1000, depth: int = 100, seed: int = 0,
+def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int = 0,
              timeout: float | None = None, max_memory: int | None = None,
              progress: ProgressFn | None = None, progress_every: float = 0.25,
              walk_range: range | None = None) -> Simulation:
@@ -139,7 +140,7 @@ def simulate(model: Model, *, runs: int = 1000, depth: int = 100, seed: int = 0,
     return sim
 
 
-def _examine(inv, reach, s: State, has_inv: bool, pending: int, sim: Simulation, walk: int) -> Finding | None:
+def _examine(inv: Callable[[State], int], reach: Callable[[State], int], s: State, has_inv: bool, pending: int, sim: Simulation, walk: int) -> Finding | None:
     """An invariant violation (it ends the simulation) or a new witness (noted, the walk goes on)."""
     try:
         if has_inv:

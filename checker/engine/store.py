@@ -14,7 +14,7 @@ import sys
 from array import array
 from collections.abc import Hashable
 from hashlib import blake2b
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 State = Hashable
 
@@ -222,7 +222,7 @@ class FingerprintStore:
         found = self._find(fp)
         if found is None:
             return EMPTY
-        return found[0][1][found[1]]
+        return cast(int, found[0][1][found[1]])
 
     def fingerprint_path(self, state: int) -> list[int]:
         """Fingerprints from an initial state to `state`, following parent links."""

@@ -4,7 +4,7 @@ shortest) and the coverage of the walks, as text, JSON and ITF."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from ..api import Spec
 from ..engine.model import ModelError
@@ -39,7 +39,7 @@ def _what(spec: Spec, sim: Simulation) -> tuple[str, int | None, str]:
     p = spec.checked.properties[f.prop]
     if f.kind == "deadlock":
         return "deadlock", p.decl.span.line, "no transition is enabled and not every instance is in a final state"
-    why = explain_failure(model, p.decl.expr, model.decode(f.state)) if p.decl.expr is not None else ""
+    why = explain_failure(model, p.decl.expr, model.decode(cast(int, f.state))) if p.decl.expr is not None else ""  # states are packed ints
     return f"invariant {p.name}", p.decl.span.line, why or ""
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from ..model import ModelError
-from ..store import FingerprintStore, make_store
+from ..model import ModelError, State
+from ..store import ExactStore, FingerprintStore, make_store
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -28,17 +28,17 @@ def owner_of_fingerprint(fp: int, n: int) -> int:
 
 
 class Owner:
-    def __init__(self, factory: Callable[[bool], tuple[Any, Callable, Any]], index: int, n: int, store_kind: str,
+    def __init__(self, factory: Callable[[bool], tuple[Any, Callable[..., Any], Any]], index: int, n: int, store_kind: str,
                  symmetry: bool, check_deadlock: bool) -> None:
         self.reset(factory, index, n, store_kind, symmetry, check_deadlock)
 
-    def reset(self, factory: Callable[[bool], tuple[Any, Callable, Any]], index: int, n: int, store_kind: str,
+    def reset(self, factory: Callable[[bool], tuple[Any, Callable[..., Any], Any]], index: int, n: int, store_kind: str,
               symmetry: bool, check_deadlock: bool) -> int:
         """Start afresh on another search (a worker process is reused: starting one costs seconds)."""
         model, expand, _canon = factory(symmetry)
         self.model, self.expand = model, expand
         self.index, self.n = index, n
-        self.store = make_store(store_kind, model.layout.width)
+        self.store = cast("ExactStore | FingerprintStore", make_store(store_kind, model.layout.width))  # both have __contains__
         self.fp = FingerprintStore(model.layout.width, capacity=16).fingerprint
         self.exact = store_kind == "exact"
         self.frontier: list[int] = []
@@ -57,7 +57,7 @@ class Owner:
     def owner(self, state: int) -> int:
         return owner_of_fingerprint(self.fp(state), self.n)
 
-    def receive(self, *batches: dict) -> dict[str, Any]:
+    def receive(self, *batches: dict[int, int | None]) -> dict[str, Any]:
         """Store the new states of a level (each batch: state -> smallest parent seen by one sender),
         check properties on them, and make them this owner's frontier."""
         best: dict[int, int | None] = {}
@@ -100,12 +100,12 @@ class Owner:
         return {"new": len(new), "violation": violation, "witnesses": witnesses, "error": error,
                 "states": len(self.store), "bytes": self.store.memory_bytes()}
 
-    def expand_level(self) -> list:
+    def expand_level(self) -> list[dict[Any, Any]]:
         """Expand this owner's frontier: n batches (one per owner: successor -> smallest parent)
         and a summary (transitions, the smallest deadlocked state, the smallest state whose
         expansion raised a model error)."""
         n = self.n
-        out: list[dict] = [dict() for _ in range(n)]
+        out: list[dict[Any, Any]] = [dict() for _ in range(n)]
         transitions = 0
         deadlock = error = None
         expand, fp, is_final = self.expand, self.fp, self.model.is_final
@@ -136,7 +136,7 @@ class Owner:
                        "expanded": len(self.frontier), "sent": self.sent, "sent_bytes": self.sent_bytes,
                        "rss": _rss()}]
 
-    def parent(self, state: int) -> int | None:
+    def parent(self, state: int) -> State | None:
         return self.store.parent(state)
 
     def parent_fingerprint(self, fp: int) -> int:

@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..explore import Finding, Limits, ProgressFn, SearchResult, Stats, Terminated
 from ..model import Model, ModelError, State
@@ -54,7 +54,7 @@ class Cluster:
     """A Ray session with `workers` search workers: a local instance on 127.0.0.1 (dashboard off)
     or an existing cluster at `address`.  Use as a context manager: Ray is shut down on exit."""
 
-    def __init__(self, factory: Callable[[bool], tuple[Any, Callable, Any]], workers: int,
+    def __init__(self, factory: Callable[[bool], tuple[Any, Callable[..., Any], Any]], workers: int,
                  address: str | None = None) -> None:
         self.ray = _ray()
         self.factory, self.workers, self.address = factory, workers, address
@@ -92,8 +92,8 @@ class Cluster:
             self.ray.shutdown()
             self._own_session = False
 
-    def explore(self, model: Model, *, strategy: str = "bfs", store: Any = None, limits: Limits | None = None,
-                progress: ProgressFn | None = None, expand: Any = None, canon: Callable | None = None,
+    def explore(self, model: Model[Any], *, strategy: str = "bfs", store: Any = None, limits: Limits | None = None,
+                progress: ProgressFn | None = None, expand: Any = None, canon: Callable[[State], State] | None = None,
                 only: Any = None, keep_going: bool = False, checkpoint: Any = None, **_: Any) -> SearchResult:
         """The distributed counterpart of :func:`checker.engine.explore.explore` (BFS only)."""
         if strategy != "bfs" or only is not None or keep_going or checkpoint is not None:
@@ -114,8 +114,8 @@ class Cluster:
         owners = self.owners
         stats = Stats()
 
-        proxy = _OwnersStore(self, kind, model.layout.width)
-        result = SearchResult(False, "done", stats, proxy)  # type: ignore[arg-type]
+        proxy = _OwnersStore(self, kind, model.layout.width)  # type: ignore[attr-defined]  # compiled models only; the Model protocol has no layout
+        result = SearchResult(False, "done", stats, proxy)
         started = time.perf_counter()
         deadline = started + limits.timeout if limits.timeout else None
         fp = proxy.fp
@@ -123,9 +123,9 @@ class Cluster:
         level = 0
         frontier = 0
         cut = False
-        summaries: list[dict] = []
+        summaries: list[dict[str, Any]] = []
         try:
-            init: list[dict] = [dict() for _ in range(n)]
+            init: list[dict[Any, None]] = [dict() for _ in range(n)]
             for s0 in model.initial_states():
                 if canon is not None:
                     s0 = canon(s0)
@@ -187,7 +187,7 @@ class Cluster:
             result.complete = not cut
         return result
 
-    def _start(self, n: int, args: tuple) -> None:
+    def _start(self, n: int, args: tuple[str, bool, bool]) -> None:
         ray = self.ray
         remote = ray.remote(Owner)
         for a in self.owners:
@@ -204,7 +204,7 @@ class Cluster:
             return {"runtime_env": {"env_vars": {"PYTHONHASHSEED": str(i + 1)}}}
         return {}
 
-    def _received(self, got: list[dict], result: SearchResult, stats: Stats, model: Model
+    def _received(self, got: list[dict[str, Any]], result: SearchResult, stats: Stats, model: Model[Any]
                   ) -> tuple[Finding | None, int]:
         stats.states = sum(g["states"] for g in got)
         stats.store_bytes = sum(g["bytes"] for g in got)
@@ -229,7 +229,7 @@ class Cluster:
 
 
 def _python_handlers() -> dict[int, Any]:
-    out = {}
+    out: dict[int, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         h = signal.getsignal(sig)
         if callable(h) or h in (signal.SIG_DFL, signal.SIG_IGN):
@@ -247,7 +247,7 @@ def _restore(handlers: dict[int, Any]) -> None:
             pass
 
 
-def _model_error(model: Model, s: State) -> ModelError | None:
+def _model_error(model: Model[Any], s: State) -> ModelError | None:
     try:
         model.successors(s)
     except ModelError as e:
@@ -255,7 +255,7 @@ def _model_error(model: Model, s: State) -> ModelError | None:
     return None
 
 
-def _property_error(model: Model, s: State) -> ModelError | None:
+def _property_error(model: Model[Any], s: State) -> ModelError | None:
     try:
         model.violated_invariant(s)
         model.witnesses(s)
@@ -292,7 +292,7 @@ class _OwnersStore:
     def parent(self, state: State) -> State | None:
         if self.name != "exact":
             raise TypeError("a fingerprint store keeps no states")
-        return self.cluster.ray.get(self._owner(self.fp(state)).parent.remote(state))
+        return cast("State | None", self.cluster.ray.get(self._owner(self.fp(cast(int, state))).parent.remote(state)))  # distributed states are packed ints
 
     def __getattr__(self, name: str) -> Any:
         if self.__dict__.get("name") == "fingerprint":  # only a fingerprint store has these
@@ -304,7 +304,7 @@ class _OwnersStore:
 
     def _fingerprint_path(self, state: State) -> list[int]:
         ray = self.cluster.ray
-        path = [self.fp(state)]
+        path = [self.fp(cast(int, state))]  # distributed states are packed ints
         while True:
             pf = ray.get(self._owner(path[-1]).parent_fingerprint.remote(path[-1]))
             if pf == EMPTY:
@@ -322,4 +322,4 @@ class _OwnersStore:
 
 def pid_of_workers(cluster: Cluster) -> list[int]:
     """The process ids of the owner actors (tests kill one)."""
-    return cluster.ray.get([a.pid.remote() for a in cluster.owners])
+    return cast("list[int]", cluster.ray.get([a.pid.remote() for a in cluster.owners]))
