@@ -13,7 +13,7 @@ import pytest
 
 from checker import api
 from checker.engine.explore import Limits, explore, parse_size, resident_bytes
-from checker.engine.store import ExactStore
+from checker.engine.store import ExactStore, FingerprintStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BIG = ["specs/reference_dns.pap", "-D", "ENACTORS=5", "-D", "PLANS=8", "-D", "FIX=1", "--no-por", "--no-symmetry"]
@@ -92,3 +92,24 @@ def test_memory_error_in_the_loop_ends_the_search_incomplete() -> None:
     r = explore(spec.model, store=_Exhausting(500))
     assert r.stop_reason == "max_memory" and not r.complete and not r.findings
     assert r.stats.states == 500 and r.stats.queue > 0
+
+
+class _ExhaustingFingerprints(FingerprintStore):
+    """A fingerprint store (so the frontier is packed) whose allocator gives up after `n` states."""
+
+    def __init__(self, n: int, state_bits: int) -> None:
+        super().__init__(state_bits)
+        self.allowed = n
+
+    def insert_batch(self, states, parent):  # type: ignore[no-untyped-def]
+        if len(self) + len(states) >= self.allowed:
+            raise MemoryError
+        return super().insert_batch(states, parent)
+
+
+def test_memory_error_with_the_packed_frontier_ends_the_search_incomplete() -> None:
+    """The fingerprint store's breadth-first frontier is packed: clearing it must work too."""
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6})
+    r = explore(spec.model, store=_ExhaustingFingerprints(500, spec.model.layout.width))
+    assert r.stop_reason == "max_memory" and not r.complete and not r.findings
+    assert 0 < r.stats.states <= 500 and r.stats.queue > 0

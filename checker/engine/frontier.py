@@ -52,3 +52,10 @@ class PackedFifo:
 
     def __len__(self) -> int:
         return len(self.states) - self.head
+
+    def clear(self) -> None:
+        """Drop every queued state (the search gives its memory back after a MemoryError)."""
+        self.states = array("Q")
+        self.head = self.base = 0
+        self.levels.clear()
+        self.last_depth = -1
