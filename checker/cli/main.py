@@ -174,7 +174,7 @@ def _reports(values: tuple[str, ...], formats: tuple[str, ...] = FORMATS) -> lis
 
 def _write_bytes(path: str | None, data: bytes) -> None:
     if path is None:
-        out = click.get_binary_stream("stdout")
+        out: Any = click.get_binary_stream("stdout")  # its declared type varies across click versions
         out.write(data)
         out.flush()
         return
