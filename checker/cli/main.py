@@ -174,7 +174,7 @@ def _reports(values: tuple[str, ...], formats: tuple[str, ...] = FORMATS) -> lis
 
 def _write_bytes(path: str | None, data: bytes) -> None:
     if path is None:
-        out: Any = click.get_binary_stream("stdout")  # its declared type varies across click versions
+        out = sys.stdout.buffer  # what click.get_binary_stream gave (deprecated in click 8.5)
         out.write(data)
         out.flush()
         return
