@@ -62,11 +62,14 @@ class FullCount:
     model_error: bool
 
 
-def full_count(spec: Spec, max_states: int | None = None) -> FullCount:
+def full_count(spec: Spec, max_states: int | None = None, *, symmetry: bool = False) -> FullCount:
     """Every reachable state, without reductions and without stopping at violations (a state
-    whose successors raise a model error is counted but not expanded)."""
+    whose successors raise a model error is counted but not expanded).  `symmetry`: one state
+    per orbit of papcheck's symmetry reduction (Rumur's --symmetry-reduction exhaustive)."""
     model = spec.model
-    seen = set(model.initial_states())
+    sym = spec.symmetry() if symmetry else None
+    canon = sym.canon if sym is not None else (lambda s: s)
+    seen = {canon(s) for s in model.initial_states()}
     frontier = deque(seen)
     errored = False
     while frontier:
@@ -77,6 +80,7 @@ def full_count(spec: Spec, max_states: int | None = None) -> FullCount:
             errored = True
             continue
         for t in succ:
+            t = canon(t)
             if t not in seen:
                 seen.add(t)
                 frontier.append(t)
@@ -219,10 +223,12 @@ _RU_STATES = re.compile(r"(\d+) states", re.MULTILINE)
 
 
 def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = None,
-              safety_only: bool = False, shortest: bool = True) -> PeerOutcome:
+              safety_only: bool = False, shortest: bool = True, symmetry: str = "off") -> PeerOutcome:
     """Two builds when something fails: the whole space without traces (every error, the
     count), then with traces and --max-errors 1 without the `reachable` rules for the shortest
-    counterexample (Rumur searches breadth-first).  `shortest=False` skips the second."""
+    counterexample (Rumur searches breadth-first).  `shortest=False` skips the second.
+    `symmetry`: Rumur's --symmetry-reduction (off: the unreduced count; exhaustive: one state
+    per orbit of the scalarsets, papcheck's symmetry-reduced count)."""
     if not available("rumur"):
         raise PeerUnavailable(INSTALL_HINT["rumur"])
     from ..export.murphi import to_murphi
@@ -231,7 +237,7 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
     with tempfile.TemporaryDirectory(prefix="papcheck-rumur-", dir=workdir) as wd:
         with open(os.path.join(wd, "model.m"), "w") as f:
             f.write(text)
-        res = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"])
+        res = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"], symmetry)
         if res.verdict == "error" or not shortest:
             res.seconds = time.perf_counter() - started
             return res
@@ -239,7 +245,7 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
         if res.model_error is not None or set(res.failed) & live:
             with open(os.path.join(wd, "model.m"), "w") as f:
                 f.write(to_murphi(spec.checked, safety_only=safety_only, properties="counterexample"))
-            first = _rumur_in(wd, timeout, ["--max-errors", "1", "--counterexample-trace", "diff"])
+            first = _rumur_in(wd, timeout, ["--max-errors", "1", "--counterexample-trace", "diff"], symmetry)
             for kind, k, length in _errors(first.output):
                 if length is None:
                     continue
@@ -251,8 +257,8 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
         return res
 
 
-def _rumur_in(wd: str, timeout: float | None, extra: list[str]) -> PeerOutcome:
-    rc, out = _run(["rumur", "--symmetry-reduction", "off", "--deadlock-detection", "off",
+def _rumur_in(wd: str, timeout: float | None, extra: list[str], symmetry: str = "off") -> PeerOutcome:
+    rc, out = _run(["rumur", "--symmetry-reduction", symmetry, "--deadlock-detection", "off",
                     "--threads", "1", *extra, "--output", "model.c", "model.m"], wd, timeout)
     if rc != 0:
         return PeerOutcome("rumur", "error", None, error=f"rumur failed: {out.strip()[-400:]}", output=out)
