@@ -167,6 +167,13 @@ class Dialect:
     def check(self, cond: str, what: str) -> list[str]: raise NotImplementedError
     def temp(self, t: Type) -> str: raise NotImplementedError
 
+    def scalar_quant(self, t: Type, uid: int) -> tuple[str, str] | None:
+        """(the bound name for the bound symbol `uid`, the target type) when a quantifier over t is written as the
+        target's own quantifier (Murphi over a scalarset); None: unrolled."""
+        return None
+
+    def quant(self, kind: str, var: str, t: str, body: str) -> str: raise NotImplementedError
+
     def lit(self, v: Any, t: Type) -> str:
         if isinstance(t, BoolT) or isinstance(v, bool):
             return self.TRUE if v else self.FALSE
@@ -485,6 +492,12 @@ class Lowering:
             return d.not_(r) if e.negated else r
         if isinstance(e, ast.Quant):
             b = self.refs[id(e)]
+            desc = self.domains.get(id(e.domain))
+            q = d.scalar_quant(desc[1], b.uid) if desc is not None and desc[0] == "type" else None
+            if q is not None:  # over a scalarset: the target's own quantifier
+                var, qt = q
+                body = self.expr(e.body, {**env, b.uid: (var, _type_iv(desc[1]), None)})
+                return d.quant(e.kind, var, qt, body)
             et, vals = self.domain(e.domain, env)
             parts = []
             for v, c in vals:

@@ -37,6 +37,16 @@ class MurphiDialect(Dialect):
         self.error_slot = error_slot
         self.enums: dict[EnumT, str] = {}
         self.temp_count = 0
+        self.scalarsets: dict[str, str] = {}  # machine name -> its scalarset type
+
+    def scalar_quant(self, t: Type, uid: int) -> tuple[str, str] | None:
+        if isinstance(t, RangeT) and t.instance_of in self.scalarsets:
+            return f"{self.ns}pap_q{uid}", self.scalarsets[t.instance_of]
+        return None
+
+    def quant(self, kind: str, var: str, t: str, body: str) -> str:
+        end = "endforall" if kind == "forall" else "endexists"
+        return f"({kind} {var}: {t} do {body} {end})"
 
     def int_lit(self, v: int) -> str:
         return str(v) if v >= 0 else f"(-{-v})"
@@ -309,7 +319,8 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
     and "every instance final" an `exists`/`forall` over the scalarset.  The translation is
     checked, not assumed: instance i's rules and initial values must be instance 0's with the
     index renamed, and no other text may name an instance of the machine by a number (a
-    scalarset admits neither).  Otherwise the name of the first machine that fails is returned
+    scalarset admits neither; Rumur's type checker vouches that a quantifier's bound name indexes
+    only its own scalarset).  Otherwise the name of the first machine that fails is returned
     and the caller retries with that machine as a subrange."""
     d = MurphiDialect(ns, base - 1)
     low = Lowering(checked, d)
@@ -319,6 +330,7 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
     syms = [byname[n] for n in cands]
     idx = {m.name: f"{ns}pap_i_{safe(m.name)}" for m in syms}
     tname = {m.name: f"{ns}PapI_{safe(m.name)}" for m in syms}
+    d.scalarsets = dict(tname)
 
     def pat(m: MachineInfo) -> re.Pattern[str]:
         return re.compile(rf"(?<![A-Za-z0-9_])({re.escape(ns)}(?:pc|loc)_{re.escape(safe(m.name))})\[(\d+)\]")
@@ -436,6 +448,6 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
     text = "\n".join(init + rules)
     for m in syms:  # any other mention of an instance must be through the scalarset
         for mo in re.finditer(rf"(?<![A-Za-z0-9_]){re.escape(ns)}(?:pc|loc)_{re.escape(safe(m.name))}\[([^\]]*)\]", text):
-            if mo.group(1) != idx[m.name]:
+            if mo.group(1) != idx[m.name] and not re.fullmatch(rf"{re.escape(ns)}pap_q\d+", mo.group(1)):
                 return m.name
     return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings))
