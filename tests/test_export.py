@@ -318,3 +318,74 @@ def test_cli_cross_check_missing_peer(monkeypatch) -> None:
     r = CliRunner().invoke(main, ["check", spec, "--cross-check", "rumur"])
     assert r.exit_code == 2
     assert "apt-get install rumur" in r.output
+
+
+# ------------------------------------------------------------------- scalarsets and symmetry
+
+def _symmetric(paths):
+    from checker.reduce.symmetry import symmetric_machines
+    return [p for p in paths if symmetric_machines(api.load(p).checked)]
+
+
+SYMMETRIC = _symmetric(SHIPPED)
+
+
+def test_symmetric_specs_are_found() -> None:
+    assert len(SYMMETRIC) >= 15  # every Enactor/Edge/Agent family of the shipped and workshop specs
+
+
+@needs_rumur
+@pytest.mark.parametrize("path", _params(SYMMETRIC))
+def test_rumur_symmetry_reduction_agrees(path: str) -> None:
+    """A machine papcheck proves symmetric is a scalarset in the export; Rumur's exhaustive
+    symmetry reduction then counts exactly papcheck's orbits (the whole space: papcheck stops
+    at a violation, so a violated spec is compared with the full orbit count), Rumur without it
+    the unreduced states, and both agree with papcheck on every property and on the shortest
+    counterexample."""
+    from checker.export.murphi import to_murphi
+    from checker.reduce.symmetry import symmetric_machines
+    spec = api.load(path)
+    live = any(p.kind not in ("invariant", "reachable", "deadlock_free") for p in spec.checked.properties)
+    text = to_murphi(spec.checked, safety_only=live)
+    for m in symmetric_machines(spec.checked):
+        assert f"PapI_{m.name}: scalarset({m.count});" in text
+        assert f"ruleset pap_i_{m.name}: PapI_{m.name} do" in text
+    result = api.check(spec, por=False)
+    reduced = peers.full_count(spec, symmetry=True)
+    if result.verdict == "holds":
+        assert result.stats.states == reduced.states  # papcheck's own --no-por count
+    exhaustive = peers.run_rumur(spec, symmetry="exhaustive", safety_only=live)
+    off = peers.run_rumur(spec, symmetry="off", safety_only=live)
+    assert exhaustive.states == reduced.states
+    assert off.states == peers.full_count(spec).states
+    assert exhaustive.failed == off.failed and exhaustive.model_error == off.model_error
+    c = peers.compare(spec, api.check(spec), exhaustive, reduced, 0.0)
+    assert c.agree, c.problems
+
+
+OWNER = """
+protocol Owner
+var owner: Worker? = none
+machine Worker[2] {
+  state idle { on grab when owner == none { owner := self } -> busy }
+  state busy { on drop when owner == self { owner := none } -> idle }
+}
+reachable grabbed: owner != none
+"""
+
+
+def test_ids_in_data_stay_a_subrange() -> None:
+    """papcheck proves Worker symmetric, but its ids are stored (owner := self): the export
+    keeps the subrange (not translated to a scalarset yet) and is unchanged."""
+    from checker.export.murphi import to_murphi
+    from checker.reduce.symmetry import symmetric_machines
+    spec = api.load_text(OWNER)
+    assert [m.name for m in symmetric_machines(spec.checked)] == ["Worker"]
+    text = to_murphi(spec.checked)
+    assert "scalarset" not in text and text == to_murphi(spec.checked, scalarsets=False)
+
+
+def test_no_symmetry_export_is_unchanged() -> None:
+    from checker.export.murphi import to_murphi
+    spec = api.load(os.path.join(ROOT, "examples", "workshop", "01_one_enactor", "spec.pap"))
+    assert to_murphi(spec.checked) == to_murphi(spec.checked, scalarsets=False)
