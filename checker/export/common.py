@@ -494,7 +494,7 @@ class Lowering:
             b = self.refs[id(e)]
             desc = self.domains.get(id(e.domain))
             q = d.scalar_quant(desc[1], b.uid) if desc is not None and desc[0] == "type" else None
-            if q is not None:  # over a scalarset: the target's own quantifier
+            if q is not None and desc is not None:  # over a scalarset: the target's own quantifier
                 var, qt = q
                 body = self.expr(e.body, {**env, b.uid: (var, _type_iv(desc[1]), None)})
                 return d.quant(e.kind, var, qt, body)

@@ -351,8 +351,8 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
         for i in range(m.count):
             lines = d.assign(d.pc(m, str(i)), d.state_lit(m, m.initial))
             for v in m.locals:
-                p = d.local(m, str(i), v)
-                for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
+                lp = d.local(m, str(i), v)
+                for cell, (val, vt) in zip(low.place_cells(v.type, lp), value_cells(v.type, v.inits[i])):
                     lines += d.assign(cell.text, d.lit(val, vt))
             per.append(lines)
         if m.locals:
