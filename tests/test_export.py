@@ -149,7 +149,7 @@ NAMES = ["printf", "int", "end", "now", "begin", "endrule", "main", "NULL", "trp
          "exit", "init", "atomic", "d_step", "hidden", "run", "unless", "uerror", "typedef", "startstate",
          "abort", "malloc", "VARIABLES", "Init"]
 PREFIXES = ("g_", "l_", "f_", "e_", "loc_", "pc_", "b_", "C_", "A_", "Inv_", "Reach_", "NotReach_", "Live_",
-            "Recover_", "PapE", "PapT", "PapL_", "pap_")
+            "Recover_", "PapE", "PapT", "PapL_", "PapI_", "pap_")
 
 
 def _tokens(text: str) -> set[str]:
