@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,3 +58,17 @@ def test_sigterm_in_text_mode_says_so() -> None:
     out, err = p.communicate(timeout=60)
     assert p.returncode == 4, err
     assert "terminated by SIGTERM" in out and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_cross_checked_run_does_not_start_the_peer() -> None:
+    """The cross-check runs a second, unreduced search and a peer after the check: a run stopped by
+    SIGTERM (a CI timeout sends one, once) must not go on into them."""
+    if shutil.which("spin") is None or shutil.which("gcc") is None:
+        pytest.skip("needs spin and gcc")
+    p = _start("--cross-check", "spin", "--format", "json", "--no-timing")
+    _searching(p)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 4, err
+    assert json.loads(out)["stop_reason"] == "terminated" and "cross-check skipped" in err

@@ -228,6 +228,12 @@ def _cross_check(outcomes: list) -> list:
     peer = click.get_current_context().meta.get("papcheck.cross")
     if not peer:
         return []
+    from ..engine.explore import Terminated
+    if Terminated.received or any(getattr(getattr(o, "result", None), "stop_reason", "") in ("interrupted", "terminated")
+                                  for o in outcomes):
+        # the run was stopped by Ctrl-C or SIGTERM: no unbounded second search and peer run after it
+        click.echo("papcheck: --cross-check skipped: the run was stopped", err=True)
+        return []
     from ..crosscheck.peers import cross_check
     out = []
     for o in outcomes:
