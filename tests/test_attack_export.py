@@ -102,9 +102,51 @@ PAN_CRASH_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="send to a full channel: the Promela export still writes "
-                   "past the channel's array after reporting pap_model_error; pan segfaults: "
-                   "papcheck check PAN_CRASH_SPEC --cross-check spin -> exit 70 'pan did not finish'")
-def test_full_channel_pan_does_not_crash(tmp_path: Path) -> None:
-    r = _cross(tmp_path, PAN_CRASH_SPEC, "spin")
+# The same with a division by zero: the step goes on to compute 6 / 0 in pan (SIGFPE).
+DIV_CRASH_SPEC = """\
+    protocol Div0
+    var x: 0..1 = 0
+    var y: 0..6
+    machine M { state s { on d { y := 6 / x } } }
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="after reporting pap_model_error the Promela step goes on "
+                   "(writes past a channel's array / divides by zero) and pan crashes: papcheck check "
+                   "PAN_CRASH_SPEC|DIV_CRASH_SPEC --cross-check spin -> exit 70 'pan did not finish'")
+@pytest.mark.parametrize("text", [PAN_CRASH_SPEC, DIV_CRASH_SPEC], ids=["full_channel", "div_zero"])
+def test_model_error_pan_does_not_crash(tmp_path: Path, text: str) -> None:
+    r = _cross(tmp_path, text, "spin")
     assert "pan did not finish" not in r.stdout, r.stdout
+
+
+# papcheck evaluates `and`/`or` left to right, so `m[k] == 1 or true` reads m[3] (a model error)
+# before it reaches `true`; the exports fold the guard to `true` and drop the read:
+#   /* M w */  :: d_step { (pc_M[0] == 0) -> g_s.a[1] = true; }
+# so both peers report "holds" where papcheck reports "key 3 is outside the map's key type":
+#   - verdict: papcheck violated, spin holds
+#   - model error: papcheck found one, spin did not
+# Same with `not (m[k] == 1 and false)`.  (`m[k] * 0 == 0`, `m[k] == m[k]`, `min(m[k], 0) == 0`
+# and a conditional keep the read; they only show the trace-length difference above.)
+FOLD_SPEC = """\
+    protocol Fold
+    var m: map[0..2, 0..5]
+    var k: 0..3
+    var s: set[0..5]
+    machine M {
+      state a {
+        on inc when k < 3 { k := k + 1 }
+        on w when GUARD { s.add(1) }
+      }
+    }
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="constant folding of `X or true` / `X and false` drops a "
+                   "model error in X: papcheck check FOLD_SPEC (GUARD = m[k] == 1 or true) "
+                   "--cross-check spin|rumur -> exit 70 'model error: papcheck found one, spin did not'")
+@pytest.mark.parametrize("guard", ["m[k] == 1 or true", "not (m[k] == 1 and false)"])
+@pytest.mark.parametrize("peer", PEERS)
+def test_folded_guard_keeps_model_error(tmp_path: Path, peer: str, guard: str) -> None:
+    r = _cross(tmp_path, FOLD_SPEC.replace("GUARD", guard), peer)
+    assert "model error: papcheck found one" not in r.stdout, r.stdout
