@@ -150,3 +150,34 @@ FOLD_SPEC = """\
 def test_folded_guard_keeps_model_error(tmp_path: Path, peer: str, guard: str) -> None:
     r = _cross(tmp_path, FOLD_SPEC.replace("GUARD", guard), peer)
     assert "model error: papcheck found one" not in r.stdout, r.stdout
+
+
+# Integers are unbounded in papcheck; the exports compute in the peers' machine integers.
+# SPIN: `x * x > 2000000000` with x = 50000 (2.5e9) overflows pan's 32-bit int, so the guard
+# is false and `hit` is never set:
+#   - verdict: papcheck holds, spin violated / - reachable r: papcheck witnessed, spin never
+# Rumur: x^5 overflows its 64-bit value type, which the verifier reports as an error, read
+# as a model error:  - rumur found a model error, papcheck did not
+# (Neither export refuses or warns; a located "cannot translate" would be fine.)
+OVF32_SPEC = """\
+    protocol Ovf
+    var x: 0..60000 = 50000
+    var hit: bool
+    machine M { state s { on t when not hit and x * x > 2000000000 { hit := true } } }
+    reachable r: hit
+"""
+OVF64_SPEC = """\
+    protocol Ovf64
+    var x: 0..60000 = 50000
+    var y: 0..60000
+    machine M { state s { on t when y == 0 { y := x * x * x * x * x / (x * x * x * x) } } }
+    reachable r: y == 50000
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="intermediate values beyond the peer's integer width: "
+                   "papcheck check OVF32_SPEC --cross-check spin -> exit 70 (reachable r never); "
+                   "papcheck check OVF64_SPEC --cross-check rumur -> exit 70 (rumur found a model error)")
+@pytest.mark.parametrize("peer,text", [("spin", OVF32_SPEC), ("rumur", OVF64_SPEC)], ids=["spin32", "rumur64"])
+def test_integer_overflow_in_peer(tmp_path: Path, peer: str, text: str) -> None:
+    _agrees(_cross(tmp_path, text, peer))
