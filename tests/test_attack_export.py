@@ -241,7 +241,10 @@ AGG_SPEC = """\
                    "AGG_SPEC (BODY = y := max v in s: v) --cross-check spin -> exit 70 (reachable r "
                    "never, states 20 / 16); rumur -> exit 70 (right hand side of expression is not a boolean)")
 @pytest.mark.parametrize("body", ["y := max v in s: v", "y := (max v in s: v) - (min v in s: v)",
-                                  "y := max v in 0..3: v"], ids=["max_set", "max_min_set", "max_range"])
+                                  "y := max v in 1..2: v"], ids=["max_set", "max_min_set", "max_range"])
 @pytest.mark.parametrize("peer", PEERS)
 def test_min_max_aggregates(tmp_path: Path, peer: str, body: str) -> None:
-    _agrees(_cross(tmp_path, AGG_SPEC.replace("BODY", body), peer))
+    text = AGG_SPEC.replace("BODY", body)
+    if "1..2" in body:  # max is 2; SPIN's (1 || 2) is 1, Rumur's (1 | 2) a bitwise 3
+        text = text.replace("y == 3", "y == 2")
+    _agrees(_cross(tmp_path, text, peer))
