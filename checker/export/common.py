@@ -140,14 +140,37 @@ class Dialect:
     target = ""
     TRUE = "true"
     FALSE = "false"
+    AND = ""  # the conjunction and disjunction tokens, with their spaces: " && ", " & "
+    OR = ""
 
-    def int_lit(self, v: int) -> str: raise NotImplementedError
+    def int_lit(self, v: int) -> str:
+        return str(v) if v >= 0 else f"(-{-v})"
+
     def enum_lit(self, t: EnumT, member: str) -> str: raise NotImplementedError
-    def and_(self, xs: list[str]) -> str: raise NotImplementedError
-    def or_(self, xs: list[str]) -> str: raise NotImplementedError
-    def not_(self, x: str) -> str: raise NotImplementedError
+
+    def and_(self, xs: list[str]) -> str:
+        xs = [x for x in xs if x != "true"]
+        if not xs:
+            return "true"
+        if "false" in xs:
+            return "false"
+        return xs[0] if len(xs) == 1 else "(" + self.AND.join(xs) + ")"
+
+    def or_(self, xs: list[str]) -> str:
+        xs = [x for x in xs if x != "false"]
+        if not xs:
+            return "false"
+        if "true" in xs:
+            return "true"
+        return xs[0] if len(xs) == 1 else "(" + self.OR.join(xs) + ")"
+
+    def not_(self, x: str) -> str:
+        return {"true": "false", "false": "true"}.get(x, f"(!{x})")
+
     def eq(self, a: str, b: str) -> str: raise NotImplementedError
-    def ne(self, a: str, b: str) -> str: raise NotImplementedError
+
+    def ne(self, a: str, b: str) -> str:
+        return f"({a} != {b})"
     def cmp(self, op: str, a: str, b: str) -> str: return f"({a} {op} {b})"
     def arith(self, op: str, a: str, b: str) -> str: return f"({a} {op} {b})"
     def neg(self, a: str) -> str: return f"(-{a})"

@@ -31,6 +31,8 @@ PROP_BASE = 1
 
 class MurphiDialect(Dialect):
     target = "Murphi"
+    AND = " & "
+    OR = " | "
 
     def __init__(self, ns: str = "", error_slot: int = 0) -> None:
         self.ns = ns
@@ -48,9 +50,6 @@ class MurphiDialect(Dialect):
         end = "endforall" if kind == "forall" else "endexists"
         return f"({kind} {var}: {t} do {body} {end})"
 
-    def int_lit(self, v: int) -> str:
-        return str(v) if v >= 0 else f"(-{-v})"
-
     def enum_lit(self, t: EnumT, member: str) -> str:
         self.enum_name(t)
         return f"{self.ns}e_{safe(member)}"
@@ -60,30 +59,8 @@ class MurphiDialect(Dialect):
             self.enums[t] = f"{self.ns}PapE{len(self.enums)}"
         return self.enums[t]
 
-    def and_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "true"]
-        if not xs:
-            return "true"
-        if "false" in xs:
-            return "false"
-        return xs[0] if len(xs) == 1 else "(" + " & ".join(xs) + ")"
-
-    def or_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "false"]
-        if not xs:
-            return "false"
-        if "true" in xs:
-            return "true"
-        return xs[0] if len(xs) == 1 else "(" + " | ".join(xs) + ")"
-
-    def not_(self, x: str) -> str:
-        return {"true": "false", "false": "true"}.get(x, f"(!{x})")
-
     def eq(self, a: str, b: str) -> str:
         return f"({a} = {b})"
-
-    def ne(self, a: str, b: str) -> str:
-        return f"({a} != {b})"
 
     def cond(self, c: str, a: str, b: str) -> str:
         return f"({c} ? {a} : {b})"

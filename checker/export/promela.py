@@ -31,6 +31,8 @@ PROP_BASE = 1  # pap_prop values: property i (0-based, in spec order) is PROP_BA
 
 class PromelaDialect(Dialect):
     target = "Promela"
+    AND = " && "
+    OR = " || "
 
     def __init__(self, ns: str = "", error_slot: int = 0) -> None:
         self.ns = ns
@@ -40,36 +42,11 @@ class PromelaDialect(Dialect):
         self.temp_count = 0
         self.temp_types: dict[str, Type] = {}
 
-    def int_lit(self, v: int) -> str:
-        return str(v) if v >= 0 else f"(-{-v})"
-
     def enum_lit(self, t: EnumT, member: str) -> str:
         return str(t.members.index(member))
 
-    def and_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "true"]
-        if not xs:
-            return "true"
-        if "false" in xs:
-            return "false"
-        return xs[0] if len(xs) == 1 else "(" + " && ".join(xs) + ")"
-
-    def or_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "false"]
-        if not xs:
-            return "false"
-        if "true" in xs:
-            return "true"
-        return xs[0] if len(xs) == 1 else "(" + " || ".join(xs) + ")"
-
-    def not_(self, x: str) -> str:
-        return {"true": "false", "false": "true"}.get(x, f"(!{x})")
-
     def eq(self, a: str, b: str) -> str:
         return f"({a} == {b})"
-
-    def ne(self, a: str, b: str) -> str:
-        return f"({a} != {b})"
 
     def cond(self, c: str, a: str, b: str) -> str:
         return f"({c} -> {a} : {b})"
