@@ -162,3 +162,42 @@ def test_conditional_expectation_errors_and_pretty() -> None:
     text = pretty_spec(parse(SourceFile("c.pap", COND)))
     assert "expect violated small when FIX == 0\nexpect holds\n" in text
     assert pretty_spec(parse(SourceFile("c.pap", text))) == text
+
+
+HOLDS_Y = TWO.replace("expect violated small_x", "expect holds")
+
+
+def test_gate_continue_decides_every_property(tmp_path) -> None:
+    """Gate mode with --continue (and the `continue` config key): every property decided, the
+    expectation judged as without it."""
+    (tmp_path / "two.pap").write_text(TWO)
+    r = CliRunner().invoke(main, ["check", "--gate", "--continue", "--no-timing", "--format", "json",
+                                  str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    props = {p["name"]: p["status"] for p in json.loads(r.output)["runs"][0]["result"]["properties"]}
+    assert props == {"small_x": "violated", "small_y": "violated", "both": "witnessed"}
+    (tmp_path / "papcheck.toml").write_text("continue = true\n")
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", "--format", "json", "--config",
+                                  str(tmp_path / "papcheck.toml"), str(tmp_path / "two.pap")])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["runs"][0]["result"]["properties"][1]["status"] == "violated"
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", str(tmp_path / "two.pap")])
+    assert r.exit_code == 0 and "PASS" in r.output
+
+
+def test_gate_property_judges_checked_properties(tmp_path) -> None:
+    """Gate mode with --property: each spec checks the named properties it has; its expectation is
+    judged on those; a spec with none of them is an error run."""
+    (tmp_path / "a.pap").write_text(TWO)  # expects small_x violated
+    (tmp_path / "b.pap").write_text(HOLDS_Y)  # expects holds
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", "--property", "small_y", str(tmp_path)])
+    # a.pap: small_y is violated but the spec names only small_x; b.pap expects holds: both fail
+    assert r.exit_code == 1, r.output
+    assert r.output.count("FAIL") >= 2
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", "--property", "small_x", str(tmp_path / "a.pap")])
+    assert r.exit_code == 0 and "PASS" in r.output, r.output
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", "--property", "both", str(tmp_path)])
+    assert r.exit_code == 0, r.output  # a reachable property found: as expected for the checked properties
+    assert "checked properties" in r.output
+    r = CliRunner().invoke(main, ["check", "--gate", "--no-timing", "--property", "nope", str(tmp_path)])
+    assert r.exit_code == 2 and "has none of these properties" in r.output, r.output

@@ -70,6 +70,8 @@ class Settings:
     solver: bool | None = None
     store: str | None = None
     max_memory: int | None = None  # bytes
+    keep_going: bool | None = None  # `continue`: search on after a violation
+    properties: tuple[str, ...] | None = None  # `check --property`: only these (flag only)
 
     def over(self, base: Settings) -> Settings:
         """These settings where set, `base` elsewhere."""
@@ -148,9 +150,9 @@ def _shown(path: str) -> str:
 
 
 TOP_KEYS = ("specs", "format", "strategy", "max-states", "max-depth", "timeout", "max-memory", "fail-on-incomplete",
-            "por", "symmetry", "solver", "store", "define", "matrix", "overrides")
+            "por", "symmetry", "solver", "store", "continue", "define", "matrix", "overrides")
 OVERRIDE_KEYS = ("specs", "strategy", "max-states", "max-depth", "timeout", "max-memory", "por", "symmetry", "solver", "store",
-                 "define", "matrix")
+                 "continue", "define", "matrix")
 STORES = ("exact", "fingerprint")
 
 
@@ -250,6 +252,8 @@ def _settings(cfg: Config, d: dict, at: list) -> Settings:
             setattr(s, key, _bool(cfg, d, key, at))
     if "store" in d:
         s.store = _choice(cfg, d, "store", STORES, at)
+    if "continue" in d:
+        s.keep_going = _bool(cfg, d, "continue", at)
     return s
 
 
@@ -405,6 +409,10 @@ class Run:
             opts["solver"] = s.solver
         if s.store is not None:
             opts["store"] = s.store
+        if s.keep_going:
+            opts["keep_going"] = True
+        if s.properties:
+            opts["properties"] = list(s.properties)
         return opts
 
 
@@ -569,6 +577,8 @@ def judge(result: api.CheckResult, *, gate: bool, fail_on_incomplete: bool = Tru
         if v == "holds":
             return "pass", "holds" + tail, result.exit_code
         return "fail", failure_text(result) + tail, result.exit_code
+    if e is not None and e["met"] is None:  # check --property: judge on the checked properties only
+        return _judge_partial(result, e, want)
     if e is None or e["verdict"] == "holds":
         if v == "holds":
             return "pass", "holds" + (", as expected" if e is not None else ""), 0
@@ -578,6 +588,20 @@ def judge(result: api.CheckResult, *, gate: bool, fail_on_incomplete: bool = Tru
     if v == "holds":
         return "fail", f"holds, but the spec expects {want}", 1
     return "fail", f"{failure_text(result)}; the spec expects {want}", 1
+
+
+def _judge_partial(result: api.CheckResult, e: dict[str, Any], want: str) -> tuple[str, str, int]:
+    """Gate judgement when `--property` left some properties unchecked: the expectation is met
+    when every checked property it names is violated and every other checked one holds."""
+    checked = {p.name: p.status for p in result.properties}
+    failed = {n for n, st in checked.items() if st in ("violated", "unreachable")}
+    named = set(e["properties"]) if e["verdict"] != "holds" else set()
+    judged = ", ".join(sorted(checked))
+    if result.model_error is None and failed == (named & set(checked)):
+        return "pass", f"as expected for the checked properties ({judged}; the spec expects {want})", 0
+    if result.verdict == "holds":
+        return "fail", f"holds for the checked properties ({judged}), but the spec expects {want}", 1
+    return "fail", f"{failure_text(result)}; the spec expects {want} (checked: {judged})", 1
 
 
 def outcome_of(result: api.CheckResult, path: str, matrix: dict[str, Any] | None = None, *, gate: bool,
@@ -603,7 +627,20 @@ def run_one(run: Run, *, gate: bool, fail_on_incomplete: bool = True,
     except UsageError as e:
         return Outcome(run.path, dict(run.matrix), None, "error", str(e), api.EXIT_USAGE, gate, fail_on_incomplete,
                        problems=[Problem(0, 0, str(e))], error_text=f"papcheck: error: {e}")
-    result = api.check(spec, progress=progress, **run.check_options())
+    options = run.check_options()
+    if gate and options.get("properties"):  # across specs, --property names what each spec has
+        own = {p.name for p in spec.checked.properties}
+        options["properties"] = [n for n in options["properties"] if n in own]
+        if not options["properties"]:
+            msg = (f"--property {', '.join(run.settings.properties or ())}: the spec has none of these properties "
+                   f"(its properties: {', '.join(sorted(own)) or 'none'})")
+            return Outcome(run.path, dict(run.matrix), None, "error", msg, api.EXIT_USAGE, gate, fail_on_incomplete,
+                           problems=[Problem(0, 0, msg)], error_text=f"papcheck: error: {msg}")
+    try:
+        result = api.check(spec, progress=progress, **options)
+    except UsageError as e:
+        return Outcome(run.path, dict(run.matrix), None, "error", str(e), api.EXIT_USAGE, gate, fail_on_incomplete,
+                       problems=[Problem(0, 0, str(e))], error_text=f"papcheck: error: {e}")
     return outcome_of(result, run.path, run.matrix, gate=gate, fail_on_incomplete=fail_on_incomplete)
 
 

@@ -135,16 +135,16 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     config = _config(config_path)
     flags = gate.Settings(fmt, strategy, max_states, max_depth, timeout, fail_on_incomplete,
                           False if no_por else None, False if no_symmetry else None,
-                          False if no_solver else None, store, max_memory=max_memory)
+                          False if no_solver else None, store, max_memory=max_memory,
+                          keep_going=True if keep_going else None, properties=tuple(only_props) or None)
     job = gate.global_settings(config, flags)
     fmt = job.format or "text"
     targets = _reports(reports)
     runs = gate.plan_runs(specs, config, _defines(defines), flags)
     plain = not gate_flag and len(specs) == 1 and os.path.isfile(specs[0])
     if not (plain and len(runs) == 1):
-        if explain_por or self_check or only_props or keep_going or checkpoint_dir or resume_dir or workers \
-                or cluster:
-            raise UsageError("--explain-por, --self-check, --property, --continue, --checkpoint, --resume, "
+        if explain_por or self_check or checkpoint_dir or resume_dir or workers or cluster:
+            raise UsageError("--explain-por, --self-check, --checkpoint, --resume, "
                              "--workers and --cluster take a single spec file (without --gate)")
         if trace_out and len(runs) > 1:
             raise UsageError("--trace-out needs a single spec and constant assignment")
@@ -154,6 +154,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     run = runs[0]
     spec, settings = run.path, run.settings
     strategy, store = settings.strategy or "bfs", settings.store or "exact"
+    keep_going = bool(settings.keep_going)
     no_por, no_symmetry, no_solver = settings.por is False, settings.symmetry is False, settings.solver is False
     max_states, max_depth, timeout = settings.max_states, settings.max_depth, settings.timeout
     phases = Phases()
