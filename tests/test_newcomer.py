@@ -170,3 +170,32 @@ def test_flag_rollout_races_and_fix() -> None:
         fixed = api.check(api.load(str(SPECS / "flag_rollout_fixed.pap"), consts))
         assert fixed.verdict == "holds" and fixed.expectation["met"] is True
         assert all(p.status in ("holds", "witnessed") for p in fixed.properties)
+
+
+BOOL_DOMAIN = """protocol BoolDomain
+var f: bool = false
+var n: 0..3 = 0
+machine M {
+  state s {
+    on go when exists b in bool: b != f { f := not f; n := (n + 1) % 4 }
+    on stay when forall b in bool: (b or not b) and n < 2 { n := n + 1 }
+  }
+}
+invariant small: n < 3
+"""
+
+
+def test_bool_is_a_domain_as_documented(tmp_path) -> None:
+    """docs/dsl.md lists `bool` among the domains of quantifiers: `exists b in bool: ...` means the
+    same as `exists b in {false, true}` (8 states by hand: every (f, n) pair)."""
+    results = []
+    for name, text in (("bool", BOOL_DOMAIN), ("lit", BOOL_DOMAIN.replace("in bool", "in {false, true}"))):
+        path = tmp_path / f"{name}.pap"
+        path.write_text(text.replace("invariant small: n < 3", "invariant small: n < 4"))
+        results.append(api.check(api.load(str(path)), por=False, symmetry=False))
+    assert [r.verdict for r in results] == ["holds", "holds"]
+    assert [r.stats.states for r in results] == [8, 8]
+    path = tmp_path / "v.pap"
+    path.write_text(BOOL_DOMAIN)
+    r = api.check(api.load(str(path)))
+    assert r.verdict == "violated" and r.counterexample is not None and r.counterexample.length == 3

@@ -116,6 +116,11 @@ class ExpressionTyper:
             self.domains[id(e)] = desc
             self.types[id(e)] = elem
             return elem, desc
+        if isinstance(e, ast.Name) and e.name == "bool" and scope.lookup("bool") is None:
+            desc = ("type", BoolT())  # the type word as a domain: false, then true
+            self.domains[id(e)] = desc
+            self.types[id(e)] = BoolT()
+            return BoolT(), desc
         if isinstance(e, ast.Name):
             sym = scope.lookup(e.name)
             if isinstance(sym, TypeSym) or isinstance(sym, MachineInfo):

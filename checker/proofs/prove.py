@@ -217,7 +217,10 @@ def render_text(o: ProveOutcome) -> str:
     n = len(p.obligations)
     done = sum(1 for ob in p.obligations if ob.status == "proved")
     if o.exit_code == EXIT_PROVED:
-        lines.append(f"Verdict: PROVED for every value of {sym} allowed ({n} obligations)")
+        if p.symbolic:
+            lines.append(f"Verdict: PROVED for every value of {sym} allowed ({n} obligations)")
+        else:  # nothing symbolic: every constant is fixed (or there is none)
+            lines.append(f"Verdict: PROVED: the invariants are inductive at these constants ({n} obligations)")
     elif o.exit_code == EXIT_REAL:
         lines.append(f"Verdict: VIOLATED (a real counterexample; {done}/{n} obligations proved)")
     else:
