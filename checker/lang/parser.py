@@ -135,14 +135,14 @@ class _Recovery:
             self.panic = True
             self.depth = 0
 
-    def report_reserved(self, tok: Token) -> None:
+    def report_reserved(self, tok: Token, operand: bool = False) -> None:
         if not self.panic and self.quiet <= 0 and not self.capped:
             if self.count >= MAX_SYNTAX_ERRORS:
                 self.capped = True
                 self.diags.error(_tspan(tok), f"too many syntax errors; stopped after the first {MAX_SYNTAX_ERRORS}")
             else:
                 self.count += 1
-                self.diags.error(_tspan(tok), f"'{tok}' is a reserved word and cannot be used as a name")
+                self.diags.error(_tspan(tok), _reserved_message(str(tok), operand))
         if not self.panic:
             self.panic = True
             self.depth = 0
@@ -204,6 +204,13 @@ def _resync(ip: Any, tok: Token, boundary: bool = False) -> bool:
     return False
 
 
+def _reserved_message(word: str, operand: bool) -> str:
+    if operand and word in ("forall", "exists"):  # `a or exists j in W: p` parses `exists` where an operand goes
+        return (f"a quantifier inside a larger expression needs parentheses: write `({word} x in D: ...)` "
+                f"(the body of `{word}` extends as far right as possible)")
+    return f"'{word}' is a reserved word and cannot be used as a name"
+
+
 def _parse_recovering(source: SourceFile) -> Tree[Token]:
     """Parse the whole text, reporting every independent syntax error (up to a cap) at once."""
     text = source.text
@@ -218,7 +225,7 @@ def _parse_recovering(source: SourceFile) -> Tree[Token]:
         except StopIteration:
             break
         except _ReservedName as e:
-            rec.report_reserved(e.token)
+            rec.report_reserved(e.token, "INT" in ip.accepts())  # an operand could go here
             tokens = lexer.lex(ip.parser_state)
             last = e.token
             continue
@@ -548,7 +555,7 @@ def _unexpected_token(source: SourceFile, e: UnexpectedToken) -> tuple[str, Span
     if texts == {"protocol"}:
         return f"a spec starts with `protocol NAME`; found {what}", span, []
     if value in RESERVED and "NAME" in accepts and value not in texts:
-        return f"'{value}' is a reserved word and cannot be used as a name", span, []
+        return _reserved_message(value, "INT" in accepts), span, []
     if value == "=":
         if ":=" in texts:
             return "unexpected '='; to assign a value use ':='", span, []
