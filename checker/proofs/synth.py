@@ -67,6 +67,7 @@ class SynthResult:
     fit: list[Atom] | None = None  # violated exactly when all hold; None when no fit was found
     fit_kind: str = ""  # none-violated, all-violated, fitted, no-fit
     proofs: list[tuple[str, int]] = field(default_factory=list)  # (assumption, prove exit code)
+    prove_notes: list[str] = field(default_factory=list)  # why a proof could not be attempted
     seconds: float = 0.0
 
 
@@ -159,8 +160,14 @@ def synth(path: str, pinned: dict[str, Any], varied: list[tuple[str, int, int]],
             regions = [a.negated().text() for a in fit]
         elif kind == "none-violated":
             regions = [""]
+        from ..lang.errors import SpecError
         for assume in regions:
-            o = prove(path, pinned, [assume] if assume else [], solver_timeout, classify_ctis=False)
+            try:
+                o = prove(path, pinned, [assume] if assume else [], solver_timeout, classify_ctis=False)
+            except SpecError as e:  # a construct the translation does not cover: the grid still stands
+                res.proofs.append((assume or "(the whole range)", 3))
+                res.prove_notes.append(e.diagnostics.items[0].message if e.diagnostics.items else str(e))
+                continue
             res.proofs.append((assume or "(the whole range)", o.exit_code))
     res.seconds = time.perf_counter() - t0
     return res
@@ -211,7 +218,9 @@ def render_text(r: SynthResult) -> str:
         if code == 0:
             lines.append(f"  safe side {assume}: PROVED for every size (papcheck prove --assume '{assume}')")
         else:
-            what = {1: "a real counterexample", 4: "undecided: needs helper invariants or more time"}.get(code, f"exit {code}")
+            what = {1: "a real counterexample", 4: "undecided: needs helper invariants or more time",
+                    3: "not attempted: " + (r.prove_notes[0] if r.prove_notes else "unsupported construct")
+                    }.get(code, f"exit {code}")
             lines.append(f"  safe side {assume}: checked on the grid only (prove: {what})")
     return "\n".join(lines) + "\n"
 

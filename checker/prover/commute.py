@@ -552,6 +552,8 @@ class _Exec:
         z3 = self.z3
         b = self.c.refs[id(e)]
         desc = self.c.domains[id(e.domain)]
+        if e.kind not in ("forall", "exists"):  # count, min, max: not modelled here (the pair is dependent)
+            raise Unsupported(f"'{e.kind}' aggregate")
         forall = e.kind == "forall"
         cases: list[tuple[Any, Any]] = []  # (member?, bound value)
         if desc[0] == "type":

@@ -474,6 +474,8 @@ class Translator:
             pred, ed, _ = self.domain(e.domain, ctx)
             r = pred(v)
             return (z3.Not(r) if e.negated else r), z3.Or(ev, ed)
+        if isinstance(e, ast.Quant) and e.kind in ("count", "min", "max"):
+            return self._aggregate(e, ctx)
         if isinstance(e, ast.Quant):
             b = self.c.refs[id(e)]
             pred, ed, (srt, st) = self.domain(e.domain, ctx)
@@ -556,6 +558,52 @@ class Translator:
                 vals.append(v)
             return expect.dt.constructor(0)(*vals), z3.Or(*errs)
         raise Unsupported(getattr(e, "span", None), "this expression is not supported by `papcheck prove`")
+
+    def _aggregate(self, e: ast.Quant, ctx: Ctx) -> tuple[Any, Any]:
+        """`count x in D: P`, `min x in D: v`, `max x in D: v` over a domain whose candidate values
+        are known (every element is evaluated, as the explicit search does; min and max over an
+        empty domain are a model error).  A domain of symbolic size is refused: no quantifier can
+        say how many elements satisfy P."""
+        z3 = self.z3
+        b = self.c.refs[id(e)]
+        pred, ed, (_, st) = self.domain(e.domain, ctx)
+        vals = self.domain_values(e.domain, st, ctx)
+        if vals is None:
+            vals = self._small_values(st)
+        if vals is None:
+            raise Unsupported(e.span, f"`{e.kind}` over a domain whose size depends on symbolic constants is not "
+                                      f"supported by `papcheck prove` yet (pin the constants it depends on with -D)")
+        errs = [ed]
+        if e.kind == "count":
+            terms = []
+            for v in vals:
+                body, eb = self.expr(e.body, ctx.bind(b, v, st))
+                member = pred(v)
+                terms.append(z3.If(z3.And(member, body), z3.IntVal(1), z3.IntVal(0)))
+                errs.append(z3.And(member, eb))
+            return (z3.Sum(*terms) if terms else z3.IntVal(0)), z3.Or(*errs)
+        seen: Any = z3.BoolVal(False)
+        acc: Any = z3.IntVal(0)
+        for v in vals:
+            body, eb = self.expr(e.body, ctx.bind(b, v, st))
+            member = pred(v)
+            better = body < acc if e.kind == "min" else body > acc
+            acc = z3.If(member, z3.If(z3.Or(z3.Not(seen), better), body, acc), acc)
+            seen = z3.Or(seen, member)
+            errs.append(z3.And(member, eb))
+        errs.append(z3.Not(seen))  # over an empty domain: a model error
+        return acc, z3.Or(*errs)
+
+    def _small_values(self, st: SType) -> list | None:
+        """The values of a scalar type whose bounds do not depend on symbolic constants."""
+        z3 = self.z3
+        if st.kind == "bool":
+            return [z3.BoolVal(False), z3.BoolVal(True)]
+        if st.kind == "int" and st.lo is not None and st.hi is not None:
+            a, c = z3.simplify(st.lo), z3.simplify(st.hi)
+            if z3.is_int_value(a) and z3.is_int_value(c) and c.as_long() - a.as_long() < 256:
+                return [z3.IntVal(i) for i in range(a.as_long(), c.as_long() + 1)]
+        return None
 
     def _binary(self, e: ast.Binary, ctx: Ctx, expect: SType | None) -> tuple[Any, Any]:
         z3 = self.z3
