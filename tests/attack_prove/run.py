@@ -129,7 +129,10 @@ def attack(spec: Path, extra: list[str] | None = None) -> list[str]:
         if not re.search(r":\d+:\d+: error", r.stderr):
             problems.append(f"(d) unlocated error: {r.stderr.strip()[:200]}")
         return problems
-    j = json.loads(r.stdout)
+    try:
+        j = json.loads(r.stdout)
+    except json.JSONDecodeError:
+        return problems + [f"(g) invalid JSON (exit {r.returncode}): {r.stderr.strip()[:300]}"]
     if j.get("exit_code") != r.returncode:
         problems.append(f"(g) JSON exit_code {j.get('exit_code')} != {r.returncode}")
     COUNTS[f"verdict {j['verdict']}"] += 1
@@ -173,7 +176,7 @@ def attack(spec: Path, extra: list[str] | None = None) -> list[str]:
 
 
 def main() -> None:
-    specs = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "tests/attack_prove").glob("*.pap"))
+    specs = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT / "tests/attack_prove").glob("*.pap"))
     for spec in specs:
         problems = attack(spec)
         print(f"{spec.name}: {'; '.join(problems) or 'ok'}", flush=True)
