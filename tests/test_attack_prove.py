@@ -201,28 +201,23 @@ invariant ok: (count v in 0..1: v in s) <= 1
 """
 
 
-@pytest.mark.xfail(strict=True, reason="unsound proof: `count` aggregate. prove says PROVED (exit "
-                   "0) for `(count v in 0..1: v in s) <= 1` while check violates it in 2 steps "
-                   "(s = {0, 1})")
 def test_count_aggregate_proof_is_sound(tmp_path: Path) -> None:
     spec = _write(tmp_path, COUNT_SPEC)
     assert _cli("check", spec, "-q").returncode == 1
     assert _cli("prove", spec).returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="unsound proof: count over a symbolic machine. "
-                   "count_false.pap `(count i in W: W[i] at crit) <= 2` is PROVED for every N, "
-                   "check -D N=3 violates it in 3 steps")
 def test_count_over_machine_proof_is_sound() -> None:
     assert _check_rc("count_false.pap", "N=3") == 1
     assert _prove("count_false.pap").returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="wrong CTI: count_mutex.pap's CTI pre-state has two W in "
-                   "crit, which violates `mutex` (count <= 1), yet is shown as 'a state satisfying "
-                   "every invariant' (same count bug)")
 def test_count_cti_pre_state_satisfies_invariants() -> None:
-    j = _prove_json("count_mutex.pap")
+    """Fixed: a count over the instances of a machine of symbolic size is refused (located, exit 3);
+    with N pinned, the aggregate is a sum and every CTI pre-state satisfies the invariants."""
+    r = _prove("count_mutex.pap")
+    assert r.returncode == 3 and "count_mutex.pap:" in r.stderr and "symbolic" in r.stderr, r.stderr
+    j = _prove_json("count_mutex.pap", "-D", "N=3")
     for o in j["obligations"]:
         if o["status"] == "cti":
             pre = o["cti"]["states"][0]
@@ -230,17 +225,12 @@ def test_count_cti_pre_state_satisfies_invariants() -> None:
             assert len(crit) <= 1, pre
 
 
-@pytest.mark.xfail(strict=True, reason="synth claims a false proof (from the count bug): "
-                   "synth_count.pap --vary A=1..3 --vary N=1..3 says 'safe side A <= 1: PROVED "
-                   "for every size', but check -D A=1 -D N=5 is VIOLATED")
 def test_synth_safe_side_claim_is_sound() -> None:
     assert _check_rc("synth_count.pap", "A=1", "N=5") == 1
     r = _cli("synth", SPECS / "synth_count.pap", "--vary", "A=1..3", "--vary", "N=1..3")
     assert "PROVED for every size" not in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="crash (exit 70, Z3Exception Sort mismatch ... and): "
-                   "any `max`/`min` aggregate, e.g. `invariant ok: (max i in 0..1: i) == 1`")
 def test_min_max_aggregate_no_crash(tmp_path: Path) -> None:
     spec = _write(tmp_path, "protocol MaxMin\nvar x: 0..1 = 0\n"
                   "machine M { state s { on t { x := 1 } } }\n"
@@ -259,21 +249,12 @@ def test_optional_instance_none_no_crash(tmp_path: Path) -> None:
     assert r.returncode in (0, 3) and "internal error" not in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="crash (exit 70, 'the z3 relation of M.s.go disagrees "
-                   "with the explicit successors at the CTI'): a guard `exists i in 0..3: i == 0 or "
-                   "m[i] == 0` whose later bindings would be model errors; check stops at i = 0 "
-                   "and holds. The documented over-approximation of errors in quantifiers trips "
-                   "the replay guard instead of giving an honest undecided")
 def test_quantifier_short_circuit_guard_no_crash() -> None:
     assert _check_rc("quant_shortcircuit.pap") == 0
     r = _prove("quant_shortcircuit.pap")
     assert r.returncode in (0, 4) and "internal error" not in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="wrong classification: quant_inv_short.pap's CTI for "
-                   "'initiation of ok' is the initial state, yet classified UNREACHABLE ('no "
-                   "reachable state at these constants is this pre-state'): the over-approximated "
-                   "quantifier error makes the pre-state look bad, not the state unreachable")
 def test_initiation_cti_never_classified_unreachable() -> None:
     j = _prove_json("quant_inv_short.pap")
     for o in j["obligations"]:
@@ -291,8 +272,6 @@ def test_contradictory_assumptions_are_reported() -> None:
                                     for w in ("unsatisfiable", "contradict", "no value", "vacuous"))
 
 
-@pytest.mark.xfail(strict=True, reason="cosmetic: a spec without symbolic constants says "
-                   "'PROVED for every value of none allowed'")
 def test_no_constants_wording() -> None:
     assert "of none allowed" not in _prove("seq_semantics.pap").stdout
 
@@ -312,8 +291,6 @@ def test_synth_vary_error_names_vary() -> None:
     assert r.returncode == 2 and "--vary" in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="docs/check mismatch (not the prover): docs/dsl.md lists "
-                   "`bool` as a domain, but `forall v in bool: ...` is \"unknown name 'bool'\"")
 def test_bool_domain(tmp_path: Path) -> None:
     spec = _write(tmp_path, "protocol B\nvar a: bool = false\n"
                   "machine M { state s { on t { a := true } } }\n"

@@ -486,7 +486,7 @@ class Translator:
                 val = self.forall(x, pred(x), body, vals)
             else:
                 val = self.exists(x, pred(x), body, vals)
-            err = ed if z3.is_false(z3.simplify(eb)) else z3.Or(ed, self.exists(x, pred(x), eb, vals))
+            err = ed if z3.is_false(z3.simplify(eb)) else z3.Or(ed, self._first_error(e.kind, x, pred, body, eb, vals))
             return val, err
         if isinstance(e, ast.Cond):
             c, ec = self.expr(e.cond, ctx)
@@ -558,6 +558,32 @@ class Translator:
                 vals.append(v)
             return expect.dt.constructor(0)(*vals), z3.Or(*errs)
         raise Unsupported(getattr(e, "span", None), "this expression is not supported by `papcheck prove`")
+
+    def _first_error(self, kind: str, x: Any, pred: Callable[[Any], Any], body: Any, eb: Any,
+                     vals: list | None) -> Any:
+        """When a quantifier's evaluation is a model error, exactly as the explicit search evaluates
+        it: in ascending order of the domain, stopping at the first deciding element (false for
+        forall, true for exists), so an error at an element after a deciding one never happens."""
+        z3 = self.z3
+
+        def decides(v: Any) -> Any:
+            b = z3.substitute(body, (x, v))
+            return z3.And(pred(v), z3.Not(b) if kind == "forall" else b)
+        if x.sort() == z3.BoolSort():
+            vals = [z3.BoolVal(False), z3.BoolVal(True)]
+        elif vals is not None:
+            simple = [z3.simplify(v) for v in vals]
+            vals = sorted({v.as_long(): v for v in simple}.values(), key=lambda v: v.as_long()) \
+                if all(z3.is_int_value(v) for v in simple) else None
+        if vals is not None:
+            errs, go_on = [], z3.BoolVal(True)
+            for v in vals:
+                errs.append(z3.And(go_on, pred(v), z3.substitute(eb, (x, v))))
+                go_on = z3.And(go_on, z3.Not(decides(v)))
+            return z3.Or(*errs)
+        y = z3.Const(self.fresh("earlier"), x.sort())
+        earlier_undecided = z3.ForAll([y], z3.Implies(y < x, z3.Not(decides(y))))
+        return z3.Exists([x], z3.And(pred(x), eb, earlier_undecided))
 
     def _aggregate(self, e: ast.Quant, ctx: Ctx) -> tuple[Any, Any]:
         """`count x in D: P`, `min x in D: v`, `max x in D: v` over a domain whose candidate values
