@@ -186,7 +186,10 @@ class Translator:
         if isinstance(te, ast.NamedType):
             if te.name == "bool":
                 return BOOL
-            return self.named_type(te.name)
+            t = self.named_type(te.name)
+            if te.optional:  # `M?`: an instance index or none, encoded -1 (as the explicit search)
+                return SType("int", z3.IntVal(-1), t.hi, machine=t.machine, name=f"{te.name}?")
+            return t
         if isinstance(te, ast.EnumType):
             members = tuple(m for m, _ in te.members)
             return SType("int", z3.IntVal(0), z3.IntVal(len(members) - 1), members=members)
@@ -452,6 +455,8 @@ class Translator:
         if isinstance(e, ast.Name):
             sym = self._ref(e)
             if isinstance(sym, ConstSym):
+                if sym.name == "none" and sym.name not in self.consts:  # the built-in: no instance
+                    return z3.IntVal(-1), F
                 return self.consts[sym.name], F
             if isinstance(sym, EnumMemberSym):
                 return z3.IntVal(sym.enum.members.index(sym.name)), F
