@@ -124,6 +124,11 @@ def prove(path: str, constants: dict[str, Any], assumes: list[str], timeout: flo
                 invariants = invariants + [(f"helper{k}", builder(checked, c))
                                            for k, c in enumerate(inferred.inductive)]
         prover = Prover(checked, exprs, int(timeout * 1000), invariants)
+        why = prover.vacuous()
+        if why is not None:  # every obligation would hold for no value at all: say so, prove nothing
+            from ..lang.errors import UsageError
+            given = "; ".join(f"--assume '{a}'" for a in assumes)
+            raise UsageError(f"{why}{' (' + given + ')' if given else ''}: nothing to prove")
         obligations = prover.run()
     except Unsupported as u:
         diags = Diagnostics(spec.checked.source)

@@ -160,13 +160,17 @@ def synth(path: str, pinned: dict[str, Any], varied: list[tuple[str, int, int]],
             regions = [a.negated().text() for a in fit]
         elif kind == "none-violated":
             regions = [""]
-        from ..lang.errors import SpecError
+        from ..lang.errors import SpecError, UsageError
         for assume in regions:
             try:
                 o = prove(path, pinned, [assume] if assume else [], solver_timeout, classify_ctis=False)
             except SpecError as e:  # a construct the translation does not cover: the grid still stands
                 res.proofs.append((assume or "(the whole range)", 3))
                 res.prove_notes.append(e.diagnostics.items[0].message if e.diagnostics.items else str(e))
+                continue
+            except UsageError as e:  # e.g. the safe side allows no value of the constants
+                res.proofs.append((assume or "(the whole range)", 3))
+                res.prove_notes.append(str(e))
                 continue
             res.proofs.append((assume or "(the whole range)", o.exit_code))
     res.seconds = time.perf_counter() - t0

@@ -102,6 +102,18 @@ class Prover:
         self.inv_pre = [self.inv(e, self.pre) for _, e in invariants]
         self.acts: list[Action] = self.tr.actions(self.pre)
 
+    def vacuous(self) -> str | None:
+        """Why no value of the constants is allowed at all (a proof would then be vacuous), or None."""
+        z3 = self.z3
+        s = self.solver()
+        s.add(*self.tr.axioms)
+        if s.check() == z3.unsat:
+            return "no value of the constants satisfies their declared types and the assumptions"
+        s.add(*self.tr.init_axioms)
+        if s.check() == z3.unsat:
+            return "no value of the constants gives an initial state whose values fit their types"
+        return None
+
     def inv(self, e: Any, state: dict[str, Any]) -> tuple[Any, Any]:
         """(value, error) of an invariant: a spec expression, or a builder (translator, state) -> pair
         (the candidates of `--infer`)."""
