@@ -8,6 +8,7 @@ compiler, the reductions).  Nothing here checks or evaluates.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,9 @@ class VarSym:
     machine: MachineInfo | None
     decl: ast.VarDecl
     inits: list[Any] = field(default_factory=list)  # user value per instance (one for shared vars)
+    # `var x: T in D` / `in any`: per instance, every value it may start with (inits holds the
+    # first); None for a variable with one initial value
+    choices: list[tuple[Any, ...]] | None = None
     used: bool = False
 
 
@@ -174,6 +178,40 @@ def default_value(t: Type) -> Any:
         return tuple((f, default_value(ft)) for f, ft in t.fields)
     if isinstance(t, ChanT):
         return ()
+    raise AssertionError(t)
+
+
+def count_values(t: Type) -> int:
+    """How many values type t has (without listing them)."""
+    if isinstance(t, (BoolT, RangeT, EnumT)):
+        return t.size
+    if isinstance(t, SetT):
+        return 2 ** count_values(t.elem)
+    if isinstance(t, MapT):
+        return count_values(t.value) ** count_values(t.key)
+    if isinstance(t, RecordT):
+        n = 1
+        for _, ft in t.fields:
+            n *= count_values(ft)
+        return n
+    raise AssertionError(t)
+
+
+def all_values(t: Type) -> list[Any]:
+    """Every value of type t (not a channel), in a fixed order: a scalar type's own order, sets by
+    size then elements, maps and records as the product of their entries' values."""
+    if isinstance(t, (BoolT, RangeT, EnumT)):
+        return list(t.values())
+    if isinstance(t, SetT):
+        elems = t.elem.values()  # type: ignore[attr-defined]
+        return [frozenset(c) for k in range(len(elems) + 1) for c in itertools.combinations(elems, k)]
+    if isinstance(t, MapT):
+        keys = t.key.values()  # type: ignore[attr-defined]
+        vals = all_values(t.value)
+        return [tuple(zip(keys, combo)) for combo in itertools.product(vals, repeat=len(keys))]
+    if isinstance(t, RecordT):
+        names = [f for f, _ in t.fields]
+        return [tuple(zip(names, combo)) for combo in itertools.product(*(all_values(ft) for _, ft in t.fields))]
     raise AssertionError(t)
 
 
