@@ -153,6 +153,11 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
     batch of protocols in one model); property K reports as `pap_prop_{base+K}`.  `scalarsets`:
     the machines papcheck proves symmetric get a scalarset index type where the translation
     allows it (see :func:`_scalarset_parts`)."""
+    chosen = [v for v in checked.shared + [v for m in checked.machines for v in m.locals] if v.choices]
+    if chosen:
+        raise Lowering(checked, MurphiDialect(ns, base - 1)).fail(
+            chosen[0].decl, f"'{chosen[0].decl.name}' starts at any value of a domain (`in`): several initial "
+                            "states are not supported by the Murphi export yet (export to Promela or TLA+)")
     if scalarsets:
         from ..reduce.symmetry import symmetric_machines
         cands = [m.name for m in symmetric_machines(checked)]
