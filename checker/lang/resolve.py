@@ -447,6 +447,15 @@ class _Resolver(ExpressionTyper):
                     self.expr(x, scope, t, const_only=True, allow_self=allow_self)
             elif not named_type:
                 self.expr(e, scope, SetT(t) if is_scalar(t) else None, const_only=True, allow_self=allow_self)
+            if isinstance(e, ast.SetLit) and not is_scalar(t):
+                # a list of composite values (`in {{}, {0}}`), each typed as the variable, in order
+                values = self._listed_choices(d, e, t, self_index)
+                if not values:
+                    self.error(e.span, f"the initial domain of '{d.name}' is empty: the spec would have "
+                                       "no initial state")
+                    raise _Abort()
+                self.choices[key] = values
+                return values
             elem, _ = self.domain(e, scope)
             if isinstance(elem, ChanT) or not compatible(t, value_type(elem)) and not compatible(t, elem):
                 self.error(e.span, f"the initial domain of '{d.name}' holds values of type {elem}, "
@@ -481,6 +490,23 @@ class _Resolver(ExpressionTyper):
             raise _Abort()
         self.choices[key] = values
         return values
+
+    def _listed_choices(self, d: ast.VarDecl, e: ast.SetLit, t: Type, self_index: int | None) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for x in e.elems:
+            self.require(x, t, f"a value of the initial domain of '{d.name}'")
+            try:
+                v = Evaluator(self).eval(x, {}, self_index=self_index)
+                check_fits(t, v)
+            except EvalError as err:
+                self.error(err.span or x.span, f"initial domain of '{d.name}': {err}")
+                raise _Abort() from None
+            except ValueError as err:
+                self.error(x.span, f"the initial domain of '{d.name}' is not within its type: {err}")
+                raise _Abort() from None
+            if v not in out:
+                out.append(v)
+        return tuple(out)
 
     def count_initial_states(self) -> None:
         """The number of initial states is the product of the domain sizes: warn above
