@@ -450,3 +450,33 @@ def test_exports(tmp_path: Path) -> None:
                    timeout=300)
     out = subprocess.run(["./pan", "-c0"], cwd=tmp_path, capture_output=True, text=True, timeout=300).stdout
     assert "pap_prop" not in out and "errors: 0" in out
+
+
+def test_the_dsl_md_example_is_as_documented() -> None:
+    import re
+    text = (ROOT / "docs" / "dsl.md").read_text()
+    section = text[text.index("### Nondeterministic initial values"):text.index("### Definitions")]
+    blocks = re.findall(r"^```pap\n(.*?)^```", section, flags=re.S | re.M)
+    assert len(blocks) == 1
+    spec = api.load_text(blocks[0])
+    assert len(spec.model.initial_states()) == 24
+    r = api.check(spec)
+    assert r.verdict == "violated" and r.prop("low").trace.length == 1
+    assert r.prop("low").trace.steps[0].args["level"] == 3
+    # the same spec with a first transition setting the values: the same states once it fired
+    fake = blocks[0].replace("var mode: Mode in any", "var started: bool = false\nvar mode: Mode = idle").replace(
+        "var level: 0..4 in 1..3", "var level: 0..4 = 0").replace(
+        "var ready: bool in any", "var ready: bool = false").replace(
+        "  state run {", "  init state boot {\n    on pick(b: bool) when started { ready := b } -> run\n  }\n"
+                          "  state run {").replace("when ready and", "when (forall j in W: W[j] at run) and ready and").replace(
+        "when not ready and", "when (forall j in W: W[j] at run) and not ready and").replace(
+        "machine W[2]", "machine Setup {\n  state s {\n    on go(m in {idle, busy}, l in 1..3) when not started"
+                        " { mode := m; level := l; started := true } -> done\n  }\n  final state done { }\n}\n"
+                        "machine W[2]").replace("invariant low: level < 4", "")
+    real = api.load_text(blocks[0].replace("invariant low: level < 4", ""))
+    booted = set()
+    for st in _reachable(api.load_text(fake)):
+        d = dict(st)
+        if d["started"] and d["W[0].state"] == d["W[1].state"] == "run":
+            booted.add(tuple((k, v) for k, v in d.items() if k not in ("started", "Setup.state")))
+    assert _reachable(real) == booted

@@ -21,6 +21,7 @@ it.  See checker/crosscheck/peers.py and docs/export.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..lang.symbols import CheckedSpec, MachineInfo, PropertyInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type

@@ -457,7 +457,7 @@ class _Resolver(ExpressionTyper):
                 self.choices[key] = values
                 return values
             elem, _ = self.domain(e, scope)
-            if isinstance(elem, ChanT) or not compatible(t, value_type(elem)) and not compatible(t, elem):
+            if isinstance(elem, ChanT) or (not compatible(t, value_type(elem)) and not compatible(t, elem)):
                 self.error(e.span, f"the initial domain of '{d.name}' holds values of type {elem}, "
                                    f"but '{d.name}' has type {t}")
                 raise _Abort()
@@ -514,7 +514,7 @@ class _Resolver(ExpressionTyper):
         total = 1
         biggest: tuple[int, VarSym | None] = (1, None)
         for sym in self.shared + [v for m in self.machines for v in m.locals]:
-            for i, c in enumerate(sym.choices or ()):
+            for c in sym.choices or ():
                 total *= len(c)
                 if len(c) > biggest[0]:
                     biggest = (len(c), sym)

@@ -181,19 +181,22 @@ def default_value(t: Type) -> Any:
     raise AssertionError(t)
 
 
-def count_values(t: Type) -> int:
-    """How many values type t has (without listing them)."""
+def count_values(t: Type, limit: int = 1 << 62) -> int:
+    """How many values type t has (without listing them), saturated at limit + 1 (a map of maps
+    of sets has more values than fit in memory as an integer)."""
+    over = limit + 1
     if isinstance(t, (BoolT, RangeT, EnumT)):
-        return t.size
+        return min(int(t.size), over)
     if isinstance(t, SetT):
-        return 2 ** count_values(t.elem)
-    if isinstance(t, MapT):
-        return count_values(t.value) ** count_values(t.key)
-    if isinstance(t, RecordT):
+        bits = count_values(t.elem, limit)
+        return over if bits >= over.bit_length() else min(1 << bits, over)
+    if isinstance(t, (MapT, RecordT)):
+        parts = ([count_values(t.value, limit)] * count_values(t.key, limit) if isinstance(t, MapT)
+                 else [count_values(ft, limit) for _, ft in t.fields])
         n = 1
-        for _, ft in t.fields:
-            n *= count_values(ft)
-        return n
+        for k in parts[:over.bit_length() + 1] if all(p >= 2 for p in parts) else parts:
+            n = min(n * k, over)
+        return n if 0 not in parts else 0
     raise AssertionError(t)
 
 
