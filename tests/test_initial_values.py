@@ -480,3 +480,36 @@ def test_the_dsl_md_example_is_as_documented() -> None:
         if d["started"] and d["W[0].state"] == d["W[1].state"] == "run":
             booted.add(tuple((k, v) for k, v in d.items() if k not in ("started", "Setup.state")))
     assert _reachable(real) == booted
+
+
+def test_the_web_explorer_starts_by_choosing_the_initial_state() -> None:
+    from checker.web.explorer import Explorer, PathError
+    spec = api.load_text(ZERO)
+    ex = Explorer(spec)
+    root = ex.view([])
+    assert root["depth"] == 0 and [t["action"] for t in root["enabled"]] == [
+        "initial state (chosen: g = 1)", "initial state (chosen: g = 2)", "initial state (chosen: g = 3)"]
+    assert {c["name"]: c["value"] for c in root["state"]}["g"] == "one of 1, 2, 3"
+    cex = ex.counterexample()
+    assert cex is not None and cex["path"] == [2] and root["next_on_counterexample"] == 2
+    v = ex.view([2])
+    assert v["violation"]["name"] == "small" and v["steps"][1]["action"] == "initial state (chosen: g = 3)"
+    v = ex.view([0, 0])  # from g = 1, `dec`
+    assert v["depth"] == 2 and [s["action"] for s in v["steps"]] == [
+        "choose an initial state", "initial state (chosen: g = 1)", "M dec"]
+    assert {c["name"]: c["value"] for c in v["state"]}["g"] == "0"
+    with pytest.raises(PathError, match="no initial state number 3"):
+        ex.view([3])
+
+
+@pytest.mark.parametrize("name", ["start", "zero", "closed"])
+def test_spin_cross_check_agrees_on_states_and_lengths(tmp_path: Path, name: str) -> None:
+    from checker.crosscheck.peers import available
+    if not available("spin"):
+        pytest.skip("spin or a C compiler is not installed")
+    text = {"start": WITH_IN.replace("GUARD ", ""), "zero": ZERO,
+            "closed": SYM_CLOSED.replace("DONE", "{{}, {1}}")}[name]
+    p = tmp_path / f"{name}.pap"
+    p.write_text(text)
+    r = _cli("check", str(p), "--cross-check", "spin", "--no-timing")
+    assert "Cross-check (spin): agree" in r.stdout + r.stderr, r.stdout + r.stderr
