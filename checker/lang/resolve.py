@@ -438,6 +438,9 @@ class _Resolver(ExpressionTyper):
             assert e is not None
             scope = self.globals if self.machine is None else self.machine_scope
             allow_self = self.machine is not None
+            if isinstance(e, ast.SetLit) and not e.elems:
+                self.error(e.span, f"the initial domain of '{d.name}' is empty: the spec would have no initial state")
+                raise _Abort()
             named_type = isinstance(e, ast.Name) and isinstance(scope.lookup(e.name), (TypeSym, MachineInfo))
             if isinstance(e, ast.RangeExpr):
                 for part in (e.lo, e.hi):
