@@ -517,3 +517,15 @@ def test_cross_checks_agree_on_states_and_lengths(tmp_path: Path, name: str, pee
     p.write_text(text)
     r = _cli("check", str(p), "--cross-check", peer, "--no-timing")
     assert f"Cross-check ({peer}): agree" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_explain_and_renderings_show_the_initial_choice(tmp_path: Path) -> None:
+    p = tmp_path / "zero.pap"
+    p.write_text(ZERO.replace("invariant small: g < 3", "invariant small: g < 2"))
+    r = _cli("explain", str(p))
+    assert r.returncode == 1 and "0. It starts where g = 2 (values chosen by `in`" in r.stdout, r.stdout
+    for to, want in (("html", "initial state (chosen: g = 2)"), ("dot", "initial state (chosen: g = 2)")):
+        out = tmp_path / f"z.{to}"
+        r = _cli("render", str(p), "--to", to, "--view", "states", "-o", str(out))
+        assert r.returncode in (0, 1), r.stderr
+        assert want in out.read_text()

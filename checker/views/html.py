@@ -171,6 +171,8 @@ def html_report(result: CheckResult, prop_name: str | None = None,
             out.append(f"<h2>{escape(ex.summary)}</h2>")
             out.append('<ol class="story" start="0"><li data-step="0">' + escape(trace.steps[0].action_text()) + '</li>')
             for k, sentence in ex.story:
+                if k == 0:  # the initial choice: already the first item
+                    continue
                 cyc = ' class="cycle"' if _in_cycle(trace, k) else ""
                 out.append(f'<li data-step="{k}" value="{k}"{cyc}>{escape(sentence)}</li>')
             out.append("</ol>")
