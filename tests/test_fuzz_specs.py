@@ -27,7 +27,7 @@ from checker import api
 from checker.engine.explore import Limits
 from checker.lang.errors import SourceFile, SpecError
 from checker.lang.formatter import FormatError, format_source
-from checker.lang.parser import parse
+from checker.lang.parser import parse, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted([*ROOT.glob("specs/*.pap"), *ROOT.glob("examples/**/*.pap"), *ROOT.glob("tests/bad_specs/*.pap")])
@@ -138,19 +138,25 @@ def _front_end(tmp_path_factory, data: bytes) -> None:
     Path(path).write_bytes(data)
     with time_limit(CASE_SECONDS):
         try:
-            spec = api.load(path)  # read, parse, resolve, type-check, compile
+            source = read_source(path)
+            parse(source)
         except SpecError as e:
-            OUTCOMES["spec error (exit 3)"] += 1
+            OUTCOMES["syntax or encoding error (exit 3)"] += 1
             _located(e, path, data.decode("utf-8", errors="replace"))
             return
-        OUTCOMES["loaded"] += 1
-        source = SourceFile(path, spec.checked.source.text)
-        try:
+        try:  # parses: fmt must give the same spec, or decline
             formatted = format_source(source)
         except FormatError:
             OUTCOMES["fmt declined"] += 1
         else:
             assert parse(SourceFile(path, formatted)) == parse(source)
+        try:
+            spec = api.load(path)  # read, parse, resolve, type-check, compile
+        except SpecError as e:
+            OUTCOMES["resolve or type error (exit 3)"] += 1
+            _located(e, path, source.text)
+            return
+        OUTCOMES["loaded and compiled"] += 1
         r = api.check(spec, limits=Limits(max_states=300, timeout=10))
         assert r.verdict in ("holds", "violated", "incomplete")
         OUTCOMES[f"checked: {r.verdict}"] += 1
