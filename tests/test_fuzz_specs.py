@@ -36,6 +36,7 @@ GOOD = [p.read_bytes() for p in SEEDS if "bad_specs" not in p.parts]  # half the
 N = int(os.environ.get("PAPCHECK_FUZZ_EXAMPLES", "0"))
 CASE_SECONDS = 30
 OUTCOMES: Counter[str] = Counter()
+DECLINED: list[str] = []  # fmt's FormatError messages (a formatter limit, reported, not a crash)
 
 TOKENS = ["{", "}", "(", ")", "[", "]", ":=", "=", "==", "!=", ",", ";", ":", ".", "..", "->", "~>", "?",
           "machine", "state", "init", "final", "on", "var", "const", "type", "def", "protocol", "symmetric",
@@ -71,7 +72,8 @@ def time_limit(seconds: int):
 def report_counts(request):
     yield
     line = (f"spec fuzz: {sum(OUTCOMES.values())} inputs: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(OUTCOMES.items())))
+            + ", ".join(f"{k} {v}" for k, v in sorted(OUTCOMES.items()))
+            + "".join(f"\n  fmt declined: {m}" for m in sorted(set(DECLINED))[:3]))
     capture = request.config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         with capture.global_and_fixture_disabled():
@@ -146,8 +148,9 @@ def _front_end(tmp_path_factory, data: bytes) -> None:
             return
         try:  # parses: fmt must give the same spec, or decline
             formatted = format_source(source)
-        except FormatError:
+        except FormatError as e:
             OUTCOMES["fmt declined"] += 1
+            DECLINED.append(str(e).replace(path, "m.pap").splitlines()[0][:200])
         else:
             assert parse(SourceFile(path, formatted)) == parse(source)
         try:
