@@ -6,8 +6,11 @@ interchangeable are permuted to a canonical order.  Proof obligation, checked on
 ids (`self`, names bound over the machine, values of type M or M?) are only used to name
 instances, compared with == / != (to each other or `none`), tested with `in`, stored where the
 declared type is M or M? (assigned, sent, set elements, map keys, record fields), never in
-arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the initial state is
-invariant under permutations.  Without ids in the data, a state's orbit is the set of
+arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the set of initial
+states (several with `var x: T in D`) is closed under permutations.  (Given the rest, that last
+condition is a conservative one: canonicalizing the initial states already keeps verdicts and
+shortest lengths, since transitions and properties commute with renaming; papcheck still refuses,
+with a located note, rather than reduce from an initial set that singles out instances.)  Without ids in the data, a state's orbit is the set of
 reorderings of the instances' slices of the packed state, and sorting those slices gives a
 canonical representative.  With ids in the data, every permutation is applied (slices moved, ids
 renamed inside sets, maps, records and the occupied slots of channels, `none` fixed) and the
