@@ -529,3 +529,16 @@ def test_explain_and_renderings_show_the_initial_choice(tmp_path: Path) -> None:
         r = _cli("render", str(p), "--to", to, "--view", "states", "-o", str(out))
         assert r.returncode in (0, 1), r.stderr
         assert want in out.read_text()
+
+
+def test_tla_exports_of_initial_domains_parse() -> None:
+    tla = pytest.importorskip("tla")
+    from checker.export import export
+    texts = [WITH_IN.replace("GUARD ", ""), ZERO, SYM_CLOSED.replace("DONE", "{{}, {1}}"),
+             SYM_CLOSED.replace("DONE", "{{}}").replace("var ready: bool in any",
+                                                         "var ready: bool in any\n  var tag: 0..3 in {self}")]
+    for text in texts:
+        out = export(api.load_text(text).checked, "tla")[".tla"]
+        tla.parse(out)
+        assert "\\in" in out.split("Init ==")[1].split("\n\n")[0]
+    assert "loc_Node_tag[i] \\in CASE i = 0 -> {0} [] i = 1 -> {1} [] OTHER -> {2}" in out
