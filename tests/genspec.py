@@ -1208,10 +1208,22 @@ def _por_protocol(c: _Chooser) -> str:
     return "\n".join(lines) + "\n"
 
 
+# declarations that may instead start `in` a domain (several initial states), for por_protocols
+_POR_INITIAL_DOMAINS = [("var g: 0..2 = 1", "var g: 0..2 in 1..2"), ("var h: 0..1 = 0", "var h: 0..1 in any"),
+                        ("  var b: bool = false", "  var b: bool in any")]
+
+
 @st.composite
-def por_protocols(draw: Callable) -> str:
-    """Small two-machine protocols on which partial-order reduction usually fires (see above)."""
-    return _por_protocol(_Chooser(draw=draw))
+def por_protocols(draw: Callable, initial_domains: bool = False) -> str:
+    """Small two-machine protocols on which partial-order reduction usually fires (see above);
+    with `initial_domains`, some of g, h and the instances' b start `in` a domain (drawn after
+    the protocol, so the protocols themselves are those of por_protocol)."""
+    text = _por_protocol(_Chooser(draw=draw))
+    if initial_domains:
+        for plain, chosen in _POR_INITIAL_DOMAINS:
+            if draw(st.booleans()):
+                text = text.replace(plain, chosen)
+    return text
 
 
 def por_protocol(seed: int) -> str:
