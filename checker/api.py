@@ -181,7 +181,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
     boundaries and resumes from its snapshot.  `engine` (a
     :class:`checker.engine.distributed.search.Cluster`) runs the safety search on Ray."""
-    from .reduce.symmetry import SymmetryUnavailable
+    from .reduce.symmetry import SymmetryUnavailable, initial_set_notes
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
     red = Reductions(por, symmetry, solver)
@@ -191,6 +191,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             sym = spec.symmetry()
         except SymmetryUnavailable as err:
             red.symmetry_notes.append(_located(spec, err))
+        red.symmetry_notes.extend(_located(spec, err) for err in initial_set_notes(spec.checked))
     import time
     started = time.monotonic()
     try:
@@ -206,6 +207,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
                                                         "the canonicalizer renames wrongly)")
         red = Reductions(por, symmetry, solver)
         red.symmetry_notes.append(_located(spec, err))
+        red.symmetry_notes.extend(_located(spec, e) for e in initial_set_notes(spec.checked))
         if limits is not None and limits.timeout:  # one time budget for both attempts
             limits = Limits(limits.max_states, limits.max_depth,
                             max(limits.timeout - (time.monotonic() - started), 1e-3))

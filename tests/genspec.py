@@ -213,8 +213,9 @@ class _Ctx:
 
 class _Gen:
     def __init__(self, draw: Callable, *, max_machines: int, max_instances: int, max_space: int,
-                 model_errors: bool, deadlock: bool, symmetric: bool):
+                 model_errors: bool, deadlock: bool, symmetric: bool, initial_domains: bool = False):
         self.draw = draw
+        self.initial_domains = initial_domains
         self.max_machines = max_machines
         self.max_instances = max_instances
         self.max_space = max_space
@@ -405,9 +406,30 @@ class _Gen:
 
     def var_decl(self, name: str, t: Any, machine: _Machine | None) -> str:
         init = ""
-        if not _has_chan(t) and self.chance(60):
+        if self.initial_domains and not _has_chan(t) and self.chance(25):
+            init = self.initial_domain(t, machine)
+        elif not _has_chan(t) and self.chance(60):
             init = " = " + self.initial(t, machine)
         return f"var {name}: {type_text(t)}{init}"
+
+    def initial_domain(self, t: Any, machine: _Machine | None) -> str:
+        """`in any` (small types), `in lo..hi` (ranges) or `in {v, ...}` (a few constant values,
+        `self` among them for a local, composite values listed): several initial states."""
+        kinds = ["list"] if not isinstance(t, TMap) else []
+        if size(t) <= 16:
+            kinds.append("any")
+        if isinstance(t, TRange):
+            kinds.append("range")
+        if not kinds:
+            return " = " + self.initial(t, machine)
+        kind = self.pick(kinds)
+        if kind == "any":
+            return " in any"
+        if kind == "range":
+            lo = self.num(t.lo, t.hi)
+            return f" in {lo}..{self.num(lo, t.hi)}"
+        vals = [self.const_value(t, machine) for _ in range(self.num(1, 3))]
+        return " in {" + ", ".join(vals) + "}"
 
     def initial(self, t: Any, machine: _Machine | None) -> str:
         """A constant initial value; a map may get one value for every key (broadcast)."""
@@ -931,20 +953,24 @@ def _trunc(a: int, k: int) -> int:
 
 @st.composite
 def _protocols(draw: Callable, max_machines: int, max_instances: int, max_space: int, model_errors: bool,
-               deadlock: bool, symmetric: bool) -> str:
+               deadlock: bool, symmetric: bool, initial_domains: bool) -> str:
     return _Gen(draw, max_machines=max_machines, max_instances=max_instances, max_space=max_space,
-                model_errors=model_errors, deadlock=deadlock, symmetric=symmetric).protocol()
+                model_errors=model_errors, deadlock=deadlock, symmetric=symmetric,
+                initial_domains=initial_domains).protocol()
 
 
 def protocols(*, max_machines: int = 3, max_instances: int = 3, max_space: int = 1 << 15,
               model_errors: bool = False, deadlock: bool = True,
-              symmetric: bool = False) -> st.SearchStrategy[str]:
+              symmetric: bool = False, initial_domains: bool = False) -> st.SearchStrategy[str]:
     """Spec texts of random small protocols (see the module docstring for the guarantees).
 
     `symmetric` marks every machine with more than one instance `symmetric` (the generated code
     does not otherwise avoid `self`-dependent behaviour; a reduction test decides what to do with
-    it)."""
-    return _protocols(max_machines, max_instances, max_space, model_errors, deadlock, symmetric)
+    it).  `initial_domains` lets about a quarter of the variables start `in` a domain (`in any`,
+    `in lo..hi`, `in {v, ...}`), giving several initial states; off by default, as the Murphi
+    export (used by the differential tests) does not support them."""
+    return _protocols(max_machines, max_instances, max_space, model_errors, deadlock, symmetric,
+                      initial_domains)
 
 
 # ------------------------------------------------------------------ protocols aimed at POR
@@ -1182,10 +1208,22 @@ def _por_protocol(c: _Chooser) -> str:
     return "\n".join(lines) + "\n"
 
 
+# declarations that may instead start `in` a domain (several initial states), for por_protocols
+_POR_INITIAL_DOMAINS = [("var g: 0..2 = 1", "var g: 0..2 in 1..2"), ("var h: 0..1 = 0", "var h: 0..1 in any"),
+                        ("  var b: bool = false", "  var b: bool in any")]
+
+
 @st.composite
-def por_protocols(draw: Callable) -> str:
-    """Small two-machine protocols on which partial-order reduction usually fires (see above)."""
-    return _por_protocol(_Chooser(draw=draw))
+def por_protocols(draw: Callable, initial_domains: bool = False) -> str:
+    """Small two-machine protocols on which partial-order reduction usually fires (see above);
+    with `initial_domains`, some of g, h and the instances' b start `in` a domain (drawn after
+    the protocol, so the protocols themselves are those of por_protocol)."""
+    text = _por_protocol(_Chooser(draw=draw))
+    if initial_domains:
+        for plain, chosen in _POR_INITIAL_DOMAINS:
+            if draw(st.booleans()):
+                text = text.replace(plain, chosen)
+    return text
 
 
 def por_protocol(seed: int) -> str:

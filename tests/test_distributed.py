@@ -94,6 +94,21 @@ def test_reference_grid_with_1_2_3_workers(consts, kw) -> None:
     _compare(api.load(str(ROOT / "specs/reference_dns.pap"), consts), (1, 2, 3), **kw)
 
 
+@pytest.mark.parametrize("invariant", ["", "invariant low: level < 4", "invariant start: level != 2"])
+def test_several_initial_states_are_seeded(tmp_path: Path, invariant: str) -> None:
+    # `var x: T in D`: every initial state is a root of the distributed search (the last
+    # invariant fails in some of them: a 0-step counterexample)
+    p = tmp_path / "start.pap"
+    p.write_text("protocol Start\ntype Mode = enum { idle, busy }\nvar mode: Mode in any\n"
+                 "var level: 0..4 in 1..3\nvar marks: set[0..2] in any\n"
+                 "machine W[2] {\n  var seen: bool in any\n  state run {\n"
+                 "    on step when level < 4 { level := level + 1; seen := not seen }\n"
+                 "    on mark(k in 0..2) when k not in marks and seen { marks.add(k) }\n  }\n}\n" + invariant + "\n")
+    spec = api.load(str(p))
+    assert len(spec.model.initial_states()) == 2 * 3 * 8 * 4
+    _compare(spec, (1, 2))
+
+
 def test_workers_under_different_hash_seeds(monkeypatch) -> None:
     spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 2})
     plain = report.render_json(_run(spec, 2), timing=False)

@@ -247,7 +247,7 @@ def _code_flow(trace: Trace, o: Outcome, summary: str, line: int | None = None) 
     locations = []
     if not _step_steps(trace):
         locations.append({"location": {**_physical(o.uri, line),
-                                       "message": {"text": "0. initial state (fails here)"}},
+                                       "message": {"text": f"0. {trace.steps[0].action_text()} (fails here)"}},
                           "executionOrder": 0})
     for step in _step_steps(trace):
         changes = step_changes(step, o.result)

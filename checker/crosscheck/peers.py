@@ -9,6 +9,8 @@ a search stops at a violation depends on its order.  Exact accounting (docs/expo
 
 * SPIN: "states, stored" = papcheck + 1 (the state before the initialising d_step); every depth
   pan prints is papcheck's depth + 1 for a property, and equals a model-error trace's length.
+  With `var x: T in D` declarations, the chain of `if`s choosing the initial values adds
+  :func:`checker.export.promela.choice_chain` states and steps, subtracted here.
 * Rumur: states = papcheck's states; a property's depth is the trace length Rumur prints.
 
 Nothing here prints; the CLI renders :meth:`CrossCheck.line`.
@@ -124,13 +126,22 @@ def run_spin(spec: Spec, *, timeout: float | None = 600, workdir: str | None = N
              expected_states: int | None = None, safety_only: bool = False) -> PeerOutcome:
     if not available("spin"):
         raise PeerUnavailable(INSTALL_HINT["spin"])
-    from ..export.promela import PROP_BASE
+    from ..export.promela import PROP_BASE, choice_chain
     text = export(spec.checked, "promela", safety_only=safety_only)[".pml"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="papcheck-spin-", dir=workdir) as wd:
         with open(os.path.join(wd, "model.pml"), "w") as f:
             f.write(text)
-        return _spin_in(wd, started, timeout, expected_states, PROP_BASE)
+        res = _spin_in(wd, started, timeout, expected_states, PROP_BASE)
+    # `var x: T in D`: the export chooses the initial values after its initialising d_step, one
+    # `if` per variable, which SPIN stores as states and steps (docs/export.md)
+    extra_states, extra_steps = choice_chain(spec.checked)
+    if res.states is not None:
+        res.states -= extra_states
+    res.failed = {k: n - extra_steps for k, n in res.failed.items()}
+    if res.model_error is not None:
+        res.model_error -= extra_steps
+    return res
 
 
 def _spin_in(wd: str, started: float, timeout: float | None, expected_states: int | None,

@@ -223,6 +223,10 @@ class _Builder:
 
     def _var(self, d: ast.VarDecl, machine: str | None) -> Symbol:
         init = f" = {pretty_expr(d.init)}" if d.init is not None else ""
+        if d.init_any:
+            init = " in any"
+        elif d.init_in is not None:
+            init = f" in {pretty_expr(d.init_in)}"
         return self.add(("decl", id(d)), d.name, "variable", d.span, d.doc,
                         f"var {d.name}: {pretty_type(d.type)}{init}", machine)
 

@@ -950,6 +950,7 @@ class CompiledModel:
         self.error_sites = gen.errors
         self.properties: Sequence[PropertySpec] = [PropertySpec(p.kind, p.name, i) for i, p in enumerate(checked.properties)]
         self.has_invariants = any(p.kind == "invariant" for p in checked.properties)
+        self._initial: list[int] | None = None
 
     def labeled_successors(self, s: int) -> list[tuple[Label, int]]:
         """The successors with their labels, in the order of successors(); raises the first
@@ -966,7 +967,10 @@ class CompiledModel:
         return [(Label(*cur), t) for cur, t in out], errs
 
     def initial_states(self) -> list[int]:
-        return [self.layout.initial_state()]
+        """One state, or one per combination of the `in` declarations' values (computed once)."""
+        if self._initial is None:
+            self._initial = self.layout.initial_states()
+        return list(self._initial)
 
 
     def decode(self, s: int) -> dict[str, Any]:

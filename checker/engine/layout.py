@@ -83,6 +83,29 @@ class Layout:
             s |= slot.type.encode(value) << slot.offset  # type: ignore[attr-defined]
         return s
 
+    def initial_states(self) -> list[int]:
+        """Every initial state: each variable declared `in D` / `in any` takes each of its values
+        (the product over such variables and instances, the first varying slowest); one state
+        when there is none.  Distinct (a slot's choices are distinct values)."""
+        states = [self.initial_state()]
+        for slot in self.slots:
+            choices = slot.var.choices if slot.var is not None else None
+            if not choices:
+                continue
+            values = choices[slot.instance] if slot.var.machine is not None else choices[0]  # type: ignore[union-attr]
+            mask = ~(((1 << slot.type.width) - 1) << slot.offset)
+            codes = [slot.type.encode(v) << slot.offset for v in values]  # type: ignore[attr-defined]
+            states = [(s & mask) | c for s in states for c in codes]
+        return states
+
+    def nondeterministic_slots(self) -> list[tuple[Slot, tuple[Any, ...]]]:
+        """The slots whose initial value is chosen, with their choices (for traces: step 0)."""
+        out = []
+        for slot in self.slots:
+            if slot.var is not None and slot.var.choices:
+                out.append((slot, slot.var.choices[slot.instance if slot.var.machine is not None else 0]))
+        return out
+
     def decode(self, s: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for slot in self.slots:

@@ -33,6 +33,9 @@ class Step:
 
     def action_text(self) -> str:
         if self.instance is None:
+            if self.args:  # the values chosen by `var x: T in D` declarations
+                return "initial state (chosen: " + ", ".join(
+                    f"{k} = {format_value(v)}" for k, v in self.args.items()) + ")"
             return "initial state"
         args = ""
         if self.args:
@@ -59,13 +62,20 @@ class Trace:
 def build_trace(model: CompiledModel, path: list[Any], labels: list[Label],
                 failing: Label | None = None) -> Trace:
     decoded = [model.decode(s) for s in path]
-    steps = [Step(0, None, None, {}, None, "", decoded[0], [])]
+    steps = [Step(0, None, None, initial_choice(model, decoded[0]), None, "", decoded[0], [])]
     for i, lab in enumerate(labels, start=1):
         prev, cur = decoded[i - 1], decoded[i]
         changes = [(k, prev[k], cur[k]) for k in cur if cur[k] != prev[k]]
         steps.append(_step(model, i, lab, cur, changes))
     fail = _step(model, len(steps), failing, {}, []) if failing is not None else None
     return Trace(steps, fail, vars=list(decoded[0]))
+
+
+def initial_choice(model: CompiledModel, state: dict[str, Any]) -> dict[str, Any]:
+    """The values an initial state chose for the variables declared `in D` / `in any` (empty
+    when the spec has one initial state): step 0's bindings in traces."""
+    return {slot.display: state[slot.display] for slot, _ in model.layout.nondeterministic_slots()
+            if slot.display in state}
 
 
 def _step(model: CompiledModel, i: int, lab: Label, state: dict[str, Any], changes: list[tuple[str, Any, Any]]) -> Step:

@@ -112,6 +112,11 @@ def _machine_of(result: CheckResult, step: Step) -> str:
 def story(result: CheckResult, trace: Trace) -> list[tuple[int, str]]:
     types = result.spec.model.slot_types()
     out = [(s.index, step_sentence(s, types, _machine_of(result, s))) for s in trace.steps[1:]]
+    first = trace.steps[0]
+    if first.args:  # `var x: T in D`: which initial state the run starts from
+        out.insert(0, (0, "It starts where " + ", ".join(f"{k} = {format_value(v, types.get(k))}"
+                                                        for k, v in first.args.items())
+                       + " (values chosen by `in` declarations)."))
     if trace.failing_step is not None and result.model_error is not None:
         f = trace.failing_step
         out.append((f.index, f"{f.action_text()} fails: {result.model_error.message} "

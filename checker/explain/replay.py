@@ -22,7 +22,7 @@ from typing import Any
 
 from ..api import Spec
 from ..engine.model import ModelError
-from ..engine.trace import Step, Trace, state_view
+from ..engine.trace import Step, Trace, initial_choice, state_view
 from ..lang.errors import PapcheckError
 from ..lang.evaluate import EvalError, Evaluator
 from ..lang.inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
@@ -191,7 +191,7 @@ def _decode_meta(meta: Any, where: str) -> dict[str, Any]:
 
 def to_trace(spec: Spec, itf: ItfTrace) -> Trace:
     """The ITF trace as a :class:`Trace` (steps named from `#meta`, changes computed)."""
-    steps = [Step(0, None, None, {}, None, "", itf.states[0], [])]
+    steps = [Step(0, None, None, initial_choice(spec.model, itf.states[0]), None, "", itf.states[0], [])]
     for i in range(1, len(itf.states)):
         prev, cur = itf.states[i - 1], itf.states[i]
         meta = itf.metas[i]
@@ -247,8 +247,18 @@ def validate(spec: Spec, itf: ItfTrace) -> Validation:
     inits = model.initial_states()
     if packed[0] not in inits:
         init = model.decode(inits[0])
-        diffs = [f"{k} is {format_value(itf.states[0][k], types.get(k))}, the spec starts with "
-                 f"{format_value(v, types.get(k))}" for k, v in init.items() if itf.states[0][k] != v]
+        chosen = {slot.display: values for slot, values in model.layout.nondeterministic_slots()}
+        diffs = []
+        for k, v in init.items():
+            have = itf.states[0][k]
+            if k in chosen:
+                if have not in chosen[k]:
+                    diffs.append(f"{k} is {format_value(have, types.get(k))}, the spec starts it at one of "
+                                 + ", ".join(format_value(x, types.get(k)) for x in chosen[k][:10])
+                                 + (", ..." if len(chosen[k]) > 10 else ""))
+            elif have != v:
+                diffs.append(f"{k} is {format_value(have, types.get(k))}, the spec starts with "
+                             f"{format_value(v, types.get(k))}")
         return Validation(False, n, 0, "state 0 is not an initial state", diffs)
     notes: list[str] = []
     props = spec.checked.properties
@@ -506,7 +516,7 @@ class Replayer:
     def show(self) -> str:
         step = self.trace.steps[self.at]
         if self.at == 0:
-            return f"step 0/{self.last}: initial state\n"
+            return f"step 0/{self.last}: {step.action_text()}\n"
         where = f" (line {step.line})" if step.line else ""
         lines = [f"step {self.at}/{self.last}: {step.action_text()}{where}"]
         lines += ["  " + _change_text(c, self.types) for c in step.changes] or ["  (nothing changes)"]
@@ -548,7 +558,7 @@ class Replayer:
         if cmd in ("l", "list"):
             fails = self.trace.failing_step
             return "".join(f"{'>' if s.index == self.at else ' '} {s.index:>3}  "
-                           + ("initial state" if s.index == 0 else s.action_text()) + "\n"
+                           + s.action_text() + "\n"
                            for s in self.trace.steps) + (
                 f"  {fails.index:>3}  {fails.action_text()}   <-- fails (model error)\n" if fails else "")
         if cmd in ("q", "quit", "exit"):
@@ -581,7 +591,7 @@ class Replayer:
             for s in self.trace.steps:
                 cur = value(s.state)
                 if cur != prev:
-                    who = "initial state" if s.index == 0 else s.action_text()
+                    who = s.action_text()
                     mark = ">" if s.index == self.at else " "
                     out.append(f"{mark} step {s.index:>3}: {var} = {cur}   ({who})")
                 prev = cur

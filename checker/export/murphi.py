@@ -20,7 +20,8 @@ counterexample.  See docs/export.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..lang.symbols import CheckedSpec, MachineInfo, PropertyInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
@@ -144,6 +145,18 @@ class MurphiParts:
     rules: list[str]
     properties: int
     firings: int
+    # `var x: T in D`: (ruleset variable, number of values) for each choice, and the startstate
+    # lines (after `init`) that set the chosen values
+    choice_vars: list[tuple[str, int]] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+
+
+def _ruleset_open(parts: MurphiParts) -> list[str]:
+    return [f"ruleset {name}: 0..{n - 1} do" for name, n in parts.choice_vars]
+
+
+def _ruleset_close(parts: MurphiParts) -> list[str]:
+    return ["end;" for _ in parts.choice_vars]
 
 
 def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all",
@@ -153,7 +166,8 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
     batch of protocols in one model); property K reports as `pap_prop_{base+K}`.  `scalarsets`:
     the machines papcheck proves symmetric get a scalarset index type where the translation
     allows it (see :func:`_scalarset_parts`)."""
-    if scalarsets:
+    chosen = any(v.choices for v in checked.shared + [v for m in checked.machines for v in m.locals])
+    if scalarsets and not chosen:  # (with `in` declarations, instances are plain subranges)
         from ..reduce.symmetry import symmetric_machines
         cands = [m.name for m in symmetric_machines(checked)]
         while cands:
@@ -167,10 +181,27 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
         low.check_properties()
     var_decls: list[str] = []
     init: list[str] = []
+    choice_vars: list[tuple[str, int]] = []
+    choices: list[str] = []
+
+    def choose(place: Any, t: Type, values: tuple[Any, ...]) -> None:
+        """`var x: T in D`: a ruleset variable ranges over the values' positions (one startstate
+        each); an if/elsif chain assigns the value it names."""
+        name = f"{ns}pap_c{len(choice_vars)}"
+        choice_vars.append((name, len(values)))
+        for k, val in enumerate(values):
+            head = "if" if k == 0 else "elsif"
+            choices.append(f"{head} {name} = {k} then")
+            for cell, (cv, vt) in zip(low.place_cells(t, place), value_cells(t, val)):
+                choices.extend("  " + x for x in d.assign(cell.text, d.lit(cv, vt)))
+        choices.append("endif;")
+
     for v in checked.shared:
         var_decls.append(f"  {d.shared(v)}: {d.type_text(v.type)};")
         for cell, (val, vt) in zip(low.place_cells(v.type, d.shared(v)), value_cells(v.type, v.inits[0])):
             init += d.assign(cell.text, d.lit(val, vt))
+        if v.choices and len(v.choices[0]) > 1:
+            choose(d.shared(v), v.type, v.choices[0])
     for m in checked.machines:
         var_decls.append(f"  {ns}pc_{safe(m.name)}: array [0..{m.count - 1}] of 0..{max(len(m.states) - 1, 0)};")
         for i in range(m.count):
@@ -184,6 +215,8 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
                     p = d.local(m, str(i), v)
                     for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
                         init += d.assign(cell.text, d.lit(val, vt))
+                    if v.choices and len(v.choices[i]) > 1:
+                        choose(p, v.type, v.choices[i])
     firings = low.firings()
     selg = [f"(pap_sel = {sel})"] if sel is not None else []
     rules: list[str] = []
@@ -214,7 +247,7 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
             rules.append(f'rule "pap_prop_{num}" {g} ==> begin error "pap_prop_{num}"; end;')
     enums = [f"  {name}: enum {{ " + ", ".join(f"{ns}e_{safe(x)}" for x in t.members) + " };"
              for t, name in d.enums.items()]
-    return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings))
+    return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings), choice_vars, choices)
 
 
 def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: str = "all",
@@ -227,7 +260,8 @@ def to_murphi(checked: CheckedSpec, *, safety_only: bool = False, properties: st
     if parts.enums:
         out += ["type"] + parts.enums + [""]
     out += ["var"] + parts.var_decls + [""]
-    out += ['startstate "init"', "begin"] + ["  " + x for x in parts.init] + ["end;", ""]
+    out += _ruleset_open(parts) + ['startstate "init"', "begin"] + ["  " + x for x in parts.init + parts.choices] \
+        + ["end;"] + _ruleset_close(parts) + [""]
     out += parts.rules
     if not parts.firings:  # Rumur wants a rule
         out.append('rule "pap_none" false ==> begin end;')
@@ -255,8 +289,10 @@ def batch_murphi(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
     for j in range(1, k + 1):
         # every protocol's variables are defined (constant for the others): Rumur may evaluate
         # both sides of `&`, and reading an undefined value is an error
-        out += [f'startstate "pap_select_{j}"', "begin", f"  pap_sel := {j};"]
-        out += ["  " + x for p in parts for x in p.init] + ["end;", ""]
+        mine = parts[j - 1]  # only the selected protocol chooses its `in` values
+        out += _ruleset_open(mine) + [f'startstate "pap_select_{j}"', "begin", f"  pap_sel := {j};"]
+        out += ["  " + x for p in parts for x in p.init] + ["  " + x for x in mine.choices]
+        out += ["end;"] + _ruleset_close(mine) + [""]
     for p in parts:
         out += p.rules
     out += [f'cover "pap_count_{j}" pap_sel = {j};' for j in range(1, k + 1)]

@@ -20,7 +20,8 @@ it.  See checker/crosscheck/peers.py and docs/export.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..lang.symbols import CheckedSpec, MachineInfo, PropertyInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
@@ -150,6 +151,7 @@ class PromelaParts:
     init: list[str]
     options: list[str]
     properties: int
+    choices: list[str] = field(default_factory=list)  # the `if`s choosing `in` values, after init
 
 
 def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = "",
@@ -163,10 +165,23 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
         low.check_properties()
     decls: list[str] = []
     init: list[str] = []
+    choices: list[str] = []  # `var x: T in D`: one `if` per variable (and instance), after the d_step
+
+    def choose(place: Any, t: Type, values: tuple[Any, ...]) -> None:
+        choices.append("if")
+        for val in values:
+            arm: list[str] = []
+            for cell, (cv, vt) in zip(low.place_cells(t, place), value_cells(t, val)):
+                arm += d.assign(cell.text, d.lit(cv, vt))
+            choices.append(":: " + " ".join(arm))
+        choices.append("fi;")
+
     for v in checked.shared:
         decls.append(f"{d.type_name(v.type)} {d.shared(v)};")
         for cell, (val, vt) in zip(low.place_cells(v.type, d.shared(v)), value_cells(v.type, v.inits[0])):
             init += d.assign(cell.text, d.lit(val, vt))
+        if v.choices and len(v.choices[0]) > 1:
+            choose(d.shared(v), v.type, v.choices[0])
     for m in checked.machines:
         decls.append(f"byte {d.pc(m, '')[:-2]}[{m.count}];")
         for i in range(m.count):
@@ -182,6 +197,8 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
                     p = d.local(m, str(i), v)
                     for cell, (val, vt) in zip(low.place_cells(v.type, p), value_cells(v.type, v.inits[i])):
                         init += d.assign(cell.text, d.lit(val, vt))
+                    if v.choices and len(v.choices[i]) > 1:
+                        choose(p, v.type, v.choices[i])
     firings = low.firings()
     selg = [f"(pap_sel == {sel})"] if sel is not None else []
     options: list[str] = []
@@ -207,7 +224,25 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
     # pan's breadth-first search refuses `hidden`: scratch variables are ordinary globals that
     # every d_step leaves at 0, so they never distinguish two stored states
     decls += [f"{_temp_decl(d, t)} {n};" for n, t in d.temp_types.items()]
-    return PromelaParts(d.typedef_text, decls, init, options, len(checked.properties))
+    return PromelaParts(d.typedef_text, decls, init, options, len(checked.properties), choices)
+
+
+def choice_chain(checked: CheckedSpec) -> tuple[int, int]:
+    """(extra states, extra steps) SPIN stores for the `if`s that choose the values of the `var x:
+    T in D` declarations (see promela_parts): the state after the initialising d_step and each
+    partial choice (c1 + c1*c2 + ... for the first K-1 of K choices), and one step per choice.
+    (0, 0) when there is one initial state."""
+    sizes = [len(v.choices[0]) for v in checked.shared if v.choices and len(v.choices[0]) > 1]
+    for m in checked.machines:
+        for i in range(m.count):
+            sizes += [len(v.choices[i]) for v in m.locals if v.choices and len(v.choices[i]) > 1]
+    if not sizes:
+        return 0, 0
+    states, prod = 1, 1
+    for c in sizes[:-1]:
+        prod *= c
+        states += prod
+    return states, len(sizes)
 
 
 def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
@@ -222,6 +257,10 @@ def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
     out.append("  d_step {")
     out += ["    " + x for x in (parts.init or ["skip;"])]
     out.append("  };")
+    if parts.choices:  # the initial values of `var x: T in D`, one state per choice made
+        out.append("  atomic {")
+        out += ["    " + x for x in parts.choices]
+        out.append("  };")
     out.append("end_pap:")
     out.append("  do")
     out += parts.options or ["  :: false -> skip"]
@@ -267,6 +306,9 @@ def batch_promela(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
         out += ["    " + x for x in p.init]
     out.append("    skip;")
     out.append("  };")
+    for j, p in enumerate(parts, start=1):
+        if p.choices:  # only the picked protocol chooses its `in` values
+            out.append(f"  if :: (pap_sel == {j}) -> atomic {{ " + " ".join(p.choices) + " } :: else -> skip fi;")
     out.append("end_pap:")
     out.append("  do")
     for j in range(1, k + 1):

@@ -377,7 +377,12 @@ def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | Non
     init = []
     for v in checked.shared:
         type_ok.append(f"{w.shared(v)} \\in {w.type_set(v.type)}")
-        init.append(f"{w.shared(v)} = {w.value(v.inits[0], v.type)}")
+        if v.decl.init_any:  # `var x: T in any`
+            init.append(f"{w.shared(v)} \\in {w.type_set(v.type)}")
+        elif v.choices:  # `var x: T in D`: the values of D
+            init.append(f"{w.shared(v)} \\in {{{', '.join(w.value(x, v.type) for x in v.choices[0])}}}")
+        else:
+            init.append(f"{w.shared(v)} = {w.value(v.inits[0], v.type)}")
     for m in checked.machines:
         inst = f"(0..{m.count - 1})"
         states = "{" + ", ".join(f'"{safe(s.name)}"' for s in m.states) + "}"
@@ -386,7 +391,16 @@ def to_tla(checked: CheckedSpec, *, safety_only: bool = False, module: str | Non
         for v in m.locals:
             type_ok.append(f"{w.local(m, v)} \\in [{inst} -> {w.type_set(v.type)}]")
             vals = [w.value(x, v.type) for x in v.inits]
-            if len(set(vals)) == 1:
+            if v.choices:  # `var x: T in D` / `in any`: each instance starts at any value of its set
+                sets = [w.type_set(v.type) if v.decl.init_any
+                        else "{" + ", ".join(w.value(x, v.type) for x in c) + "}" for c in v.choices]
+                if len(set(sets)) == 1:
+                    init.append(f"{w.local(m, v)} \\in [{inst} -> {sets[0]}]")
+                else:
+                    arms = " [] ".join(f"i = {k} -> {x}" for k, x in enumerate(sets[:-1]))
+                    init.append(f"{w.local(m, v)} \\in [{inst} -> {w.type_set(v.type)}]")
+                    init.append(f"\\A i \\in {inst} : {w.local(m, v)}[i] \\in CASE {arms} [] OTHER -> {sets[-1]}")
+            elif len(set(vals)) == 1:
                 init.append(f"{w.local(m, v)} = [i \\in {inst} |-> {vals[0]}]")
             else:
                 arms = " [] ".join(f"i = {k} -> {x}" for k, x in enumerate(vals[:-1]))

@@ -308,11 +308,20 @@ class TypeDecl:
 
 @dataclass(frozen=True)
 class VarDecl:
+    """`var x: T [= e]`, or a nondeterministic start: `var x: T in D` (any value of the domain D,
+    an expression over constants) or `var x: T in any` (every value of T); then `init` is None."""
+
     name: str
     type: TypeExpr
     init: Expr | None
     doc: str = ""
     span: Span = _span()
+    init_in: Expr | None = None  # `in D`
+    init_any: bool = False  # `in any`
+
+    @property
+    def nondeterministic(self) -> bool:
+        return self.init_in is not None or self.init_any
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,8 @@ def _terminal_types() -> dict[str, str]:
 # them too, but only at a statement boundary (so a name is not glued onto a broken expression).
 _LINE_STARTS = frozenset({"if", "choose", "send", "assert", "skip", "on", "state", "init", "final"})
 _BOUNDARY_TREES = frozenset({"assign", "if_stmt", "choose", "send", "expr_stmt", "assert_stmt", "skip",
-                             "transition", "state_decl", "var_decl", "block"})
+                             "transition", "state_decl", "var_decl", "var_any", "var_in",
+                             "block"})
 
 
 def _at_boundary(values: list[Any]) -> bool:
@@ -686,6 +687,16 @@ class _Builder(Transformer[Token, ast.Spec]):
         name, typ, init = items
         sp = _mspan(meta)
         return ast.VarDecl(str(name), typ, init, doc=self._doc(sp), span=sp)
+
+    def var_any(self, meta: Meta, items: list[Any]) -> ast.VarDecl:
+        name, typ = items
+        sp = _mspan(meta)
+        return ast.VarDecl(str(name), typ, None, doc=self._doc(sp), span=sp, init_any=True)
+
+    def var_in(self, meta: Meta, items: list[Any]) -> ast.VarDecl:
+        name, typ, dom = items
+        sp = _mspan(meta)
+        return ast.VarDecl(str(name), typ, None, doc=self._doc(sp), span=sp, init_in=dom)
 
     def def_decl(self, meta: Meta, items: list[Any]) -> ast.DefDecl:
         name, params, result, body = items[0], items[1:-2], items[-2], items[-1]

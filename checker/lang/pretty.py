@@ -73,6 +73,10 @@ def _decl(d: ast.Decl) -> list[str]:
 
 def _var(d: ast.VarDecl) -> str:
     init = f" = {pretty_expr(d.init)}" if d.init is not None else ""
+    if d.init_any:
+        init = " in any"
+    elif d.init_in is not None:
+        init = f" in {pretty_expr(d.init_in)}"
     return f"var {d.name}: {pretty_type(d.type)}{init}"
 
 

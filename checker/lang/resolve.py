@@ -31,6 +31,9 @@ from .symbols import (
     TransitionInfo,
     TypeSym,
     VarSym,
+    all_values,
+    check_fits,
+    count_values,
     default_value,
     fill_value,
 )
@@ -50,9 +53,13 @@ from .types import (
     format_value,
     is_optional_instance,
     is_scalar,
+    value_type,
 )
 
 MAX_INSTANCES = 64
+# `var x: T in D` / `in any`: the initial states are every combination of the variables' domains
+MAX_INITIAL_STATES = 100_000
+WARN_INITIAL_STATES = 10_000
 
 
 # --------------------------------------------------------------------------------------- resolve
@@ -93,6 +100,9 @@ class _Resolver(ExpressionTyper):
         # `var x: 3..1` gives one error, not one more per line that reads x.
         self.failed: set[str] = set()
         self.in_property = False
+        # (id of a `var ... in` declaration, instance or None) -> the values it may start with
+        self.choices: dict[tuple[int, int | None], tuple[Any, ...]] = {}
+        self.initial_count = 1
 
     # ---- helpers
     def error(self, span: Span, msg: str, notes: Iterable[Note] = ()) -> None:
@@ -181,6 +191,7 @@ class _Resolver(ExpressionTyper):
         # every machine's locals and states first: a body may read M[i].x or test M[i] at s
         # of a machine declared after it
         scopes = {m.name: self.machine_locals(m) for m in self.machines}
+        self.count_initial_states()
         for m in self.machines:
             self.machine_body(m, scopes[m.name])
         for d in self.spec.decls:
@@ -374,9 +385,13 @@ class _Resolver(ExpressionTyper):
         if not self.declare(self.globals, d.name, sym, d.span):
             return
         sym.inits = [self.initial_value(d, t, None)]
+        if d.nondeterministic:
+            sym.choices = [self.choices[(id(d), None)]]
         self.shared.append(sym)
 
     def initial_value(self, d: ast.VarDecl, t: Type, self_index: int | None) -> Any:
+        if d.nondeterministic:
+            return self.initial_choices(d, t, self_index)[0]
         if d.init is None:
             return default_value(t)
         e = d.init
@@ -399,6 +414,124 @@ class _Resolver(ExpressionTyper):
         except ValueError as err:
             self.error(e.span, f"initial value of '{d.name}': {err}")
             raise _Abort() from None
+
+    def initial_choices(self, d: ast.VarDecl, t: Type, self_index: int | None) -> tuple[Any, ...]:
+        """The values a variable declared `in D` / `in any` may start with (for one instance),
+        deduplicated, in the order of D (of the type's values for `any`); remembered per
+        declaration and instance in self.choices."""
+        key = (id(d), self_index)
+        if key in self.choices:
+            return self.choices[key]
+        if isinstance(t, ChanT):
+            self.error(d.span, f"'{d.name}' is a channel: it starts empty, not `in` a domain")
+            raise _Abort()
+        if d.init_any:
+            n = count_values(t)
+            if n > MAX_INITIAL_STATES:
+                self.error(d.span, f"'{d.name}' in any: its type {t} has {n:,} values; papcheck starts "
+                                   f"from at most {MAX_INITIAL_STATES:,} initial states: give a domain "
+                                   f"(`in {{...}}`) or a smaller type")
+                raise _Abort()
+            values = tuple(all_values(t))
+        else:
+            e = d.init_in
+            assert e is not None
+            scope = self.globals if self.machine is None else self.machine_scope
+            allow_self = self.machine is not None
+            if isinstance(e, ast.SetLit) and not e.elems:
+                self.error(e.span, f"the initial domain of '{d.name}' is empty: the spec would have no initial state")
+                raise _Abort()
+            named_type = isinstance(e, ast.Name) and isinstance(scope.lookup(e.name), (TypeSym, MachineInfo))
+            if isinstance(e, ast.RangeExpr):
+                for part in (e.lo, e.hi):
+                    self.expr(part, scope, IntT(), const_only=True, allow_self=allow_self)
+            elif isinstance(e, ast.SetLit):
+                for x in e.elems:
+                    self.expr(x, scope, t, const_only=True, allow_self=allow_self)
+            elif not named_type:
+                self.expr(e, scope, SetT(t) if is_scalar(t) else None, const_only=True, allow_self=allow_self)
+            if isinstance(e, ast.SetLit) and not is_scalar(t):
+                # a list of composite values (`in {{}, {0}}`), each typed as the variable, in order
+                values = self._listed_choices(d, e, t, self_index)
+                if not values:
+                    self.error(e.span, f"the initial domain of '{d.name}' is empty: the spec would have "
+                                       "no initial state")
+                    raise _Abort()
+                self.choices[key] = values
+                return values
+            elem, _ = self.domain(e, scope)
+            if isinstance(elem, ChanT) or (not compatible(t, value_type(elem)) and not compatible(t, elem)):
+                self.error(e.span, f"the initial domain of '{d.name}' holds values of type {elem}, "
+                                   f"but '{d.name}' has type {t}")
+                raise _Abort()
+            ev = Evaluator(self)
+            ev.self_index = self_index
+            try:
+                if isinstance(e, ast.RangeExpr):
+                    lo, hi = ev.eval(e.lo, {}, self_index=self_index), ev.eval(e.hi, {}, self_index=self_index)
+                    if hi - lo + 1 > MAX_INITIAL_STATES:
+                        self.error(e.span, f"the initial domain of '{d.name}' has {hi - lo + 1:,} values; "
+                                           f"papcheck starts from at most {MAX_INITIAL_STATES:,} initial states")
+                        raise _Abort()
+                raw = ev.domain_values(e, {})
+            except EvalError as err:
+                self.error(err.span or e.span, f"initial domain of '{d.name}': {err}")
+                raise _Abort() from None
+            seen: list[Any] = []
+            for v in raw:
+                try:
+                    check_fits(t, v)
+                except ValueError as err:
+                    self.error(e.span, f"the initial domain of '{d.name}' is not within its type: {err}")
+                    raise _Abort() from None
+                if v not in seen:
+                    seen.append(v)
+            values = tuple(seen)
+        if not values:
+            self.error(d.init_in.span if d.init_in is not None else d.span,
+                       f"the initial domain of '{d.name}' is empty: the spec would have no initial state")
+            raise _Abort()
+        self.choices[key] = values
+        return values
+
+    def _listed_choices(self, d: ast.VarDecl, e: ast.SetLit, t: Type, self_index: int | None) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for x in e.elems:
+            self.require(x, t, f"a value of the initial domain of '{d.name}'")
+            try:
+                v = Evaluator(self).eval(x, {}, self_index=self_index)
+                check_fits(t, v)
+            except EvalError as err:
+                self.error(err.span or x.span, f"initial domain of '{d.name}': {err}")
+                raise _Abort() from None
+            except ValueError as err:
+                self.error(x.span, f"the initial domain of '{d.name}' is not within its type: {err}")
+                raise _Abort() from None
+            if v not in out:
+                out.append(v)
+        return tuple(out)
+
+    def count_initial_states(self) -> None:
+        """The number of initial states is the product of the domain sizes: warn above
+        WARN_INITIAL_STATES, refuse above MAX_INITIAL_STATES (at the declaration that crosses it)."""
+        total = 1
+        biggest: tuple[int, VarSym | None] = (1, None)
+        for sym in self.shared + [v for m in self.machines for v in m.locals]:
+            for c in sym.choices or ():
+                total *= len(c)
+                if len(c) > biggest[0]:
+                    biggest = (len(c), sym)
+        self.initial_count = total
+        if biggest[1] is None:
+            return
+        span = biggest[1].decl.span
+        if total > MAX_INITIAL_STATES:
+            self.error(span, f"the `in` declarations give {total:,} initial states; papcheck starts from "
+                             f"at most {MAX_INITIAL_STATES:,}: narrow the domains (this one has "
+                             f"{biggest[0]:,} values)")
+        elif total > WARN_INITIAL_STATES:
+            self.diags.warning(span, f"the `in` declarations give {total:,} initial states, all explored "
+                                     f"from the start (this one has {biggest[0]:,} values)")
 
     def _is_whole_value(self, e: ast.Expr, t: Type) -> bool:
         """Does `e` denote a value of type t itself (rather than a value to broadcast)?"""
@@ -440,6 +573,8 @@ class _Resolver(ExpressionTyper):
                                        "(a map of channels gives each instance its own)")
                     continue
                 sym.inits = [self.initial_value(v, t, i) for i in range(m.count)]
+                if v.nondeterministic:
+                    sym.choices = [self.choices[(id(v), i)] for i in range(m.count)]
                 m.locals.append(sym)
             except _Abort:
                 self.failed.add(v.name)

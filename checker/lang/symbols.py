@@ -8,6 +8,7 @@ compiler, the reductions).  Nothing here checks or evaluates.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,9 @@ class VarSym:
     machine: MachineInfo | None
     decl: ast.VarDecl
     inits: list[Any] = field(default_factory=list)  # user value per instance (one for shared vars)
+    # `var x: T in D` / `in any`: per instance, every value it may start with (inits holds the
+    # first); None for a variable with one initial value
+    choices: list[tuple[Any, ...]] | None = None
     used: bool = False
 
 
@@ -174,6 +178,43 @@ def default_value(t: Type) -> Any:
         return tuple((f, default_value(ft)) for f, ft in t.fields)
     if isinstance(t, ChanT):
         return ()
+    raise AssertionError(t)
+
+
+def count_values(t: Type, limit: int = 1 << 62) -> int:
+    """How many values type t has (without listing them), saturated at limit + 1 (a map of maps
+    of sets has more values than fit in memory as an integer)."""
+    over = limit + 1
+    if isinstance(t, (BoolT, RangeT, EnumT)):
+        return min(int(t.size), over)
+    if isinstance(t, SetT):
+        bits = count_values(t.elem, limit)
+        return over if bits >= over.bit_length() else min(1 << bits, over)
+    if isinstance(t, (MapT, RecordT)):
+        parts = ([count_values(t.value, limit)] * count_values(t.key, limit) if isinstance(t, MapT)
+                 else [count_values(ft, limit) for _, ft in t.fields])
+        n = 1
+        for k in parts[:over.bit_length() + 1] if all(p >= 2 for p in parts) else parts:
+            n = min(n * k, over)
+        return n if 0 not in parts else 0
+    raise AssertionError(t)
+
+
+def all_values(t: Type) -> list[Any]:
+    """Every value of type t (not a channel), in a fixed order: a scalar type's own order, sets by
+    size then elements, maps and records as the product of their entries' values."""
+    if isinstance(t, (BoolT, RangeT, EnumT)):
+        return list(t.values())
+    if isinstance(t, SetT):
+        elems = t.elem.values()  # type: ignore[attr-defined]
+        return [frozenset(c) for k in range(len(elems) + 1) for c in itertools.combinations(elems, k)]
+    if isinstance(t, MapT):
+        keys = t.key.values()  # type: ignore[attr-defined]
+        vals = all_values(t.value)
+        return [tuple(zip(keys, combo)) for combo in itertools.product(vals, repeat=len(keys))]
+    if isinstance(t, RecordT):
+        names = [f for f, _ in t.fields]
+        return [tuple(zip(names, combo)) for combo in itertools.product(*(all_values(ft) for _, ft in t.fields))]
     raise AssertionError(t)
 
 

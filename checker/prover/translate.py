@@ -365,6 +365,9 @@ class Translator:
         parts = []
         for v in self.c.shared:
             t = self.var_types[id(v)]
+            if v.decl.nondeterministic:
+                parts.append(self.initial_choice(v, s[f"v:{v.name}"], None))
+                continue
             val = self.initial_value(v, None)
             self.init_axioms.append(self.in_type(val, t))
             parts.append(self.eq(s[f"v:{v.name}"], val, t))
@@ -373,16 +376,34 @@ class Translator:
                 fs = [s[f"pc:{m.name}"][i] == m.initial]
                 for v in m.locals:
                     t = self.var_types[id(v)]
+                    if v.decl.nondeterministic:
+                        fs.append(self.initial_choice(v, s[f"l:{m.name}:{v.name}"][i], i))
+                        continue
                     val = self.initial_value(v, i)
                     fs.append(self.eq(s[f"l:{m.name}:{v.name}"][i], val, t))
                 return z3.And(*fs)
 
             def fits(i: Any, m: MachineInfo = m) -> Any:
-                return z3.And(*[self.in_type(self.initial_value(v, i), self.var_types[id(v)]) for v in m.locals])
+                return z3.And(*[self.in_type(self.initial_value(v, i), self.var_types[id(v)]) for v in m.locals
+                                if not v.decl.nondeterministic])
             parts.append(self.instances(m, facts))
-            if m.locals:
+            if any(not v.decl.nondeterministic for v in m.locals):
                 self.init_axioms.append(self.instances(m, fits))
         return z3.And(*parts)
+
+    def initial_choice(self, v: VarSym, x: Any, self_term: Any) -> Any:
+        """`var x: T in D`: the initial value is any member of D within T (`in any`: any value of T)."""
+        t = self.var_types[id(v)]
+        fits = self.in_type(x, t)
+        if v.decl.init_any:
+            return fits
+        d = v.decl.init_in
+        assert d is not None
+        if isinstance(d, ast.SetLit) and t.kind not in ("int", "bool"):
+            raise Unsupported(d.span, "an initial domain of composite values is not supported by `papcheck prove` yet")
+        member, err, _ = self.domain(d, Ctx(None, self_term, v.machine))
+        self.init_axioms.append(self.z3.Not(err))
+        return self.z3.And(fits, member(x))
 
     # ---------------------------------------------------------------------------- expressions
     def etype(self, e: ast.Expr, ctx: Ctx) -> SType | None:

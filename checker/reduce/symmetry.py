@@ -6,8 +6,11 @@ interchangeable are permuted to a canonical order.  Proof obligation, checked on
 ids (`self`, names bound over the machine, values of type M or M?) are only used to name
 instances, compared with == / != (to each other or `none`), tested with `in`, stored where the
 declared type is M or M? (assigned, sent, set elements, map keys, record fields), never in
-arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the initial state is
-invariant under permutations.  Without ids in the data, a state's orbit is the set of
+arithmetic or ordering; no instance is named by a constant (`Enactor[0]`); the set of initial
+states (several with `var x: T in D`) is closed under permutations.  (Given the rest, that last
+condition is a conservative one: canonicalizing the initial states already keeps verdicts and
+shortest lengths, since transitions and properties commute with renaming; papcheck still refuses,
+with a located note, rather than reduce from an initial set that singles out instances.)  Without ids in the data, a state's orbit is the set of
 reorderings of the instances' slices of the packed state, and sorting those slices gives a
 canonical representative.  With ids in the data, every permutation is applied (slices moved, ids
 renamed inside sets, maps, records and the occupied slots of channels, `none` fixed) and the
@@ -72,7 +75,26 @@ def symmetric_machines(checked: CheckedSpec, diags: Diagnostics | None = None) -
     return out
 
 
-def _asymmetry(checked: CheckedSpec, m: MachineInfo):
+def initial_set_notes(checked: CheckedSpec) -> list[SymmetryUnavailable]:
+    """Why a machine that would otherwise be interchangeable is not reduced: its instances are
+    singled out by the initial states that `var x: T in D` declarations give (for the located
+    note of `check`)."""
+    if not any(v.choices for v in checked.shared + [v for mm in checked.machines for v in mm.locals]):
+        return []
+    out = []
+    for m in checked.machines:
+        if m.count < 2 or m.symmetric:
+            continue
+        bad = _init_asymmetry(checked, m)
+        if bad is None or _asymmetry(checked, m, with_init=False) is not None:
+            continue
+        span, reason = bad
+        out.append(SymmetryUnavailable(span, f"machine {m.name} is not reduced by symmetry: {reason} (the set of "
+                                             f"initial states is not closed under renaming {m.name}'s instances)"))
+    return out
+
+
+def _asymmetry(checked: CheckedSpec, m: MachineInfo, with_init: bool = True):
     """None if m's instances are interchangeable, else (span, reason).
 
     Values of m's index type (`self`, names bound over m, variables of that type, map keys and
@@ -80,7 +102,7 @@ def _asymmetry(checked: CheckedSpec, m: MachineInfo):
     == / != to another such value, be tested for membership in a set of them, or be stored where
     the declared type is m's index type.  Arithmetic, ordering, numbers standing for instances
     (`Enactor[0]`, `owner == 1`) and an initial state that is not symmetric all break it."""
-    bad = _init_asymmetry(checked, m)
+    bad = _init_asymmetry(checked, m) if with_init else None
     if bad is not None:
         return bad
     finder = _ContextFinder(checked, m)
@@ -276,24 +298,36 @@ class _ContextFinder:
 
 
 def _init_asymmetry(checked: CheckedSpec, m: MachineInfo):
-    """The initial state must be invariant under permuting m's instances (checked on the two
-    generators of the symmetric group: a swap and a rotation)."""
+    """The set of initial states must be closed under permuting m's instances (checked on the two
+    generators of the symmetric group: a swap and a rotation).  It is the product of each
+    variable's (each instance's) initial values, a single one or the values of its `in` domain,
+    and a permutation maps that product onto the product of the renamed value sets with the
+    instances' slots moved: the product is closed exactly when each renamed value set equals the
+    set of the slot it moves to.  Otherwise reducing would merge an initial state with a state
+    that is not initial, an unsound verdict."""
     n = m.count
     gens = [tuple([1, 0] + list(range(2, n))), tuple(list(range(1, n)) + [0])]
     pm: dict[str, tuple[int, ...] | None] = {m.name: None}
+
+    def starts(v, i: int) -> frozenset:
+        return frozenset(v.choices[i]) if v.choices else frozenset([v.inits[i]])
+
     for perm in gens:
         pm[m.name] = perm
         for v in checked.shared:
-            if _remap_value(v.inits[0], v.type, pm) != v.inits[0]:
-                return v.decl.span, f"the initial value of '{v.name}' singles out instances"
+            if frozenset(_remap_value(x, v.type, pm) for x in starts(v, 0)) != starts(v, 0):
+                what = "initial values" if v.choices else "initial value"
+                return v.decl.span, f"the {what} of '{v.name}' single{'s' if not v.choices else ''} out instances"
         for mm in checked.machines:
             for v in mm.locals:
-                for i, init in enumerate(v.inits):
-                    image = _remap_value(init, v.type, pm)
+                for i in range(len(v.inits)):
+                    image = frozenset(_remap_value(x, v.type, pm) for x in starts(v, i))
                     j = perm[i] if mm is m else i
-                    if image != v.inits[j]:
-                        return v.decl.span, f"its instances start with different values of '{v.name}'" \
-                            if mm is m else f"the initial value of '{v.name}' singles out instances"
+                    if image != starts(v, j):
+                        if mm is m and not v.choices:
+                            return v.decl.span, f"its instances start with different values of '{v.name}'"
+                        what = "initial values" if v.choices else "initial value"
+                        return v.decl.span, f"the {what} of '{v.name}' single{'s' if not v.choices else ''} out instances"
     return None
 
 

@@ -162,7 +162,7 @@ def states_dot(spec: Spec, trace: Trace, prop: PropertyResult | None = None,
     out = _header("states", title)
     props = [p.name for p in spec.checked.properties]
     for k, st in enumerate(trace.steps):
-        lines = ["initial state"] if k == 0 else [f"after step {k}"] + _changes(st, types)
+        lines = [st.action_text()] if k == 0 else [f"after step {k}"] + _changes(st, types)
         attrs = [f"label={_q(chr(10).join(lines))}"]
         bad = model.violated_invariant(packed[k])
         if bad >= 0:

@@ -169,8 +169,10 @@ def html_report(result: CheckResult, prop_name: str | None = None,
         out.append('</div><div class="state"><h2>State</h2><div id="state-table"></div></div></div>')
         if ex.story:
             out.append(f"<h2>{escape(ex.summary)}</h2>")
-            out.append('<ol class="story" start="0"><li data-step="0">initial state</li>')
+            out.append('<ol class="story" start="0"><li data-step="0">' + escape(trace.steps[0].action_text()) + '</li>')
             for k, sentence in ex.story:
+                if k == 0:  # the initial choice: already the first item
+                    continue
                 cyc = ' class="cycle"' if _in_cycle(trace, k) else ""
                 out.append(f'<li data-step="{k}" value="{k}"{cyc}>{escape(sentence)}</li>')
             out.append("</ol>")
@@ -178,7 +180,7 @@ def html_report(result: CheckResult, prop_name: str | None = None,
                 out.append(f'<p class="note">{escape(ex.schedule)}</p>')
         out.append("</section>")
         for k, step in enumerate(trace.steps):
-            text = "initial state" if k == 0 else step.action_text() + (f" (line {step.line})" if step.line else "")
+            text = step.action_text() if k == 0 else step.action_text() + (f" (line {step.line})" if step.line else "")
             if _in_cycle(trace, k):
                 text += " [cycle, repeats for ever]"
             steps_data.append({"label": f"step {k} / {n}: {text}", "line": step.line or 0,

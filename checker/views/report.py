@@ -207,7 +207,7 @@ def _trace_lines(trace: Trace, types: dict[str, Type], full: bool) -> list[str]:
     for step in steps:
         mark = _loop_mark(trace, step)
         if step.instance is None:
-            lines.append(f"  {step.index:>3}  initial state" + mark)
+            lines.append(f"  {step.index:>3}  {step.action_text()}" + mark)
             lines.extend("         " + l for l in _state_lines(step.state, types))
             continue
         failing = step is trace.failing_step
@@ -400,8 +400,9 @@ def itf(trace: Trace, source: str, types: dict[str, Type], description: str = ""
 
 
 def _step_meta(step: Step) -> dict[str, Any]:
-    if step.instance is None:
-        return {"action": "init"}
+    if step.instance is None:  # with the values chosen by `in` declarations, if any
+        return {"action": "init", **({"chosen": {k: itf_value(v, None) for k, v in step.args.items()}}
+                                     if step.args else {})}
     return {"action": step.transition, "instance": step.instance,
             "args": {k: itf_value(v, None) for k, v in step.args.items()}, "line": step.line}
 

@@ -1,7 +1,8 @@
 """The interactive explorer's view of a spec: the state at the end of a path, as JSON-ready dicts.
 
 A path is the list of choices made from the initial state: choice k at a state is the k-th entry
-of the model's labeled successors there (the model's fixed order), so ``[3, 0, 2]`` names one run
+of the model's labeled successors there (with several initial states, `var x: T in D`, the first
+choice picks the initial state, and the empty path is the moment before) (the model's fixed order), so ``[3, 0, 2]`` names one run
 and fits in a URL (``?path=3.0.2``).  :meth:`Explorer.view` replays a path and returns what the
 page shows: the steps so far with what each changed, the current state with the changed cells
 marked, the enabled transitions with their bindings, each property's status in this state (an
@@ -67,8 +68,21 @@ class Explorer:
         self._cex_state: Any = None
 
     # ---- paths
+    @property
+    def several(self) -> bool:
+        """Several initial states (`var x: T in D`): a path's first choice picks one of them, and
+        the empty path is the moment before that choice."""
+        return len(self.model.initial_states()) > 1
+
     def replay(self, path: list[int]) -> _Run:
-        s = self.model.initial_states()[0]
+        inits = self.model.initial_states()
+        if self.several:
+            if not path:
+                raise PathError("the empty path is before the initial state is chosen")
+            if not 0 <= path[0] < len(inits):
+                raise PathError(f"step 0: there is no initial state number {path[0]} ({len(inits)} are possible)")
+            inits, path = [inits[path[0]]], path[1:]
+        s = inits[0]
         states, labels = [s], []
         for n, k in enumerate(path, start=1):
             succ, _ = self.model.tolerant_successors(s)
@@ -96,7 +110,31 @@ class Explorer:
             "counterexample": self.counterexample(),
         }
 
+    def _start_view(self) -> dict[str, Any]:
+        """The empty path when there are several initial states: each is a choice."""
+        inits = self.model.initial_states()
+        chosen = {slot.display: values for slot, values in self.model.layout.nondeterministic_slots()}
+        first = self.model.decode(inits[0])
+        state = [{"name": k, "value": ("one of " + ", ".join(format_value(x, self.types.get(k)) for x in chosen[k][:12])
+                                       + (", ..." if len(chosen[k]) > 12 else "")) if k in chosen
+                  else format_value(v, self.types.get(k)), "changed": False, "cells": None} for k, v in first.items()]
+        enabled = []
+        for k, s0 in enumerate(inits):
+            step = build_trace(self.model, [s0], []).steps[0]
+            enabled.append({"choice": k, "action": step.action_text(), "instance": None, "transition": None,
+                            "args": {a: format_value(v) for a, v in step.args.items()}, "line": None, "doc": "",
+                            "changes": []})
+        cex = self.counterexample()
+        return {"path": "", "depth": 0,
+                "steps": [{"index": 0, "action": f"choose one of the {len(inits):,} initial states", "line": None,
+                           "doc": "", "changes": []}],
+                "state": state, "enabled": enabled, "properties": [], "violation": None, "final": False,
+                "next_on_counterexample": cex["path"][0] if cex is not None and cex["path"] else None,
+                "chart": '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'}
+
     def view(self, path: list[int]) -> dict[str, Any]:
+        if self.several and not path:
+            return self._start_view()
         run = self.replay(path)
         trace = self.trace(run)
         s = run.states[-1]
@@ -118,11 +156,14 @@ class Explorer:
                                          violated["why"], decl.decl.doc)
         from ..views.svg import sequence_svg
         on_cex = cex is not None and cex["path"][:len(path)] == path and len(cex["path"]) > len(path)
+        # with several initial states, the first choice picks one: a step before the initial state
+        before = [{"index": 0, "action": "choose an initial state", "line": None, "doc": "", "changes": []}] \
+            if self.several else []
         return {
             "path": format_path(path),
             "depth": len(path),
-            "steps": [{"index": st.index, "action": st.action_text(), "line": st.line, "doc": st.doc,
-                       "changes": [self._change(n, o, v) for n, o, v in st.changes]} for st in trace.steps],
+            "steps": before + [{"index": st.index, "action": st.action_text(), "line": st.line, "doc": st.doc,
+                                "changes": [self._change(n, o, v) for n, o, v in st.changes]} for st in trace.steps],
             "state": [{"name": k, "value": format_value(v, self.types.get(k)), "changed": k in changed,
                        "cells": self._cells(k, v, trace)} for k, v in values.items()],
             "enabled": self._enabled(s),
@@ -226,10 +267,12 @@ class Explorer:
 
     def _path_of(self, trace: Trace) -> list[int] | None:
         """The choices that retrace `trace` (matched by action and resulting state)."""
-        s = self.model.initial_states()[0]
-        if self.model.decode(s) != trace.steps[0].state:
+        inits = self.model.initial_states()
+        first = next((k for k, s0 in enumerate(inits) if self.model.decode(s0) == trace.steps[0].state), None)
+        if first is None:
             return None
-        path = []
+        s = inits[first]
+        path = [first] if self.several else []
         for step in trace.steps[1:]:
             succ, _ = self.model.tolerant_successors(s)
             k = next((i for i, (lab, t) in enumerate(succ)
