@@ -127,7 +127,10 @@ CASES: dict[str, dict[str, tuple[str, str]]] = {
 LEAVES = {"int_lit", "true_lit", "false_lit", "self_ref", "skip", "param_typed"}
 OUTSIDE_TRANSITIONS = {"property", "leads_to", "deadlock_free", "expect_holds", "expect_violated",
                        "bool_type", "range_type", "named_type", "set_type", "map_type", "enum_type",
-                       "record_type", "chan_type", "optional_type"}
+                       "record_type", "chan_type", "optional_type",
+                       # initial-value domains (`var x: T in D`, `in any`) are evaluated once, to
+                       # build the initial states; no transition reads them
+                       "var_in", "var_any"}
 
 
 def _grammar_forms() -> set[str]:
