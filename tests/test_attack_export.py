@@ -2,14 +2,15 @@
 
 Each spec here was written from docs/dsl.md and docs/export.md alone, then run with
 `papcheck check SPEC --cross-check spin|rumur --no-timing`.  A cross-check must agree (exit 0 or
-1, never 70) or refuse with a located error (exit 3).  Finds that are still unfixed are marked
-xfail(strict=True) with the reproduction in the reason.  Each case compiles one pan or one Rumur
+1, never 70) or refuse with a located error (exit 3).  Every find was fixed in the exporters
+(checker/export, checker/crosscheck/peers.py); the tests stay as regression tests.  Each case compiles one pan or one Rumur
 verifier (about 1-2 s); skipped when the peer is not installed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,9 +60,6 @@ COUNT_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="count aggregate exported as `or` of its bodies: "
-                   "papcheck check COUNT_SPEC --cross-check spin -> exit 70 (states 20 / 15, "
-                   "reachable two never); rumur -> exit 70 (rumur: expressions are not comparable)")
 @pytest.mark.parametrize("peer", PEERS)
 def test_count_aggregate(tmp_path: Path, peer: str) -> None:
     _agrees(_cross(tmp_path, COUNT_SPEC, peer))
@@ -80,9 +78,6 @@ MODEL_ERROR_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="model-error counterexample length off by one in the "
-                   "cross-check comparison: papcheck check MODEL_ERROR_SPEC --cross-check spin|rumur "
-                   "-> exit 70, 'shortest counterexample: papcheck 1 steps, spin 2'")
 @pytest.mark.parametrize("peer", PEERS)
 def test_model_error_trace_length(tmp_path: Path, peer: str) -> None:
     r = _cross(tmp_path, MODEL_ERROR_SPEC, peer)
@@ -111,9 +106,6 @@ DIV_CRASH_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="after reporting pap_model_error the Promela step goes on "
-                   "(writes past a channel's array / divides by zero) and pan crashes: papcheck check "
-                   "PAN_CRASH_SPEC|DIV_CRASH_SPEC --cross-check spin -> exit 70 'pan did not finish'")
 @pytest.mark.parametrize("text", [PAN_CRASH_SPEC, DIV_CRASH_SPEC], ids=["full_channel", "div_zero"])
 def test_model_error_pan_does_not_crash(tmp_path: Path, text: str) -> None:
     r = _cross(tmp_path, text, "spin")
@@ -142,9 +134,6 @@ FOLD_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="constant folding of `X or true` / `X and false` drops a "
-                   "model error in X: papcheck check FOLD_SPEC (GUARD = m[k] == 1 or true) "
-                   "--cross-check spin|rumur -> exit 70 'model error: papcheck found one, spin did not'")
 @pytest.mark.parametrize("guard", ["m[k] == 1 or true", "not (m[k] == 1 and false)"])
 @pytest.mark.parametrize("peer", PEERS)
 def test_folded_guard_keeps_model_error(tmp_path: Path, peer: str, guard: str) -> None:
@@ -175,12 +164,18 @@ OVF64_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="intermediate values beyond the peer's integer width: "
-                   "papcheck check OVF32_SPEC --cross-check spin -> exit 70 (reachable r never); "
-                   "papcheck check OVF64_SPEC --cross-check rumur -> exit 70 (rumur found a model error)")
 @pytest.mark.parametrize("peer,text", [("spin", OVF32_SPEC), ("rumur", OVF64_SPEC)], ids=["spin32", "rumur64"])
 def test_integer_overflow_in_peer(tmp_path: Path, peer: str, text: str) -> None:
-    _agrees(_cross(tmp_path, text, peer))
+    # fixed: the exports refuse an expression whose values may not fit the peer's 32-bit
+    # integers (Rumur runs with --value-type int32_t), naming it; papcheck's own result is
+    # still printed and the cross-check says it could not run (exit 3)
+    r = _cross(tmp_path, text, peer)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert "Verdict: HOLDS" in r.stdout, r.stdout
+    assert f"Cross-check ({peer}): could not run" in r.stdout, r.stdout
+    assert re.search(r"spec\.pap:4:\d+: error: cannot export to (Promela|Murphi): `x \* x` may take values in "
+                     r"0\.\.3600000000, beyond the 32-bit integers", r.stdout), r.stdout
 
 
 # A choose after a map write whose key is a variable the same step assigned just before
@@ -201,9 +196,6 @@ CHOOSE_AFTER_KEYED_WRITE_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="choose reads a map entry written through a key the step "
-                   "assigned before; the export uses the old entry: papcheck check "
-                   "CHOOSE_AFTER_KEYED_WRITE_SPEC --cross-check spin|rumur -> exit 70 (states 3 / 7)")
 @pytest.mark.parametrize("body", [
     "k := i; m[k] := true; choose v in 0..1 where not m[v]  k := v",
     "k := i; m[1 - k] := true; choose v in 0..1 where not m[v]  k := v",
@@ -237,9 +229,6 @@ AGG_SPEC = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="min/max aggregates exported as a disjunction: papcheck check "
-                   "AGG_SPEC (BODY = y := max v in s: v) --cross-check spin -> exit 70 (reachable r "
-                   "never, states 20 / 16); rumur -> exit 70 (right hand side of expression is not a boolean)")
 @pytest.mark.parametrize("body", ["y := max v in s: v", "y := (max v in s: v) - (min v in s: v)",
                                   "y := max v in 1..2: v"], ids=["max_set", "max_min_set", "max_range"])
 @pytest.mark.parametrize("peer", PEERS)

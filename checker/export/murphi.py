@@ -34,6 +34,7 @@ class MurphiDialect(Dialect):
     target = "Murphi"
     AND = " & "
     OR = " | "
+    INT_BITS = 32  # the verifier is built with --value-type int32_t (checker/crosscheck/peers.py)
 
     def __init__(self, ns: str = "", error_slot: int = 0) -> None:
         self.ns = ns
