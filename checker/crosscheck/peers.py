@@ -272,6 +272,15 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
         with open(os.path.join(wd, "model.m"), "w") as f:
             f.write(text)
         res = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"], symmetry)
+        if res.verdict != "error" and res.model_error is not None and spec.checked.properties and 'cover "pap_prop_' not in res.output:
+            # after an error Rumur prints no cover results: learn the hits from error rules
+            with open(os.path.join(wd, "model.m"), "w") as f:
+                f.write(to_murphi(spec.checked, safety_only=safety_only, properties="errors"))
+            hits = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"], symmetry)
+            if hits.verdict == "error":
+                hits.seconds = time.perf_counter() - started
+                return hits
+            res.failed = {k: -1 for kind, k, _ in _errors(hits.output) if kind == "prop"}
         if res.verdict == "error" or not shortest:
             res.seconds = time.perf_counter() - started
             return res
