@@ -278,3 +278,27 @@ def test_initial_choices_with_a_model_error(tmp_path: Path, peer: str) -> None:
     r = _cross(tmp_path, INITIAL_CHOICES_SPEC, peer)
     _agrees(r)
     assert "witnessed in 2 steps" in r.stdout and "MODEL ERROR" in r.stdout, r.stdout
+
+
+def test_refused_cross_check_in_json_and_gate_mode(tmp_path: Path) -> None:
+    """A refused export: JSON keeps papcheck's result and says why in `cross_check.refused`; in
+    gate mode the other spec is still cross-checked; exit 3 either way."""
+    import json
+    if shutil.which("spin") is None:
+        pytest.skip("spin is not installed")
+    bad, good = tmp_path / "ovf.pap", tmp_path / "full.pap"
+    bad.write_text(textwrap.dedent(OVF32_SPEC))
+    good.write_text(textwrap.dedent(MODEL_ERROR_SPEC))
+    run = [sys.executable, "-c", "from checker.cli import main; main()", "check"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(run + [str(bad), "--cross-check", "spin", "--no-timing", "--format", "json"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    assert data["cross_check"]["refused"].startswith(f"{bad}:4:45: error: cannot export to Promela: `x * x`")
+    assert data["cross_check"]["verdict"]["papcheck"] == "holds"
+    r = subprocess.run(run + [str(bad), str(good), "--cross-check", "spin", "--no-timing"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"{good}: Cross-check (spin): agree" in r.stdout, r.stdout
+    assert f"{bad}: Cross-check (spin): could not run" in r.stdout, r.stdout
