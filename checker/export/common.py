@@ -1146,11 +1146,11 @@ class Lowering:
             vals = self.cells(s.value, t, env)
             tp = self.place(s.target, env)
             cells = self.place_cells(t, tp)
-            keys = [_canon(c.text) for c in cells]
-            for k in keys:
+            cell_keys = [_canon(c.text) for c in cells]
+            for k in cell_keys:
                 if not _plain(k):
                     raise self.fail(s, "an assignment to a computed map key or index before a choose")
-            for k, v in zip(keys, vals):
+            for k, v in zip(cell_keys, vals):
                 ov[k] = v.text
                 env["touched"].add(_text_root(k))
         elif isinstance(s, ast.MethodCall):
