@@ -302,3 +302,45 @@ def test_refused_cross_check_in_json_and_gate_mode(tmp_path: Path) -> None:
     assert r.returncode == 3, r.stdout + r.stderr
     assert f"{good}: Cross-check (spin): agree" in r.stdout, r.stdout
     assert f"{bad}: Cross-check (spin): could not run" in r.stdout, r.stdout
+
+
+# A property whose evaluation fails is a model error of the state in papcheck.  The exports now
+# add an option (Promela) or rule (Murphi) reporting it where the property's checks fail; a max
+# over a possibly empty set in an invariant was silently a value before, and a key outside the
+# map in an invariant relied on the peer's own bounds check.
+PROP_ERROR_SPECS = {
+    "max_empty": """\
+        protocol MaxEmpty
+        var s: set[0..3] = {}
+        machine M { state a { on add(v in 0..3) { s.add(v) } } }
+        invariant top: (max v in s: v) <= 3
+    """,
+    "key": """\
+        protocol PropErr
+        var m: map[0..2, 0..5]
+        var k: 0..3
+        machine M { state a { on inc when k < 3 { k := k + 1 } } }
+        invariant zero: m[k] == 0
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROP_ERROR_SPECS))
+@pytest.mark.parametrize("peer", PEERS)
+def test_property_evaluation_error_is_a_model_error(tmp_path: Path, peer: str, name: str) -> None:
+    r = _cross(tmp_path, PROP_ERROR_SPECS[name], peer)
+    _agrees(r)
+    assert "MODEL ERROR" in r.stdout, r.stdout
+
+
+def test_reachable_that_may_fail_to_evaluate_is_refused(tmp_path: Path) -> None:
+    """papcheck evaluates `reachable` properties only until all are witnessed (here at k == 2,
+    before m[3] is read at k == 3): whether the model error happens depends on the search
+    order, so the exports refuse it, located, instead of disagreeing."""
+    text = PROP_ERROR_SPECS["key"].replace("invariant zero: m[k] == 0", "reachable far: m[k] == 0 and k == 2")
+    for peer in PEERS:
+        r = _cross(tmp_path, text, peer)
+        assert r.returncode == 3, r.stdout + r.stderr
+        assert "Verdict: HOLDS" in r.stdout
+        assert re.search(r"spec\.pap:5:\d+: error: cannot export to (Promela|Murphi): reachable property 'far' "
+                         r"may be a model error to evaluate", r.stdout), r.stdout

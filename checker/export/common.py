@@ -1202,6 +1202,58 @@ class Lowering:
     def prop_expr(self, e: ast.Expr) -> str:
         return self.expr(e, {})
 
+    def prop_checks(self, e: ast.Expr) -> tuple[str, str]:
+        """(ok, what): the condition under which evaluating a property raises no model error (a
+        map key or instance index outside its domain, a zero divisor, a min/max over an empty
+        domain, outside lazy operands), "" when it cannot fail.  papcheck reports such an error
+        as a model error of the state; the exports add an option/rule that reports it and
+        require `ok` in the property's own.  Call before prop_expr (it marks what it checks)."""
+        conds = self.key_conds(e, {})
+        if not conds:
+            return "", ""
+        return self.d.and_([c for c, _ in conds]), "; ".join(w for _, w in conds)
+
+    def may_fail(self, e: Any) -> Any:
+        """The first subexpression, lazy operands included, whose evaluation may be a model error
+        by its static bounds (a key or instance index, a divisor, a min/max domain), or None."""
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, ast.Index):
+                bt = self.types.get(id(x.base))
+                kt = bt.key if isinstance(bt, MapT) else None
+                if isinstance(bt, InstT):
+                    m = self.refs.get(id(x.base))
+                    kt = m.index_type if isinstance(m, MachineInfo) else None
+                if isinstance(kt, RangeT):
+                    iv = self.interval(x.index, {})
+                    if iv is None or iv[0] < kt.lo or iv[1] > kt.hi:
+                        return x
+            if isinstance(x, ast.Binary) and x.op in ("/", "%"):
+                iv = self.interval(x.right, {})
+                if iv is None or iv[0] <= 0 <= iv[1]:
+                    return x
+            if isinstance(x, ast.Quant) and x.kind in ("min", "max"):
+                desc = self.domains.get(id(x.domain))
+                if desc is None or desc[0] != "type":
+                    return x
+            if dataclasses.is_dataclass(x) and not isinstance(x, type):
+                stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+            elif isinstance(x, tuple):
+                stack.extend(x)
+        return None
+
+    def reach_checks(self, p: Any) -> None:
+        """A `reachable` property whose evaluation may be a model error is refused: papcheck
+        evaluates the `reachable` properties only until every one is witnessed, so whether the
+        error is reported depends on the search order, which the peers do not follow."""
+        assert p.decl.expr is not None
+        bad = self.may_fail(p.decl.expr)
+        if bad is not None:
+            raise self.fail(bad, f"reachable property '{p.name}' may be a model error to evaluate "
+                                         f"(papcheck stops evaluating reachable properties once all are "
+                                         f"witnessed, an order the peers do not follow)")
+
     def all_final(self) -> str:
         d = self.d
         parts = []

@@ -231,12 +231,21 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
         rules.append("")
     for k, p in enumerate(checked.properties):
         num = base + k
+        ok = ""
+        if p.kind in ("invariant", "reachable"):
+            assert p.decl.expr is not None  # an invariant or reachable property has an expression
+            if p.kind == "reachable":
+                low.reach_checks(p)
+            ok, what = low.prop_checks(p.decl.expr)
+            if ok:  # evaluating the property can fail: a model error, as in papcheck
+                rules.append(f'rule "pap_prop_{num}_model_error" {d.and_(selg + [d.not_(ok)])} ==> begin')
+                rules += ["  " + x for x in d.check(d.FALSE, what)] + ["end;"]
         if p.kind == "invariant":
-            g = d.not_(low.prop_expr(p.decl.expr))  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+            g = d.and_(([ok] if ok else []) + [d.not_(low.prop_expr(p.decl.expr))])  # type: ignore[arg-type]  # checked above
         elif p.kind == "reachable":
             if properties == "counterexample":
                 continue  # a witness is not a counterexample
-            g = low.prop_expr(p.decl.expr)  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+            g = d.and_(([ok] if ok else []) + [low.prop_expr(p.decl.expr)])  # type: ignore[arg-type]  # checked above
         elif p.kind == "deadlock_free":
             g = d.and_([d.not_(d.or_([f.guard for f in firings])), d.not_(low.all_final())])
         else:
@@ -443,12 +452,21 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
     all_final = d.and_(finals_parts)
     for n, p in enumerate(checked.properties):
         num = base + n
+        ok = ""
+        if p.kind in ("invariant", "reachable"):
+            assert p.decl.expr is not None  # an invariant or reachable property has an expression
+            if p.kind == "reachable":
+                low.reach_checks(p)
+            ok, what = low.prop_checks(p.decl.expr)
+            if ok:  # evaluating the property can fail: a model error, as in papcheck
+                rules.append(f'rule "pap_prop_{num}_model_error" {d.and_(selg + [d.not_(ok)])} ==> begin')
+                rules += ["  " + x for x in d.check(d.FALSE, what)] + ["end;"]
         if p.kind == "invariant":
-            g = d.not_(low.prop_expr(p.decl.expr))  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+            g = d.and_(([ok] if ok else []) + [d.not_(low.prop_expr(p.decl.expr))])  # type: ignore[arg-type]  # checked above
         elif p.kind == "reachable":
             if properties == "counterexample":
                 continue  # a witness is not a counterexample
-            g = low.prop_expr(p.decl.expr)  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+            g = d.and_(([ok] if ok else []) + [low.prop_expr(p.decl.expr)])  # type: ignore[arg-type]  # checked above
         elif p.kind == "deadlock_free":
             g = d.and_([d.not_(d.or_(enabled)), d.not_(all_final)])
         else:

@@ -221,12 +221,19 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
     for k, p in enumerate(checked.properties):
         num = base + k
         fail = report(num, f"pap_prop {num}")
-        if p.kind == "invariant":
-            options.append(f"  /* invariant {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(low.prop_expr(p.decl.expr))])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
-        elif p.kind == "reachable":
-            options.append(f"  /* reachable {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [low.prop_expr(p.decl.expr)])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+        if p.kind in ("invariant", "reachable"):
+            assert p.decl.expr is not None  # an invariant or reachable property has an expression
+            if p.kind == "reachable":
+                low.reach_checks(p)
+            ok, what = low.prop_checks(p.decl.expr)
+            if ok:  # evaluating the property can fail: a model error, as in papcheck
+                options.append(f"  /* {p.kind} {safe(p.name)}: a model error evaluating it */")
+                options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(ok)])} -> "
+                               f"{report(base - 1, f'pap_model_error {base - 1}')}; pap_halt = true }}")
+            text = low.prop_expr(p.decl.expr)
+            options.append(f"  /* {p.kind} {safe(p.name)} */")
+            cond = d.not_(text) if p.kind == "invariant" else text
+            options.append(f"  :: d_step {{ {d.and_(selg + ([ok] if ok else []) + [cond])} -> {fail} }}")
         elif p.kind == "deadlock_free":
             enabled = d.or_([f.guard for f in firings])
             options.append(f"  /* deadlock_free {safe(p.name)} */")
