@@ -344,3 +344,17 @@ def test_reachable_that_may_fail_to_evaluate_is_refused(tmp_path: Path) -> None:
         assert "Verdict: HOLDS" in r.stdout
         assert re.search(r"spec\.pap:5:\d+: error: cannot export to (Promela|Murphi): reachable property 'far' "
                          r"may be a model error to evaluate", r.stdout), r.stdout
+
+
+def test_aggregate_over_a_large_domain_is_refused() -> None:
+    """count/min/max are unrolled (min/max quadratically): over more than 64 values the export
+    stops with a located error naming the aggregate."""
+    from checker import api
+    from checker.export import ExportError, export
+    text = textwrap.dedent(COUNT_SPEC).replace("var v: map[0..2, 0..1]", "var v: map[0..99, 0..1]") \
+        .replace("var c: 0..3", "var c: 0..100").replace("put(i in 0..2)", "put(i in 0..99)") \
+        .replace("count i in 0..2", "count i in 0..99")
+    for target in ("promela", "murphi"):
+        with pytest.raises(ExportError) as info:
+            export(api.load_text(text, "big.pap").checked, target)
+        assert "big.pap:7:20: error" in str(info.value) and "a count over 100 values (at most 64 are translated)" in str(info.value)
