@@ -117,27 +117,30 @@ def checkpoint_note(ckpt: Any, result: Any) -> str:
 def distributed_engine(spec: Any, workers: int | None, cluster: str | None, *, strategy: str,
                        only_props: tuple[str, ...], keep_going: bool, checkpointed: bool, no_por: bool,
                        quiet: bool) -> tuple[Any, bool]:
-    """The started Ray session of `check --workers N / --cluster ADDRESS` and the new no_por."""
+    """The started search of `check --workers N` (worker processes on this machine) or
+    `--cluster ADDRESS` (a Ray cluster), and the new no_por."""
     if strategy != "bfs":
         raise UsageError("--workers and --cluster search breadth-first: leave out --strategy dfs")
     if only_props or keep_going or checkpointed:
         raise UsageError("--workers and --cluster do not take --property, --continue, --checkpoint or --resume yet")
-    try:
-        from ..engine.distributed.search import Cluster, RayMissing
-    except ImportError as e:  # pragma: no cover
-        raise UsageError(str(e)) from None
     import functools
 
     from .. import api
+    factory = functools.partial(api.distributed_parts, spec.checked.source.text, spec.path, dict(spec.constants))
     if cluster == "auto":
         cluster = os.environ.get("RAY_ADDRESS")
         if not cluster:
             raise UsageError("--cluster auto: RAY_ADDRESS is not set")
-    factory = functools.partial(api.distributed_parts, spec.checked.source.text, spec.path, dict(spec.constants))
-    try:
-        engine = Cluster(factory, workers or 1, cluster)
-    except RayMissing as e:
-        raise UsageError(f"--workers/--cluster: {e}") from None
+    engine: Any
+    if cluster:
+        from ..engine.distributed.search import Cluster, RayMissing
+        try:
+            engine = Cluster(factory, workers or 1, cluster)
+        except RayMissing as e:
+            raise UsageError(str(e)) from None
+    else:
+        from ..engine.distributed.local import LocalPool
+        engine = LocalPool(factory, workers or 1)
     if not no_por and not quiet:
         click.echo("papcheck: note: partial-order reduction is off in the distributed search (its cycle "
                    "proviso depends on the sequential search order)", err=True)
