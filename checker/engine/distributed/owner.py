@@ -23,12 +23,13 @@ search does).
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sys
 from collections import deque
 from collections.abc import Callable
-from itertools import repeat
+from itertools import chain, filterfalse, repeat
 from typing import Any, cast
 
 from ..model import ModelError, State
@@ -75,8 +76,10 @@ class Owner:
     def reset(self, factory: Factory, index: int, n: int, store_kind: str, symmetry: bool,
               check_deadlock: bool) -> int:
         """Start afresh on another search (a worker process is reused: starting one costs time)."""
-        model, expand, _canon = factory(symmetry)
-        self.model, self.expand = model, expand
+        model, expand, canon = factory(symmetry)
+        # successors(s): without symmetry the model's own (one Python call less per state)
+        self.model = model
+        self.successors = model.successors if canon is None else functools.partial(expand, d=0)
         self.index, self.n = index, n
         self.store = cast("ExactStore | FingerprintStore", make_store(store_kind, model.layout.width))
         self.exact = store_kind == "exact"
@@ -141,26 +144,21 @@ class Owner:
         assert pmap is not None
         if not batches:
             return [], []
-        if len(batches) == 1:
-            b = batches[0]
-            new = sorted(b.keys() - pmap.keys())
-            parents = [b[t] for t in new]
-        else:
-            cand = set(batches[0].keys()).union(*(b.keys() for b in batches[1:]))
-            cand.difference_update(pmap.keys())
-            new = sorted(cand)
-            parents = []
-            for t in new:
-                best: int | None = None
-                first = True
-                for b in batches:
-                    p = b.get(t, -1)
-                    if p == -1:
-                        continue
-                    if first or (p is not None and (best is None or p < best)):
-                        best = p
-                        first = False
-                parents.append(best)
+        stored = pmap.__contains__
+        batches = tuple(sorted(batches, key=len, reverse=True))  # the batches are this owner's to change
+        best = batches[0]
+        if len(batches) > 1:
+            for b in batches[1:]:
+                # reached from several owners and new: keep the smallest parent (the set
+                # intersection iterates the smaller side; never `keys() - pmap.keys()`, which
+                # iterates the whole store)
+                for t in filterfalse(stored, b.keys() & best.keys()):
+                    p, q = b[t], best[t]
+                    if q is not None and (p is None or q < p):
+                        b[t] = q
+                best.update(b)
+        new = sorted(filterfalse(stored, best))
+        parents = list(map(best.__getitem__, new))
         pmap.update(zip(new, parents))
         return new, parents
 
@@ -199,7 +197,7 @@ class Owner:
         out: list[dict[Any, Any]] = [dict() for _ in range(n)]
         transitions = 0
         deadlock = error = None
-        expand, is_final = self.expand, self.model.is_final
+        successors, is_final = self.successors, self.model.is_final
         check_deadlock = self.check_deadlock
         frontier = self.frontier
         for lo in range(0, len(frontier), CHUNK):
@@ -208,7 +206,7 @@ class Owner:
             parents: list[int] = []
             for s in frontier[lo:lo + CHUNK]:  # increasing order: the first parent seen is the smallest
                 try:
-                    ts = expand(s, 0)
+                    ts = successors(s)
                 except ModelError:
                     if error is None:
                         error = s
@@ -272,10 +270,7 @@ class Owner:
 
 
 def _repeat_each(values: list[int], counts: list[int]) -> list[int]:
-    out: list[int] = []
-    for v, k in zip(values, counts):
-        out += repeat(v, k)
-    return out
+    return list(chain.from_iterable(map(repeat, values, counts)))
 
 
 def _first_wins(batch: dict[Any, Any], keys: list[int], values: list[Any]) -> None:
