@@ -83,7 +83,9 @@ def test_shipped_specs_with_1_2_3_workers(name: str) -> None:
     ({"ENACTORS": 3, "PLANS": 6, "FIX": 0}, {"symmetry": False}),
     ({"ENACTORS": 2, "PLANS": 6, "FIX": 2}, {}),
     ({"ENACTORS": 3, "PLANS": 5, "FIX": 2, "ENDPOINTS": 2}, {"symmetry": False}),
-    ({"ENACTORS": 4, "PLANS": 8, "FIX": 1, "ENDPOINTS": 2}, {"store": "fingerprint"}),  # 65-bit states
+    ({"ENACTORS": 6, "PLANS": 4, "FIX": 1, "ENDPOINTS": 1}, {"store": "fingerprint"}),  # 68-bit states
+    ({"ENACTORS": 6, "PLANS": 4, "FIX": 1, "ENDPOINTS": 1}, {}),
+    ({"ENACTORS": 4, "PLANS": 8, "FIX": 0, "ENDPOINTS": 1}, {"store": "fingerprint", "symmetry": False}),
 ])
 def test_reference_grid_with_1_2_3_workers(consts, kw) -> None:
     _compare(api.load(str(ROOT / "specs/reference_dns.pap"), consts), (1, 2, 3), **kw)
