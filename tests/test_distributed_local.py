@@ -303,3 +303,31 @@ def test_cluster_without_ray_is_a_usage_error_and_workers_need_no_ray(tmp_path: 
                        cwd=ROOT, env=env, text=True, capture_output=True, timeout=120)
     assert w.returncode == s.returncode == 1, w.stderr
     assert w.stdout == s.stdout
+
+
+# -- simulate --workers ------------------------------------------------------------------------
+
+def _simulate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "checker.cli", "simulate", *args, "--format", "json", "--no-timing"],
+                          cwd=ROOT, env=ENV, text=True, capture_output=True, timeout=300)
+
+
+def test_simulate_with_workers_finds_the_incident_as_one_process_does() -> None:
+    one = _simulate("specs/dynamodb_dns.pap")
+    outs = [_simulate("specs/dynamodb_dns.pap", "--workers", str(n)) for n in (1, 2, 3)]
+    assert one.returncode == 1 and all(o.returncode == 1 for o in outs), outs[0].stderr
+    assert outs[0].stdout == outs[1].stdout == outs[2].stdout  # the same rounds of walks for any N
+    a, b = json.loads(one.stdout), json.loads(outs[1].stdout)
+    assert a["verdict"] == b["verdict"] == "violated"
+    # the same violating walk (the lowest-numbered one) and the same trace; the coverage of the
+    # parallel run counts its whole round of walks
+    assert {k: v for k, v in a.items() if k not in ("coverage", "walks", "steps")} == \
+        {k: v for k, v in b.items() if k not in ("coverage", "walks", "steps")}
+
+
+def test_simulate_with_workers_without_violation_equals_one_process() -> None:
+    args = ("specs/reference_dns.pap", "-D", "FIX=1", "--runs", "200", "--seed", "5")
+    one = _simulate(*args)
+    two = _simulate(*args, "--workers", "2")
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout

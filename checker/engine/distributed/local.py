@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ..model import State
@@ -31,30 +32,34 @@ from .driver import Args, LevelSearch, WorkerLost
 from .owner import Factory, Owner
 
 
-class LocalPool(LevelSearch):
-    """`workers` search processes on this machine.  Use as a context manager (or call close())."""
+class WorkerProcesses:
+    """Worker processes on this machine, each hosting one object (`maker(*args)`) that the driver
+    calls over a pipe.  Use as a context manager (or call close())."""
 
-    backend = "local"
-
-    def __init__(self, factory: Factory, workers: int) -> None:
-        super().__init__(factory, workers)
+    def __init__(self) -> None:
         self.procs: list[Any] = []
         self.conns: list[Any] = []
         self._clean = False  # the workers are between two operations (a search may reuse them)
+        self.lost: str | None = None
 
-    # -- processes ------------------------------------------------------------------------------
+    def __enter__(self) -> WorkerProcesses:
+        return self
 
-    def _start(self, n: int, args: Args) -> None:
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def start(self, makers: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        """One process per (maker, args); returns when every object is built."""
         self.close()
         ctx = multiprocessing.get_context("spawn")
         seeds = bool(os.environ.get("PAPCHECK_HASHSEEDS"))
         saved = os.environ.get("PYTHONHASHSEED")
         try:
-            for i in range(n):
+            for i, (maker, margs) in enumerate(makers):
                 here, there = ctx.Pipe(duplex=True)
                 if seeds:  # a test: worker i runs under PYTHONHASHSEED=i+1
                     os.environ["PYTHONHASHSEED"] = str(i + 1)
-                p = ctx.Process(target=_worker_main, args=(there, os.getpid(), self.factory, i, n, args),
+                p = ctx.Process(target=_worker_main, args=(there, os.getpid(), maker, margs),
                                 name=f"papcheck-worker-{i}", daemon=True)
                 p.start()
                 there.close()
@@ -66,8 +71,17 @@ class LocalPool(LevelSearch):
                     os.environ.pop("PYTHONHASHSEED", None)
                 else:
                     os.environ["PYTHONHASHSEED"] = saved
-        for i in range(n):
+        for i in range(len(makers)):
             self._answer(i)  # each built its model (a spec error would show here)
+
+    def call(self, name: str, args: list[tuple[Any, ...]]) -> list[Any]:
+        """obj.name(*args[i]) on every worker i, all at once; their answers."""
+        self._clean = False
+        for i, a in enumerate(args):
+            self._send(i, "call", (name, a))
+        out = [self._answer(i) for i in range(len(args))]
+        self._clean = True
+        return out
 
     def close(self) -> None:
         """Stop every worker: ask, then SIGTERM, then SIGKILL; wait for each."""
@@ -127,16 +141,36 @@ class LocalPool(LevelSearch):
             return f"search worker {i} (pid {p.pid}) exited with status {code}"
         return f"search worker {i} (pid {p.pid}) stopped answering ({type(e).__name__})"
 
-    # -- the transport --------------------------------------------------------------------------
+    def _recv_bytes(self, i: int) -> bytes:
+        try:
+            return bytes(self.conns[i].recv_bytes())
+        except (EOFError, OSError) as e:
+            raise WorkerLost(self._why(i, e)) from None
+
+    def _send_bytes(self, i: int, data: bytes) -> None:
+        try:
+            self.conns[i].send_bytes(data)
+        except (OSError, ValueError) as e:
+            raise WorkerLost(self._why(i, e)) from None
+
+
+class LocalPool(WorkerProcesses, LevelSearch):
+    """`workers` search processes on this machine, each an Owner.  Use as a context manager."""
+
+    backend = "local"
+
+    def __init__(self, factory: Factory, workers: int) -> None:
+        WorkerProcesses.__init__(self)
+        LevelSearch.__init__(self, factory, workers)
+
+    def __enter__(self) -> LocalPool:
+        return self
 
     def _prepare(self, n: int, args: Args) -> None:
         if self._clean and len(self.procs) == n and all(p.is_alive() for p in self.procs):
-            for i in range(n):
-                self._send(i, "reset", (self.factory, i, n, args))
-            for i in range(n):
-                self._answer(i)
+            self.call("reset", [(self.factory, i, n, *args) for i in range(n)])
         else:
-            self._start(n, args)
+            self.start([(Owner, (self.factory, i, n, *args)) for i in range(n)])
         self.lost = None
 
     def _seed(self, batches: list[dict[Any, None]]) -> list[dict[str, Any]]:
@@ -165,18 +199,6 @@ class LocalPool(LevelSearch):
         got = [self._answer(j) for j in range(n)]
         self._clean = True
         return summaries, got
-
-    def _recv_bytes(self, i: int) -> bytes:
-        try:
-            return bytes(self.conns[i].recv_bytes())
-        except (EOFError, OSError) as e:
-            raise WorkerLost(self._why(i, e)) from None
-
-    def _send_bytes(self, i: int, data: bytes) -> None:
-        try:
-            self.conns[i].send_bytes(data)
-        except (OSError, ValueError) as e:
-            raise WorkerLost(self._why(i, e)) from None
 
     def _parent(self, owner: int, state: State) -> State | None:
         self._send(owner, "parent", state)
@@ -210,12 +232,12 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker_main(conn: Any, parent: int, factory: Factory, index: int, n: int, args: Args) -> None:
+def _worker_main(conn: Any, parent: int, maker: Callable[..., Any], margs: tuple[Any, ...]) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         try:
-            owner = Owner(factory, index, n, *args)
+            owner = maker(*margs)
         except BaseException:
             conn.send(("error", traceback.format_exc()))
             return
@@ -240,11 +262,10 @@ def _worker_main(conn: Any, parent: int, factory: Factory, index: int, n: int, a
                     conn.send(("ok", owner.receive(*batches)))
                 elif op == "seed":
                     conn.send(("ok", owner.receive(payload)))
-                elif op == "reset":
-                    f, i, k, a = payload
-                    owner.reset(f, i, k, *a)
+                elif op == "call":
+                    name, a = payload
                     keep = None
-                    conn.send(("ok", os.getpid()))
+                    conn.send(("ok", getattr(owner, name)(*a)))
                 elif op == "parent":
                     conn.send(("ok", owner.parent(payload)))
                 elif op == "parent_fp":
