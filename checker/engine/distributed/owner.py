@@ -159,6 +159,9 @@ class Owner:
                 best.update(b)
         new = sorted(filterfalse(stored, best))
         parents = list(map(best.__getitem__, new))
+        if len(batches) > 1:  # parents from other workers arrive as one int object per link: share them
+            same: dict[int | None, int | None] = {}
+            parents = list(map(same.setdefault, parents, parents))
         pmap.update(zip(new, parents))
         return new, parents
 
