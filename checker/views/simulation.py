@@ -67,7 +67,8 @@ def render_text(spec: Spec, sim: Simulation, *, full_states: bool = False, timin
                        else f"  where {why}")
     out.append("")
     stopped = {"timeout": " (stopped at --timeout)", "max_memory": " (stopped at --max-memory)",
-               "interrupted": " (interrupted)", "terminated": " (terminated by SIGTERM)"}.get(sim.stop_reason, "")
+               "interrupted": " (interrupted)", "terminated": " (terminated by SIGTERM)",
+               "worker_lost": " (a walker process was lost)"}.get(sim.stop_reason, "")
     out.append(f"verdict: {verdict(sim)}{stopped}")
     if sim.finding is None and sim.stop_reason == "done":
         out.append("  (random walks prove nothing: `papcheck check` explores every interleaving)")
