@@ -516,10 +516,10 @@ def cross_check(spec: Spec, result: CheckResult, peer: str, *, timeout: float | 
             future = pool.submit(run_rumur, spec, timeout=timeout, safety_only=live)
         t0 = time.perf_counter()
         full = full_count(spec)
-        counted = time.perf_counter() - t0
+        counting_seconds = time.perf_counter() - t0
         try:
             out = future.result()
         except ExportError as e:  # a construct the export cannot translate faithfully: no peer run
             return CrossCheck(peer, False, safety_verdict(result), "-", full.states, None, None, None,
-                              papcheck_seconds + counted, 0.0, [], "", None, e.diagnostics.render())
-    return compare(spec, result, out, full, papcheck_seconds + counted)
+                              papcheck_seconds + counting_seconds, 0.0, [], "", None, e.diagnostics.render())
+    return compare(spec, result, out, full, papcheck_seconds + counting_seconds)
