@@ -70,9 +70,9 @@ def _cross_options(f):
 @click.option("--max-memory", type=_SIZE, metavar="SIZE",
               help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
-              help="Search with N workers on a local Ray instance (127.0.0.1 only); needs papcheck[ray].")
+              help="Search with N worker processes on this machine (they open no network socket).")
 @click.option("--cluster", metavar="ADDRESS",
-              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS); --workers defaults to its CPUs.")
+              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS; needs papcheck[ray]); --workers defaults to its CPUs.")
 @click.option("--checkpoint", "checkpoint_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Save the breadth-first search in DIR at level boundaries (see --checkpoint-every).")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=10.0, show_default=True,

@@ -33,6 +33,7 @@ from typing import Any
 from ..api import CheckResult, PropertyResult, Spec
 from ..engine.model import ModelError
 from ..export import ExportError, export
+from ..lang.outputs import counted
 from ..lang.symbols import PropertyInfo
 
 PEERS = ("spin", "rumur")
@@ -468,7 +469,7 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
                 problems.append(f"{p.kind} {p.name}: papcheck {p.status}, {peer.tool} found it")
             if p.status == "witnessed" and hit and p.trace is not None and result.strategy == "bfs" \
                     and peer.failed[k] >= 0 and p.trace.length != peer.failed[k]:
-                problems.append(f"reachable {p.name}: witness in {p.trace.length} steps, {peer.tool} {peer.failed[k]}")
+                problems.append(f"reachable {p.name}: witness in {counted(p.trace.length, 'step')}, {peer.tool} {peer.failed[k]}")
         if result.model_error is not None and peer.model_error is None:
             problems.append(f"model error: papcheck found one, {peer.tool} did not")
         elif peer.model_error is not None and result.model_error is None and result.search is not None \
@@ -486,7 +487,7 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
                 known.append(peer.model_error)
             their_len = min(known) if known else None
             if their_len is not None and my_len != their_len:
-                problems.append(f"shortest counterexample: papcheck {my_len} steps, {peer.tool} {their_len}")
+                problems.append(f"shortest counterexample: papcheck {counted(my_len, 'step')}, {peer.tool} {their_len}")
     note = ""
     my_states = full.states if full is not None else None
     if full is not None and peer.states is not None and not full.model_error and peer.model_error is None:
@@ -515,10 +516,10 @@ def cross_check(spec: Spec, result: CheckResult, peer: str, *, timeout: float | 
             future = pool.submit(run_rumur, spec, timeout=timeout, safety_only=live)
         t0 = time.perf_counter()
         full = full_count(spec)
-        counted = time.perf_counter() - t0
+        counting_seconds = time.perf_counter() - t0
         try:
             out = future.result()
         except ExportError as e:  # a construct the export cannot translate faithfully: no peer run
             return CrossCheck(peer, False, safety_verdict(result), "-", full.states, None, None, None,
-                              papcheck_seconds + counted, 0.0, [], "", None, e.diagnostics.render())
-    return compare(spec, result, out, full, papcheck_seconds + counted)
+                              papcheck_seconds + counting_seconds, 0.0, [], "", None, e.diagnostics.render())
+    return compare(spec, result, out, full, papcheck_seconds + counting_seconds)
