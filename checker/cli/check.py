@@ -46,7 +46,8 @@ def _cross_options(f):
 
     @click.option("--cross-check", "cross_peer", type=click.Choice(["spin", "rumur"]), default=None,
                   help="Export the spec, check it with SPIN or Rumur too and compare verdicts, unreduced "
-                       "state counts and shortest counterexamples (exit 70 if they disagree).")
+                       "state counts and shortest counterexamples (exit 70 if they disagree; 3 if the export "
+                       "refuses a construct, after papcheck's own report).")
     @functools.wraps(f)
     def wrapper(*args, cross_peer: str | None, **kwargs):
         click.get_current_context().meta["papcheck.cross"] = cross_peer
