@@ -124,45 +124,44 @@ class FingerprintStore:
     def insert_batch(self, states: list[int], parent: int | None) -> list[int]:
         """insert() for every successor of one parent, in order; the ones that were new.  One
         call per expanded state, the parent's fingerprint computed once: the explorer's fast path."""
-        fp = self.fingerprint
-        pf = fp(parent) if parent is not None else EMPTY
-        directory, shift = self.directory, 64 - self.global_depth
-        mask, limit = self.size - 1, self.limit
         cur, prev = self._recent, self._older
-        states = [s for s in states if s not in cur and s not in prev]  # recently stored: in C
-        if not states:
-            return states
-        fs = [s + 1 for s in states] if self.exact else [fp(s) for s in states]
-        new = []
-        for k, f in enumerate(fs):
+        new: list[int] = []
+        pf = -1
+        exact = self.exact
+        directory, shift, mask = self.directory, 64 - self.global_depth, self.size - 1
+        for s in states:
+            if s in cur or s in prev:  # stored recently: answered in C
+                continue
+            f = s + 1 if exact else self.fingerprint(s)
             h = (f * _GOLDEN) & _M64
             seg = directory[h >> shift]
             fps = seg[0]
-            i = (h >> 20) & mask
+            i = (h >> 38) & mask
             x = fps[i]
-            if x == f:  # most successors were seen before, and most are found at once
-                continue
-            while x != EMPTY:
+            while x != f:
+                if x == EMPTY:
+                    break
                 i = (i + 1) & mask
                 x = fps[i]
-                if x == f:
-                    break
-            if x == f:
-                continue
+            else:
+                continue  # stored long ago
+            if pf < 0:
+                pf = self.fingerprint(parent) if parent is not None else EMPTY
             fps[i] = f
             seg[1][i] = pf
-            new.append(states[k])
+            new.append(s)
+            cur.add(s)
             seg[2] += 1
-            if seg[2] > limit:
+            if seg[2] > self.limit:
                 self.n += len(new)
                 self._split(seg)
                 self.n -= len(new)
                 directory, shift = self.directory, 64 - self.global_depth
-        self.n += len(new)
-        cur.update(new)
-        if len(cur) > self._window:
-            self._older, self._recent = cur, set()
-            self._window = max(1 << 14, self.n // 8)
+        if new:
+            self.n += len(new)
+            if len(cur) > self._window:
+                self._older, self._recent = cur, set()
+                self._window = max(1 << 14, self.n // 8)
         return new
 
     def _split(self, seg: list[Any]) -> None:
@@ -181,7 +180,7 @@ class FingerprintStore:
             h = (f * _GOLDEN) & _M64
             dst = high if (h >> bit) & 1 else low
             fps = dst[0]
-            i = (h >> 20) & mask
+            i = (h >> 38) & mask
             while fps[i] != EMPTY:
                 i = (i + 1) & mask
             fps[i] = f
@@ -196,7 +195,7 @@ class FingerprintStore:
         h = (f * _GOLDEN) & _M64
         seg = self.directory[h >> (64 - self.global_depth)]
         fps, mask = seg[0], self.size - 1
-        i = (h >> 20) & mask
+        i = (h >> 38) & mask
         while True:
             x = fps[i]
             if x == f:
