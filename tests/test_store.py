@@ -50,11 +50,17 @@ def test_packed_fifo_is_a_deque() -> None:
     f, d = PackedFifo(), deque()
     depth = 0
     for _step in range(200_000):
-        if rng.random() < 0.52 or not d:
+        r = rng.random()
+        if r < 0.52 or not d:
             depth += rng.random() < 0.01
-            item = (rng.randrange(1 << 64), depth)
-            f.append(item)
-            d.append(item)
+            if r < 0.26:  # one state, or one expansion's successors at once
+                item = (rng.randrange(1 << 64), depth)
+                f.append(item)
+                d.append(item)
+            else:
+                batch = [rng.randrange(1 << 64) for _ in range(rng.randrange(4))]
+                f.extend_level(batch, depth)
+                d.extend((t, depth) for t in batch)
         else:
             assert f.popleft() == d.popleft()
         assert len(f) == len(d)

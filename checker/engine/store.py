@@ -128,7 +128,7 @@ class FingerprintStore:
         new: list[int] = []
         pf = -1
         exact = self.exact
-        directory, shift, mask = self.directory, 64 - self.global_depth, self.size - 1
+        directory, shift, mask, limit = self.directory, 64 - self.global_depth, self.size - 1, self.limit
         for s in states:
             if s in cur or s in prev:  # stored recently: answered in C
                 continue
@@ -150,15 +150,15 @@ class FingerprintStore:
             fps[i] = f
             seg[1][i] = pf
             new.append(s)
-            cur.add(s)
             seg[2] += 1
-            if seg[2] > self.limit:
+            if seg[2] > limit:
                 self.n += len(new)
                 self._split(seg)
                 self.n -= len(new)
                 directory, shift = self.directory, 64 - self.global_depth
         if new:
             self.n += len(new)
+            cur.update(new)
             if len(cur) > self._window:
                 self._older, self._recent = cur, set()
                 self._window = max(1 << 14, self.n // 8)
