@@ -34,6 +34,8 @@ class PackedFifo:
         pos = self.base + len(self.states)
         if self.depth < 0 or (self.next_level_at < 0 and pos == self.base + self.head):
             self.depth = d  # nothing of another depth is queued before these
+        elif self.levels and self.levels[-1][0] == pos:
+            self.levels[-1] = (pos, d)  # no state of the depth marked there was appended
         else:
             self.levels.append((pos, d))
             if self.next_level_at < 0:
