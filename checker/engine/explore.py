@@ -88,6 +88,7 @@ class Stats:
     peak_memory_kb: int = 0
     store_bytes: int = 0
     phase: str = "safety search"  # which search these figures are of (for a progress display)
+    expected: int = 0  # the states this phase expects to visit (an estimate said before it starts), 0: unknown
 
     @property
     def states_per_second(self) -> float:
