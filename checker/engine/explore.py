@@ -250,7 +250,7 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
         extend: Callable[[list[Any], int], None] = frontier.extend_level
     else:
         def extend(ts: list[Any], d: int) -> None:
-            frontier.extend([(t, d) for t in ts])  # type: ignore[union-attr]
+            frontier.extend([(t, d) for t in ts])
     stored_ahead = 0
     found: Finding | None = None
     before = 0.0  # search seconds of earlier sessions (a resumed checkpoint)
@@ -327,21 +327,21 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
                 extend(ts, d1)
                 if found is not None:
                     break
-                ts = ()
-            for t in ts:
-                if fast:  # the exact store's parent map, inline: no method call per transition
-                    if t in pmap:
+            else:
+                for t in ts:
+                    if fast:  # the exact store's parent map, inline: no method call per transition
+                        if t in pmap:
+                            continue
+                        pmap[t] = s
+                    elif not insert(t, s):
                         continue
-                    pmap[t] = s
-                elif not insert(t, s):
-                    continue
-                if has_inv or pending:
-                    found = examine(t)
-                    if found is not None:
-                        if d1 > stats.depth:
-                            stats.depth = d1
-                        break
-                frontier.append((t, d1))
+                    if has_inv or pending:
+                        found = examine(t)
+                        if found is not None:
+                            if d1 > stats.depth:
+                                stats.depth = d1
+                            break
+                    frontier.append((t, d1))
             if max_states is not None and len(store) >= max_states:
                 result.stop_reason = "max_states"
                 break
