@@ -79,7 +79,10 @@ EMPTY = 0
 class FingerprintStore:
     """Extendible hashing over segments of two arrays of unsigned 64-bit ints, fingerprints and
     parent fingerprints.  A directory indexed by the top bits of a fingerprint's hash names the
-    segment; inside it, open addressing with linear probing.  A segment three quarters full is
+    segment; inside it, open addressing with linear probing from the slot named by hash bits
+    38-50 (bits of the product that depend on all of a state's low 51 bits, and that the directory
+    does not use below 8,192 segments: low bits would depend on a state's low bits only, and
+    clustered states would probe twice as long).  A segment three quarters full is
     split in two (only its entries move), so growing never holds two copies of the whole table:
     the peak stays at 21 to 43 bytes a state (about 28 on average), with no transient doubling."""
 
