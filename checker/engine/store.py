@@ -89,6 +89,7 @@ class FingerprintStore:
     name = "fingerprint"
     SEGMENT_BITS = 13  # 8,192 slots (128 KB of fingerprints, as much of parents) a segment
     MAX_LOAD = 0.75
+    INDEX_SHIFT = 38  # a segment's slot: bits 38-50 of the hash
 
     def __init__(self, state_bits: int | None = None, capacity: int = 1 << 12):
         self.exact = state_bits is not None and state_bits <= 61
@@ -132,6 +133,7 @@ class FingerprintStore:
         pf = -1
         exact = self.exact
         directory, shift, mask, limit = self.directory, 64 - self.global_depth, self.size - 1, self.limit
+        ix = self.INDEX_SHIFT
         for s in states:
             if s in cur or s in prev:  # stored recently: answered in C
                 continue
@@ -139,7 +141,7 @@ class FingerprintStore:
             h = (f * _GOLDEN) & _M64
             seg = directory[h >> shift]
             fps = seg[0]
-            i = (h >> 38) & mask
+            i = (h >> ix) & mask
             x = fps[i]
             while x != f:
                 if x == EMPTY:
@@ -175,7 +177,7 @@ class FingerprintStore:
             self.directory = [s for s in self.directory for _ in (0, 1)]
             self.global_depth += 1
         low, high = self._segment(depth + 1), self._segment(depth + 1)
-        mask = self.size - 1
+        mask, ix = self.size - 1, self.INDEX_SHIFT
         bit = 63 - depth
         for f, pf in zip(seg[0], seg[1]):
             if f == EMPTY:
@@ -183,7 +185,7 @@ class FingerprintStore:
             h = (f * _GOLDEN) & _M64
             dst = high if (h >> bit) & 1 else low
             fps = dst[0]
-            i = (h >> 38) & mask
+            i = (h >> ix) & mask
             while fps[i] != EMPTY:
                 i = (i + 1) & mask
             fps[i] = f
@@ -197,8 +199,8 @@ class FingerprintStore:
     def _find(self, f: int) -> tuple[list[Any], int] | None:
         h = (f * _GOLDEN) & _M64
         seg = self.directory[h >> (64 - self.global_depth)]
-        fps, mask = seg[0], self.size - 1
-        i = (h >> 38) & mask
+        fps, mask, ix = seg[0], self.size - 1, self.INDEX_SHIFT
+        i = (h >> ix) & mask
         while True:
             x = fps[i]
             if x == f:
