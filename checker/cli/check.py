@@ -192,7 +192,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     if ckpt is not None and not quiet:
         from .long_runs import checkpoint_note
         click.echo(checkpoint_note(ckpt, result), err=True)
-    minimized = _see_minimize(result)
+    minimized = _see_minimize(result, timeout, quiet)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
     crosses = _cross_check([outcome])
