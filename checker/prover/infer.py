@@ -392,7 +392,9 @@ class Concrete:
         return z3.IntVal(e if t.name == "e" else p)
 
     def _atom(self, sid: int, state: dict[str, Any], x: Any, b: tuple) -> Any:
-        key = (sid, x, b)
+        # a literal by identity: hashing the nested dataclasses again on every lookup costs more
+        # than the z3 term (the candidates of one quantifier prefix share their literals)
+        key = (sid, id(x) if isinstance(x, Lit) else x, b)
         got = self.atoms.get(key)
         if got is None:
             z3 = self.z3
@@ -404,6 +406,8 @@ class Concrete:
                 a, c = self._term(state, x.a, b), self._term(state, x.b, b)
                 got = a < c if x.op == "<" else a <= c if x.op == "<=" else a == c if x.op == "==" else a != c
             got = z3.simplify(got)
+            if z3.is_true(got) or z3.is_false(got):  # decided by the step: a Python bool
+                got = z3.is_true(got)
             self.atoms[key] = got
         return got
 
@@ -428,8 +432,23 @@ class Concrete:
                         lits.append(self._atom(sid, state, guard, b))
                     if c.set_var:
                         lits.append(self._atom(sid, state, "p", b))
-                    parts.append(z3.Or(*lits))
-        return z3.And(*parts)
+                    if any(x is True for x in lits):
+                        continue
+                    lits = [x for x in lits if x is not False]
+                    if not lits:
+                        return z3.BoolVal(False)
+                    parts.append(lits[0] if len(lits) == 1 else self._nary(z3.Z3_mk_or, lits))
+        if not parts:
+            return z3.BoolVal(True)
+        return parts[0] if len(parts) == 1 else self._nary(z3.Z3_mk_and, parts)
+
+    def _nary(self, mk: Any, args: list) -> Any:
+        """And/Or through the C API: z3's Python And/Or coerce every argument, which is most of
+        the time of building thousands of candidates."""
+        z3 = self.z3
+        ctx = args[0].ctx
+        arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+        return z3.BoolRef(mk(ctx.ref(), len(args), arr), ctx)
 
 
 class Houdini:
@@ -444,7 +463,8 @@ class Houdini:
         self.cc = Concrete(checked, prover)
         self.clauses: list[Clause] = []
         self.b: list[Any] = []
-        self.posts: list[list[Any]] = [[] for _ in prover.acts]
+        self.posts: list[list[Any]] = [[] for _ in prover.acts]  # None: the same as before the step
+        self.n_goals = 0
         z3 = self.z3
         self.solvers = []
         spec_pre = [prover.holds(k) for k in range(len(prover.invariants))]
@@ -468,7 +488,9 @@ class Houdini:
             pre = self.cc.value(pre_sid, self.p.pre, c)
             for j, a in enumerate(self.p.acts):
                 self.solvers[j].add(z3.Implies(b, pre))
-                self.posts[j].append(self.cc.value(j + 1, a.post, c))
+                post = self.cc.value(j + 1, a.post, c)
+                # a clause the transition does not touch cannot break there: left out of the goal
+                self.posts[j].append(None if post.eq(pre) else post)
 
     def run(self, alive: set[int], deadline: float) -> tuple[set[int], Any]:
         """The live candidates at the fixpoint, and a model breaking a spec invariant (or None).
@@ -483,8 +505,10 @@ class Houdini:
                     if time.perf_counter() > deadline:
                         return set(), None
                     live = sorted(alive)
-                    g = z3.Bool(f"goal!{j}!{len(live)}!{id(alive)}")
-                    s.add(z3.Implies(g, z3.Or(self.spec_post[j], *[z3.Not(self.posts[j][k]) for k in live])))
+                    touched = [k for k in live if self.posts[j][k] is not None]
+                    self.n_goals += 1
+                    g = z3.Bool(f"goal!{self.n_goals}")
+                    s.add(z3.Implies(g, z3.Or(self.spec_post[j], *[z3.Not(self.posts[j][k]) for k in touched])))
                     r = s.check(g, *[self.b[k] for k in live])
                     if r == z3.unsat:
                         break
@@ -493,7 +517,7 @@ class Houdini:
                     m = s.model()
                     if z3.is_true(m.eval(self.spec_post[j], model_completion=True)):
                         return alive, (m, j)
-                    killed = {k for k in live if z3.is_false(m.eval(self.posts[j][k], model_completion=True))}
+                    killed = {k for k in touched if z3.is_false(m.eval(self.posts[j][k], model_completion=True))}
                     if not killed:
                         return set(), None
                     self.kills.append(m)
@@ -515,9 +539,12 @@ class Houdini:
                 continue
             done.add(k)
             for j, s in enumerate(self.solvers):
+                if k is not None and self.posts[j][k] is None:
+                    continue
                 goal = self.spec_post[j] if k is None else z3.Not(self.posts[j][k])
                 g = z3.Bool(f"core!{j}!{k}")
                 s.add(z3.Implies(g, goal))
+                s.set("core.minimize", True)
                 if s.check(g, *[self.b[x] for x in live]) != z3.unsat:
                     return set(alive)
                 names = {str(x) for x in s.unsat_core()}
