@@ -212,7 +212,7 @@ def render_text(o: ProveOutcome) -> str:
         lines.append("")
         lines.append(f"Inference: {inf.candidates} candidate clauses, {inf.true_at_small} true in every reachable "
                      f"state at " + ", ".join(f"{k} = {v}" for k, v in inf.at_constants.items())
-                     + f"; Houdini kept {len(inf.inductive)} ({inf.seconds:.1f} s)")
+                     + f"; {len(inf.inductive)} kept as helpers")
         if inf.proved:
             lines.append("Helper invariants found (inductive for every size), ready to paste:")
             for k, c in enumerate(inf.inductive):
@@ -260,6 +260,11 @@ def render_json(o: ProveOutcome) -> str:
     doc: dict[str, Any] = {"spec": o.spec_name, "path": o.path, "verdict": verdict, "exit_code": o.exit_code,
                            "constants": {"symbolic": p.symbolic, "pinned": p.pinned}, "assumptions": p.assumptions,
                            "obligations": obs}
+    inf = o.inferred
+    if inf is not None:  # no timing: the same spec gives the same bytes
+        doc["inferred"] = {"candidates": inf.candidates, "true_at_small_constants": inf.true_at_small,
+                           "small_constants": inf.at_constants, "proved": inf.proved,
+                           "helpers": [f"invariant helper{k}: {c.text()}" for k, c in enumerate(inf.inductive)]}
     real = o.real_counterexample()
     if real is not None:
         doc["real_counterexample"] = {"constants": real.spec.constants, "length": real.counterexample.length}
