@@ -57,13 +57,18 @@ def load_with_assumptions(path: str, constants: dict[str, Any], assumes: list[st
     if not assumes:
         return spec, []
     source = read_source(path)
-    extra = "".join(f"\ninvariant __assume_{i}: ({a})" for i, a in enumerate(assumes))
+    if any("\n" in a or "\r" in a for a in assumes):
+        raise UsageError("--assume: an assumption is one line")
+    extra = "".join(f"\ninvariant __assume_{i}: {a}" for i, a in enumerate(assumes))
     src2 = SourceFile(source.path, source.text + extra + "\n")
     try:
         checked = check_spec(parse(src2), src2, constants)
         checked.diagnostics.raise_if_errors()
     except SpecError as e:
-        msg = "; ".join(d.message for d in e.diagnostics.errors)
+        # the assumptions were checked as invariants appended to the spec: say it in their words
+        msg = "; ".join(d.message.replace("the invariant property", "an assumption")
+                        .replace("the file ends too early", "the assumption ends too early")
+                        for d in e.diagnostics.errors)
         raise UsageError(f"--assume: {msg}") from None
     exprs = [p.decl.expr for p in checked.properties if p.name.startswith("__assume_")]
     # the assumption must read constants only: resolve them in the copy, translate there
