@@ -223,7 +223,7 @@ def render_text(o: ProveOutcome) -> str:
             for k, c in enumerate(inf.inductive):
                 lines.append(f"invariant helper{k}: {c.text()}")
         else:
-            lines.append("Inference did not find helpers that make the invariants inductive")
+            lines.append(f"Inference did not find helpers that make the invariants inductive: {inf.why}")
     n = len(p.obligations)
     done = sum(1 for ob in p.obligations if ob.status == "proved")
     if o.exit_code == EXIT_PROVED:
@@ -269,6 +269,7 @@ def render_json(o: ProveOutcome) -> str:
     if inf is not None:  # no timing: the same spec gives the same bytes
         doc["inferred"] = {"candidates": inf.candidates, "true_at_small_constants": inf.true_at_small,
                            "small_constants": inf.at_constants, "proved": inf.proved,
+                           **({"why_not": inf.why} if inf.why else {}),
                            "helpers": [f"invariant helper{k}: {c.text()}" for k, c in enumerate(inf.inductive)]}
     real = o.real_counterexample()
     if real is not None:

@@ -96,6 +96,8 @@ class InferResult:
     rounds: int
     seconds: float
     at_constants: dict[str, Any]
+    why: str = ""  # why nothing was proved
+    rounds_small: int = 0
 
 
 # ----------------------------------------------------------------------------- vocabulary
@@ -465,6 +467,9 @@ class Houdini:
         self.b: list[Any] = []
         self.posts: list[list[Any]] = [[] for _ in prover.acts]  # None: the same as before the step
         self.n_goals = 0
+        self.gave_up = ""  # why the last run stopped early
+        self.ok: list[Any] = []
+        self.fails: list[Any] = []
         z3 = self.z3
         self.solvers = []
         spec_pre = [prover.holds(k) for k in range(len(prover.invariants))]
@@ -472,7 +477,14 @@ class Houdini:
         for a in prover.acts:
             s = z3.Solver()
             s.set("timeout", prover.timeout_ms)
-            s.add(prover.axioms, prover.types, a.enabled, z3.Not(a.error), *spec_pre)
+            # steps that fail (a model error) are left out of the ordinary queries, behind
+            # `ok`, and asked about once per fixpoint: such a step is a CTI too
+            ok = z3.Bool(f"ok!{len(self.solvers)}")
+            s.add(prover.axioms, prover.types, a.enabled, z3.Implies(ok, z3.Not(a.error)), *spec_pre)
+            fails = z3.Bool(f"fails!{len(self.solvers)}")
+            s.add(z3.Implies(fails, a.error))
+            self.ok.append(ok)
+            self.fails.append(fails)
             self.solvers.append(s)
             self.spec_post.append(z3.Or(*[z3.Or(z3.Not(v), err) for v, err in
                                           (prover.inv(e, a.post) for _, e in prover.invariants)]))
@@ -497,28 +509,38 @@ class Houdini:
         A solver that gives up kills the candidates it was asked about (never a wrong keep)."""
         z3 = self.z3
         self.kills = []
+        self.gave_up = ""
         changed = True
         while changed:
             changed = False
             for j, s in enumerate(self.solvers):
                 while alive:
                     if time.perf_counter() > deadline:
+                        self.gave_up = "out of --infer-budget"
                         return set(), None
                     live = sorted(alive)
                     touched = [k for k in live if self.posts[j][k] is not None]
                     self.n_goals += 1
                     g = z3.Bool(f"goal!{self.n_goals}")
                     s.add(z3.Implies(g, z3.Or(self.spec_post[j], *[z3.Not(self.posts[j][k]) for k in touched])))
-                    r = s.check(g, *[self.b[k] for k in live])
+                    r = s.check(g, self.ok[j], *[self.b[k] for k in live])
                     if r == z3.unsat:
+                        r = s.check(self.fails[j], *[self.b[k] for k in live])
+                        if r == z3.sat:
+                            return alive, (s.model(), j)
+                        if r != z3.unsat:
+                            self.gave_up = f"the solver gave up at the small constants ({s.reason_unknown()})"
+                            return set(), None
                         break
                     if r != z3.sat:
+                        self.gave_up = f"the solver gave up at the small constants ({s.reason_unknown()})"
                         return set(), None
                     m = s.model()
                     if z3.is_true(m.eval(self.spec_post[j], model_completion=True)):
                         return alive, (m, j)
                     killed = {k for k in touched if z3.is_false(m.eval(self.posts[j][k], model_completion=True))}
                     if not killed:
+                        self.gave_up = "a step broke no candidate the model decides (internal)"
                         return set(), None
                     self.kills.append(m)
                     alive = alive - killed
@@ -545,9 +567,12 @@ class Houdini:
                 g = z3.Bool(f"core!{j}!{k}")
                 s.add(z3.Implies(g, goal))
                 s.set("core.minimize", True)
-                if s.check(g, *[self.b[x] for x in live]) != z3.unsat:
-                    return set(alive)
-                names = {str(x) for x in s.unsat_core()}
+                queries = [(g, self.ok[j])] + ([(self.fails[j],)] if k is None else [])  # and: never fails
+                names: set[str] = set()
+                for q in queries:
+                    if s.check(*q, *[self.b[x] for x in live]) != z3.unsat:
+                        return set(alive)
+                    names |= {str(x) for x in s.unsat_core()}
                 for x in live:
                     if str(self.b[x]) in names and x not in need:
                         need.add(x)
@@ -568,15 +593,23 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
     spec = explicit.load(path, pinned)
     cands = candidates(checked)
     n_all = len(cands)
-    at = {n: v for n, v in spec.constants.items() if n in symbolic}
+    allowed = _allowed(checked, assumes)
+    at = _nearest_allowed({n: v for n, v in spec.constants.items() if n in symbolic}, allowed)
+    if at is None:
+        return InferResult(n_all, 0, [], False, 0, time.perf_counter() - t0, pinned,
+                           "no small constants near the spec's satisfy the assumptions")
     kept = filter_true(path, {**pinned, **at}, cands, explicit)
-    while kept is None:  # too many states: shrink the largest constant and try again
-        big = max((n for n, v in at.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
-                  key=lambda n: at[n], default=None)
-        if big is None:
+    while kept is None:  # too many states: shrink the largest constant (within the assumptions)
+        smaller = None
+        for big in sorted((n for n, v in at.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
+                          key=lambda n: (-at[n], n)):
+            if allowed({**at, big: at[big] - 1}):
+                smaller = {**at, big: at[big] - 1}
+                break
+        if smaller is None:
             kept = []
             break
-        at[big] -= 1
+        at = smaller
         kept = filter_true(path, {**pinned, **at}, cands, explicit)
     kept = prune(kept)
     n_true = len(kept)
@@ -584,8 +617,8 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
     spec_invs = [(p.name, p.decl.expr) for p in checked.properties
                  if p.kind == "invariant" and p.decl.expr is not None and not p.name.startswith("__assume_")]
 
-    def failed(rounds: int) -> InferResult:
-        return InferResult(n_all, n_true, [], False, rounds, time.perf_counter() - t0, consts)
+    def failed(rounds: int, why: str) -> InferResult:
+        return InferResult(n_all, n_true, [], False, rounds, time.perf_counter() - t0, consts, why)
     small = Prover(checked, assumes, timeout_ms, spec_invs, concrete=consts)
     h = Houdini(checked, small)
     h.add([c for c in kept if len(c.lits) == 1])
@@ -595,6 +628,8 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
     while True:
         rounds += 1
         alive, cti = h.run(set(range(len(h.clauses))), deadline)
+        if h.gave_up:
+            return failed(rounds, h.gave_up)
         if cti is None:
             break
         # clauses that block the CTI, and the steps that killed candidates on the way (a helper
@@ -608,11 +643,9 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
             added.update(more)
             new += more
         if not new:
-            return failed(rounds)
+            return failed(rounds, "no template clause true at the small constants blocks the CTI there")
         pool = [c for c in pool if c not in added]
         h.add(new)
-    if not alive and spec_invs:
-        return failed(rounds)
     helpers = [h.clauses[k] for k in sorted(h.core(alive))]
     # for every size: drop the helpers z3 refutes until nothing changes
     while time.perf_counter() < deadline:
@@ -629,7 +662,41 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
         if len(keep) == len(helpers):
             break
         helpers = keep
-    return failed(rounds)
+    return failed(rounds, "the helpers found at the small constants are not inductive for every size"
+                  if time.perf_counter() < deadline else "out of --infer-budget")
+
+
+def _allowed(checked: CheckedSpec, assumes: list[Any]) -> Any:
+    """Whether values of the symbolic constants satisfy their facts and the assumptions: the
+    small constants must, or the explicit search would keep clauses of states the proof excludes
+    (and drop clauses the protocol needs, from states past a violation)."""
+    from .translate import Translator
+    tr = Translator(checked, assumes)
+    z3 = tr.z3
+    ax = z3.And(*tr.axioms)
+
+    def ok(values: dict[str, Any]) -> bool:
+        subst = [(tr.consts[n], z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v))
+                 for n, v in values.items() if n in tr.consts]
+        return bool(z3.is_true(z3.simplify(z3.substitute(ax, *subst))))
+    return ok
+
+
+def _nearest_allowed(at: dict[str, Any], allowed: Any) -> dict[str, Any] | None:
+    """The spec's own constants when allowed, else the allowed point nearest to them (each int
+    constant within 3 of its value, not negative): the fewest changes, then the smallest values."""
+    if allowed(at):
+        return at
+    names = sorted(at)
+    doms = [[at[n]] if isinstance(at[n], bool) or not isinstance(at[n], int) else
+            list(range(max(0, at[n] - 3), at[n] + 4)) for n in names]
+    best = None
+    for combo in itertools.product(*doms):
+        values = dict(zip(names, combo))
+        key = (sum(abs(v - at[n]) for n, v in values.items() if not isinstance(v, bool)), combo)
+        if (best is None or key < best[0]) and allowed(values):
+            best = (key, values)
+    return None if best is None else best[1]
 
 
 def _simplicity(c: Clause) -> tuple:
