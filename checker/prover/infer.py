@@ -471,7 +471,7 @@ class Houdini:
         self.ok: list[Any] = []
         self.fails: list[Any] = []
         z3 = self.z3
-        self.solvers = []
+        self.solvers: list[Any] = []
         spec_pre = [prover.holds(k) for k in range(len(prover.invariants))]
         self.spec_post = []
         for a in prover.acts:
@@ -600,11 +600,12 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
                            "no small constants near the spec's satisfy the assumptions")
     kept = filter_true(path, {**pinned, **at}, cands, explicit)
     while kept is None:  # too many states: shrink the largest constant (within the assumptions)
-        smaller = None
-        for big in sorted((n for n, v in at.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
-                          key=lambda n: (-at[n], n)):
-            if allowed({**at, big: at[big] - 1}):
-                smaller = {**at, big: at[big] - 1}
+        smaller: dict[str, Any] | None = None
+        cur: dict[str, Any] = at
+        for big in sorted((n for n, v in cur.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
+                          key=lambda n: (-cur[n], n)):
+            if allowed({**cur, big: cur[big] - 1}):
+                smaller = {**cur, big: cur[big] - 1}
                 break
         if smaller is None:
             kept = []
