@@ -370,3 +370,78 @@ def test_a_loop_over_symmetric_instances_is_not_reduced() -> None:
     numbers = SYMMETRIC.replace("on LOOP", "on pick { mine := {j in 0..1 where true} }") \
         .replace("protocol Sym\n", "protocol Sym\nvar mine: set[Node] = {}\n")
     assert symmetric_machines(api.load_text(numbers).checked) == []
+
+
+# -------------------------------------------------------------------------------- papcheck prove
+
+PROVE_SPECS = {
+    "static loop": STATIC_LOOP,
+    "set-valued loop": DYNAMIC.replace("for i in lo..hi {\n        if acc + i <= 9 { acc := acc + i }\n      }",
+                                       "acc := 1"),
+    "comprehensions": COMPREHENSIONS,
+    "oracle forms": ORACLE_SPECS[0],
+    "model errors": ORACLE_SPECS[1],
+}
+
+
+@pytest.mark.parametrize("name", list(PROVE_SPECS))
+def test_z3_successors_of_loops_and_comprehensions_equal_explicit_successors(name: str) -> None:
+    """The prover's translation (loops unrolled over the domain's candidate values, comprehensions
+    as arrays) has exactly the explicit successors and model errors on reachable states."""
+    import z3
+
+    from checker.prover.induction import read_state
+    from checker.prover.translate import Translator
+    from tests.test_prove import _reachable, _state_is
+    text = PROVE_SPECS[name]
+    spec = api.load_text(text)
+    tr = Translator(spec.checked, concrete=spec.constants)
+    pre = tr.new_state("")
+    acts = tr.actions(pre)
+    types = tr.types_fact(pre)
+    lay = spec.model.layout
+    for s in _reachable(spec, 25):
+        values = spec.model.decode(s)
+        succs, errors = spec.model.tolerant_successors(s)
+        explicit = {t for _, t in succs}
+        failing = {(spec.model.actions[e.label.action].machine.name, spec.model.actions[e.label.action].transition.name)
+                   for e in errors if e.label is not None}
+        found: set[int] = set()
+        for a in acts:
+            solver = z3.Solver()
+            solver.add(*tr.axioms, types, _state_is(z3, pre, values, spec.checked), a.enabled)
+            may_fail = solver.check(a.error) == z3.sat
+            assert may_fail == ((a.machine.name, a.info.name) in failing), (name, a.name, values)
+            if may_fail:
+                continue
+            solver.add(z3.Not(a.error))
+            for _ in range(300):
+                if solver.check() != z3.sat:
+                    break
+                post = read_state(z3, solver.model(), a.post, spec.checked)
+                t = lay.encode(post)
+                assert t in explicit, f"z3 finds a successor by {a.name} that explicit search lacks: {post}"
+                found.add(t)
+                solver.add(z3.Not(_state_is(z3, a.post, post, spec.checked)))
+        assert found == {t for lab, t in succs if (spec.model.actions[lab.action].machine.name,
+                                                    spec.model.actions[lab.action].transition.name) not in failing}
+
+
+def test_prove_refuses_a_loop_over_a_state_dependent_domain(tmp_path) -> None:
+    from tests.test_prove import _cli
+    spec = tmp_path / "loop.pap"
+    spec.write_text("protocol L\nvar k: 0..3 = 0\nvar m: map[0..3, bool] = false\n"
+                    "machine M { state s { on go when k < 3 { k := k + 1\n for i in 0..k { m[i] := true } } } }\n"
+                    "invariant low: forall i in 0..3: m[i] => i <= k\n")
+    r = _cli("prove", str(spec))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "loop.pap:5:11: error: a `for` loop over a domain whose values depend on the state" in r.stderr
+    ok = tmp_path / "static.pap"
+    ok.write_text(spec.read_text().replace("for i in 0..k { m[i] := true }", "for i in 0..3 { m[i] := i <= k }"))
+    r = _cli("prove", str(ok))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PROVED" in r.stdout
+    wrong = tmp_path / "wrong.pap"
+    wrong.write_text(ok.read_text().replace("m[i] := i <= k", "m[i] := i <= k + 1"))
+    r = _cli("prove", str(wrong))
+    assert r.returncode == 1, r.stdout + r.stderr  # a real counterexample, never a proof
