@@ -650,6 +650,9 @@ class Lowering:
             c = self.expr(e.cond, env)
             a, b = self.set_mem(e.then, env), self.set_mem(e.orelse, env)
             return lambda x, iv: d.cond(c, a(x, iv), b(x, iv))
+        if isinstance(e, ast.Comprehension):
+            opts = self.comprehension(e, et, env)
+            return lambda x, iv: d.or_([d.and_(conds + [d.eq(x, y)]) for y, conds in opts]) if opts else d.FALSE
         p = self.place(e, env)
 
         def mem(x: str, iv: Interval | None) -> str:
@@ -659,6 +662,31 @@ class Lowering:
             return cell
         return mem
 
+    def comprehension(self, e: ast.Comprehension, et: Type, env: dict) -> list[tuple[str, list[str]]]:
+        """A set comprehension unrolled over its domain: (element text, conditions) per candidate.
+        An element that could fall outside the set's element type (a model error in papcheck) is
+        refused rather than translated into a silently different set."""
+        d = self.d
+        b = self.refs[id(e)]
+        dt, vals = self.domain(e.domain, env)
+        out = []
+        for v, c in vals:
+            inner = {**env, b.uid: (d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v)), _iv(v), None)}
+            conds = [c] if c else []
+            if e.cond is not None:
+                conds.append(self.expr(e.cond, inner))
+            if e.elem is None:
+                iv: Interval | None = _iv(v)
+                text = d.lit(v, et if not isinstance(et, RangeT) else RangeT(v, v))
+            else:
+                iv = self.interval(e.elem, inner) if isinstance(et, RangeT) else None
+                text = self.expr(e.elem, inner)
+            if isinstance(et, RangeT) and (iv is None or iv[0] < et.lo or iv[1] > et.hi):
+                raise self.fail(e, "a set comprehension whose elements may fall outside the set's "
+                                   f"element type {et.lo}..{et.hi}")
+            out.append((text, conds))
+        return out
+
     def cells(self, e: ast.Expr, t: Type, env: dict) -> list[Cell]:
         """The value of an expression of type t as cells (texts over the current state)."""
         d = self.d
@@ -666,7 +694,7 @@ class Lowering:
             return [Cell(self.expr(e, env), t)]
         if isinstance(t, (RangeT, IntT)):
             return [Cell(self.expr(e, env), t, self.interval(e, env))]
-        if isinstance(e, ast.SetLit) or (isinstance(e, ast.Binary) and isinstance(t, SetT)) or (
+        if isinstance(e, (ast.SetLit, ast.Comprehension)) or (isinstance(e, ast.Binary) and isinstance(t, SetT)) or (
                 isinstance(e, ast.Cond) and isinstance(t, SetT)):
             assert isinstance(t, SetT)
             mem = self.set_mem(e, env)
@@ -714,7 +742,7 @@ class Lowering:
         out: list[tuple[str, str]] = []
 
         def walk(x: Any) -> None:
-            if isinstance(x, ast.Quant) or isinstance(x, ast.Cond) or (
+            if isinstance(x, (ast.Quant, ast.Comprehension)) or isinstance(x, ast.Cond) or (
                     isinstance(x, ast.Binary) and x.op in ("and", "or", "=>")):
                 return  # evaluated lazily: a guard on the path may protect the index
             if isinstance(x, ast.Index):
@@ -820,11 +848,35 @@ class Lowering:
                                    f"value outside {st.elem.lo}..{st.elem.hi} (line {_line(s)})")
             cell = d.index(self.place(s.target, env), st.elem, xt)
             return out + d.assign(cell, d.TRUE if s.method == "add" else d.FALSE)
+        if isinstance(s, ast.For):
+            return self.for_loop(s, env, choice)
         if isinstance(s, ast.Assert):
             return self.key_checks(s.cond, env) + d.check(self.expr(s.cond, env), f"assertion (line {_line(s)})")
         if isinstance(s, ast.Skip):
             return []
         raise self.fail(s, "unsupported statement")
+
+    def for_loop(self, s: ast.For, env: dict, choice: dict) -> list[str]:
+        """`for x in D { body }` unrolled over D's candidate values in ascending order, each
+        iteration under its membership condition, taken into a temporary before the first
+        iteration (the body may change a set-valued domain)."""
+        d = self.d
+        b = self.refs[id(s)]
+        out = self.key_checks(s.domain, env)
+        dt, vals = self.domain(s.domain, env)
+        conds = []
+        for _, c in vals:
+            if c:
+                tmp = self.new_temp(BoolT())
+                out += d.assign(tmp, c)
+                c = tmp
+            conds.append(c)
+        for (v, _), c in zip(vals, conds):
+            inner = {**env, b.uid: (d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v)), _iv(v), None)}
+            body = self.stmts(s.body, inner, choice)
+            if body:
+                out += d.if_([(c, body)], []) if c else body
+        return out
 
     # ------------------------------------------------------------------ transitions
     def firings(self) -> list[Firing]:
