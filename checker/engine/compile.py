@@ -636,9 +636,12 @@ class _Gen:
                 for st in s.body:
                     self.stmt(st, inner, lines, ind, act)
             return
+        desc = self.c.domains[id(s.domain)]
+        if iv is not None and iv[1] - iv[0] < UNROLL_LIMIT and desc[0] in ("range", "set"):
+            self.for_unrolled(s, ctx, lines, ind, act, desc, iv)
+            return
         name = f"b{b.uid}"
         if filt:  # a set-valued domain: its members now, not as the body changes the set
-            desc = self.c.domains[id(s.domain)]
             d = self.fresh("_d")
             lines.append(f"{ind}{d} = {self.expr(s.domain, ctx, desc[1])}")
             lo = desc[1].elem.lo if isinstance(desc[1].elem, RangeT) else 0
@@ -657,6 +660,32 @@ class _Gen:
             self.stmt(st, inner, lines, ind2, act)
         if len(lines) == before:
             lines.append(f"{ind2}pass")
+
+    def for_unrolled(self, s: ast.For, ctx: _Ctx, lines: list[str], ind: str, act: _ActState, desc: Any,
+                     iv: tuple[int, int]) -> None:
+        """A loop over a dynamic domain whose values lie in a small known interval: unrolled over
+        the interval, each iteration under its membership, taken before the first iteration
+        (range bounds evaluated once, low then high; a set's members read once)."""
+        b: BoundSym = self.c.refs[id(s)]
+        if desc[0] == "range":
+            lo, hi = self.fresh("_lo"), self.fresh("_hi")
+            lines.append(f"{ind}{lo} = {self.expr(desc[1], ctx)}")
+            lines.append(f"{ind}{hi} = {self.expr(desc[2], ctx)}")
+            members = [f"{lo} <= {v} <= {hi}" for v in range(iv[0], iv[1] + 1)]
+        else:
+            st = desc[1]
+            d = self.fresh("_d")
+            lines.append(f"{ind}{d} = {self.expr(s.domain, ctx, st)}")
+            base = st.elem.lo if isinstance(st.elem, RangeT) else 0
+            members = [f"(({d} >> {v - base}) & 1)" for v in range(iv[0], iv[1] + 1)]
+        for v, member in zip(range(iv[0], iv[1] + 1), members):
+            body: list[str] = []
+            inner = ctx.with_bind(b, str(v), (v, v))
+            for st_ in s.body:
+                self.stmt(st_, inner, body, ind + "    ", act)
+            if body:
+                lines.append(f"{ind}if {member}:")
+                lines.extend(body)
 
     def _bind_offset(self, off: str | int, lines: list[str], ind: str) -> str | int:
         if isinstance(off, int):
