@@ -32,20 +32,20 @@ from checker import api  # noqa: E402
 
 HEAD = """protocol Loops
 type Endpoint = 0..7
-type Gen = 0..2
+type Gen = 0..1
 var record: map[Endpoint, Gen] = 0
 var gen: Gen = 0
 var hi: 0..7 = 0
 var dirty: set[Endpoint] = {}
 machine W {
   state s {
-    on bump when gen < 2 { gen := gen + 1 }
+    on bump when gen < 1 { gen := gen + 1 }
     on widen when hi < 7 { hi := hi + 1 }
-    on mark(e: Endpoint) when e not in dirty and e <= hi and len(dirty) < 2 { dirty.add(e) }
+    on mark(e: Endpoint) when e not in dirty and e <= hi and len(dirty) < 1 { dirty.add(e) }
     on write {
       BODY
     }
-    on clear when gen == 2 { gen := 0; hi := 0; dirty := {} }
+    on clear when gen == 1 { gen := 0; hi := 0; dirty := {} }
   }
 }
 """

@@ -484,3 +484,19 @@ def test_exports_refuse_what_they_cannot_translate() -> None:
     assert "s.pap:13:7: error: cannot export to TLA+: a `for` loop" in info.value.diagnostics.render()
     module = "\n".join(to_tla(api.load_text(COMPREHENSIONS, "c.pap").checked).values())
     assert re.search(r"\{\w+ \\in \w+ : ", module), module
+
+
+def test_the_dsl_md_example_is_as_documented() -> None:
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "docs" / "dsl.md").read_text()
+    section = text[text.index("## Loops and set comprehensions"):text.index("## Expressions")]
+    blocks = re.findall(r"^```pap\n(.*?)^```", section, flags=re.S | re.M)
+    assert len(blocks) == 1
+    r = api.check(api.load_text(blocks[0]), keep_going=True)
+    assert r.prop("endpoint_has_ips").status == "violated"
+    assert r.prop("purge_is_old").status == "holds"
+    # the loop written out: old ranges over 1..plan - 3, at most 1..3
+    hand = blocks[0].replace("for old in 1..plan - PURGE_AGE - 1 {\n        purged.add(old)\n      }",
+                             " ".join(f"if {g} <= plan - PURGE_AGE - 1 {{ purged.add({g}) }}" for g in (1, 2, 3)))
+    assert "for old" not in hand
+    assert _counts(blocks[0]) == _counts(hand)
