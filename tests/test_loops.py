@@ -449,8 +449,29 @@ def test_prove_refuses_a_loop_over_a_state_dependent_domain(tmp_path) -> None:
 
 # ------------------------------------------------------------------------------------ exporters
 
+LOOP_THEN_CHOOSE = """protocol FC
+var s: set[0..2] = {0}
+var m: map[0..2, 0..2] = 0
+var k: 0..2 = 0
+machine M {
+  state a {
+    on go {
+      for v in s { m[v] := min(m[v] + 1, 2) }
+      for w in 0..k { if m[w] == 1 { m[w] := 2 } }
+      choose c in 0..2 where m[c] >= 1
+      s.add(c)
+    }
+    on inc when k < 2 { k := k + 1 }
+    on add(v: 0..2) { s.add(v) }
+    on reset { m[0] := 0; m[1] := 0; m[2] := 0; s := {0} }
+  }
+}
+invariant ok: forall i in 0..2: m[i] <= 2
+"""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["static loop", "dynamic", "comprehensions", "oracle forms"])
+@pytest.mark.parametrize("name", ["static loop", "dynamic", "comprehensions", "oracle forms", "loop then choose"])
 def test_spin_and_rumur_agree_on_loops_and_comprehensions(name: str) -> None:
     """Exported (loops unrolled, membership of a dynamic domain taken before the first iteration;
     comprehensions as set cells), SPIN and Rumur find papcheck's verdicts and state counts."""
@@ -458,7 +479,7 @@ def test_spin_and_rumur_agree_on_loops_and_comprehensions(name: str) -> None:
     if not (peers.available("spin") and peers.available("rumur")):
         pytest.skip("spin, rumur or a C compiler not installed")
     text = {"static loop": STATIC_LOOP, "dynamic": DYNAMIC, "comprehensions": COMPREHENSIONS,
-            "oracle forms": ORACLE_SPECS[0]}[name]
+            "oracle forms": ORACLE_SPECS[0], "loop then choose": LOOP_THEN_CHOOSE}[name]
     spec = api.load_text(text)
     result = api.check(spec)
     full = peers.full_count(spec)

@@ -1069,6 +1069,21 @@ class Lowering:
                 for c, o in reversed(list(zip(conds, outs[:-1]))):
                     val = d.cond(c, o.get(key, old), val)
                 ov[key] = val
+        elif isinstance(s, ast.For):  # unrolled like for_loop: each iteration under its membership
+            b = self.refs[id(s)]
+            env.setdefault("opaque", set())
+            dt, vals = self.domain(s.domain, env)
+            for v, c in vals:
+                lit = d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v))
+                sub = {**env, b.uid: (lit, _iv(v), None)}
+                if c:
+                    sub["overlay"], sub["touched"] = dict(ov), set(env["touched"])
+                for x in s.body:
+                    self.sym_exec(x, sub)
+                if c:
+                    env["touched"] |= sub["touched"]
+                    for key in sorted(k for k, x in sub["overlay"].items() if ov.get(k) != x):
+                        ov[key] = d.cond(c, sub["overlay"][key], ov.get(key, key))
         elif isinstance(s, (ast.Assert, ast.Skip)):
             pass
         elif isinstance(s, ast.Send):
