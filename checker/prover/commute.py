@@ -15,8 +15,10 @@ and bindings:
     with a and b swapped;
   * when both fire: a(b(S)) = b(a(S)).
 
-Anything the translation does not model (channels, instances named at run time, quantifiers over
-computed ranges, ...) raises Unsupported: the pair is "not proven", which only costs reduction,
+A `for` loop is unrolled over its domain's values (a type, a constant range, a literal, a set's
+members before the first iteration).  Anything the translation does not model (channels, instances
+named at run time, quantifiers and loops over computed ranges, set comprehensions, ...) raises
+Unsupported: the pair is "not proven", which only costs reduction,
 never soundness.  z3 is imported lazily, so `papcheck --help` stays fast; answers are cached per
 pair.
 """

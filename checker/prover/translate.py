@@ -15,8 +15,12 @@ transition a formula over a pre-state and the terms of its post-state.  What mak
   range, a failed assert, division by zero) are a Boolean per transition and per property;
   errors inside a quantifier are over-approximated (an error at *some* binding), which can only
   make a proof fail, never succeed wrongly.
+* **Loops and comprehensions**: a ``for`` loop is unrolled over its domain's candidate values in
+  ascending order, each iteration under its membership (taken before the first); a set
+  comprehension is the array of its members (an image: ``y -> exists x in D: C and y == e``).
 * **Unsupported** constructs (channels, ``len`` of a set, a set literal whose element type the
-  context does not give) raise :class:`Unsupported` with the span: a located error, never a
+  context does not give, a loop whose domain's values depend on the state or on symbolic
+  constants) raise :class:`Unsupported` with the span: a located error, never a
   silently wrong translation.
 """
 
