@@ -180,7 +180,8 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     shortest violation of each; a model error still stops the search.  `checkpoint` (a
     :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
     boundaries and resumes from its snapshot.  `engine` (a
-    :class:`checker.engine.distributed.search.Cluster`) runs the safety search on Ray."""
+    :class:`checker.engine.distributed.driver.LevelSearch`: worker processes or Ray) runs the safety
+    search partitioned over its workers."""
     from .reduce.symmetry import SymmetryUnavailable, initial_set_notes
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()

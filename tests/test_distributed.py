@@ -1,4 +1,4 @@
-"""The distributed search on Ray against the sequential search (the oracle): same verdict, depth,
+"""The Ray backend (`check --cluster`) against the sequential search (the oracle): same verdict, depth,
 trace lengths, and (for a spec that holds) byte-identical JSON, with symmetry and both stores;
 byte-identical output across 1, 2 and 3 workers and across workers' PYTHONHASHSEEDs; a worker
 killed mid-run ends the search as incomplete with partial figures.  One local Ray per module."""
@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -145,12 +143,3 @@ def test_a_killed_worker_ends_the_search_incomplete() -> None:
     assert r.verdict == "incomplete" and r.stop_reason == "worker_lost" and r.stats.states > 0
     assert c.lost
     assert "a search worker was lost" in report.render_text(r)
-
-
-def test_workers_without_ray_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "ray").mkdir()
-    (tmp_path / "ray" / "__init__.py").write_text("raise ImportError('no ray here')\n")
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", "specs/dynamodb_dns.pap", "--workers", "2"],
-                       cwd=ROOT, env=env, text=True, capture_output=True, timeout=60)
-    assert p.returncode == 2 and "pip install 'papcheck[ray]'" in p.stderr and "Traceback" not in p.stderr

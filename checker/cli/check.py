@@ -70,9 +70,9 @@ def _cross_options(f):
 @click.option("--max-memory", type=_SIZE, metavar="SIZE",
               help="Stop (incomplete) when papcheck's resident memory reaches SIZE (e.g. 500M, 2G).")
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
-              help="Search with N workers on a local Ray instance (127.0.0.1 only); needs papcheck[ray].")
+              help="Search with N worker processes on this machine (they open no network socket).")
 @click.option("--cluster", metavar="ADDRESS",
-              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS); --workers defaults to its CPUs.")
+              help="Search on the Ray cluster at ADDRESS ('auto': $RAY_ADDRESS; needs papcheck[ray]); --workers defaults to its CPUs.")
 @click.option("--checkpoint", "checkpoint_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Save the breadth-first search in DIR at level boundaries (see --checkpoint-every).")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=10.0, show_default=True,
@@ -219,9 +219,17 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         click.echo(sc.render(), nl=False, err=fmt != "text")
         if not sc.ok:
             sys.exit(EXIT_INTERNAL)
-    if any(not c.agree for _, c in crosses):
-        sys.exit(EXIT_INTERNAL)
+    _cross_exit(crosses)
     sys.exit(result.exit_code)
+
+
+def _cross_exit(crosses: list) -> None:
+    """70 when a peer disagrees; 3 when the export refused a construct, so no peer ran (the
+    located error is printed under the cross-check line, after papcheck's own report)."""
+    if any(not c.agree and c.refused is None for _, c in crosses):
+        sys.exit(EXIT_INTERNAL)
+    if any(c.refused is not None for _, c in crosses):
+        sys.exit(3)
 
 
 def _cross_check(outcomes: list) -> list:
@@ -261,6 +269,8 @@ def _cross_render(fmt: str, text: str, crosses: list, timing: bool) -> str:
     lines = [(f"{path}: " if len(crosses) > 1 else "") + c.line(timing) for path, c in crosses]
     for _, c in crosses:
         lines += [f"  - {p}" for p in c.problems]
+        if c.refused is not None:
+            lines += ["  " + x for x in c.refused.splitlines()]
     if fmt == "text":
         return text + "\n".join(lines) + "\n"
     click.echo("\n".join(lines), err=True)
@@ -318,7 +328,6 @@ def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, o
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
             _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))  # type: ignore[arg-type, union-attr]  # trace implies result
-    if any(not c.agree for _, c in crosses):
-        sys.exit(EXIT_INTERNAL)
+    _cross_exit(crosses)
     sys.exit(gates.exit_code(outcomes))
 

@@ -19,6 +19,7 @@ Examples:
   papcheck simulate specs/dynamodb_dns.pap
   papcheck simulate specs/reference_dns.pap -D ENACTORS=8 --runs 100000 --depth 200 --seed 7
   papcheck simulate specs/dynamodb_dns.pap --trace-out walk.itf.json
+  papcheck simulate specs/reference_dns.pap -D ENACTORS=8 --runs 1000000 --workers 8
   papcheck replay specs/dynamodb_dns.pap walk.itf.json --check
 
 \b
@@ -37,6 +38,8 @@ Exit codes: 0 no violation found (which proves nothing), 1 a violation or model
               help="The longest walk, in steps.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the walks: the same seed gives the same walks, on any machine.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Walk on N worker processes (rounds of 64 walks; the same walks for any N).")
 @click.option("--timeout", type=_SECONDS, metavar="SECONDS", help="Stop after this many seconds.")
 @click.option("--max-memory", type=_SIZE, metavar="SIZE", help="Stop when resident memory reaches SIZE (e.g. 2G).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -46,7 +49,8 @@ Exit codes: 0 no violation found (which proves nothing), 1 a violation or model
               help="Write the violating walk as ITF JSON (replay it with `papcheck replay --check`).")
 @click.option("--full-states", is_flag=True, help="Show every variable at every step, not only changes.")
 @click.option("--no-timing", is_flag=True, help="Leave time figures out (byte-stable output).")
-def simulate(spec: str, defines: tuple[str, ...], runs: int, depth: int, seed: int, timeout: float | None,
+def simulate(spec: str, defines: tuple[str, ...], runs: int, depth: int, seed: int, workers: int | None,
+             timeout: float | None,
              max_memory: int | None, fmt: str, output: str | None, trace_out: str | None, full_states: bool,
              no_timing: bool) -> None:
     """Take random walks through SPEC's state space and report the first violation met.
@@ -61,7 +65,16 @@ def simulate(spec: str, defines: tuple[str, ...], runs: int, depth: int, seed: i
     from ..views import simulation as view
 
     spec_obj = api.load(spec, _defines(defines))
-    sim = run_simulation(spec_obj.model, runs=runs, depth=depth, seed=seed, timeout=timeout, max_memory=max_memory)
+    if workers:
+        import functools
+
+        from ..engine.distributed.walkers import simulate_workers
+        factory = functools.partial(api.distributed_parts, spec_obj.checked.source.text, spec_obj.path,
+                                    dict(spec_obj.constants))
+        sim = simulate_workers(spec_obj.model, factory, workers, runs=runs, depth=depth, seed=seed, timeout=timeout,
+                               max_memory=max_memory)
+    else:
+        sim = run_simulation(spec_obj.model, runs=runs, depth=depth, seed=seed, timeout=timeout, max_memory=max_memory)
     if fmt == "json":
         _write(output, view.render_json(spec_obj, sim, timing=not no_timing))
     else:
@@ -117,27 +130,30 @@ def checkpoint_note(ckpt: Any, result: Any) -> str:
 def distributed_engine(spec: Any, workers: int | None, cluster: str | None, *, strategy: str,
                        only_props: tuple[str, ...], keep_going: bool, checkpointed: bool, no_por: bool,
                        quiet: bool) -> tuple[Any, bool]:
-    """The started Ray session of `check --workers N / --cluster ADDRESS` and the new no_por."""
+    """The started search of `check --workers N` (worker processes on this machine) or
+    `--cluster ADDRESS` (a Ray cluster), and the new no_por."""
     if strategy != "bfs":
         raise UsageError("--workers and --cluster search breadth-first: leave out --strategy dfs")
     if only_props or keep_going or checkpointed:
         raise UsageError("--workers and --cluster do not take --property, --continue, --checkpoint or --resume yet")
-    try:
-        from ..engine.distributed.search import Cluster, RayMissing
-    except ImportError as e:  # pragma: no cover
-        raise UsageError(str(e)) from None
     import functools
 
     from .. import api
+    factory = functools.partial(api.distributed_parts, spec.checked.source.text, spec.path, dict(spec.constants))
     if cluster == "auto":
         cluster = os.environ.get("RAY_ADDRESS")
         if not cluster:
             raise UsageError("--cluster auto: RAY_ADDRESS is not set")
-    factory = functools.partial(api.distributed_parts, spec.checked.source.text, spec.path, dict(spec.constants))
-    try:
-        engine = Cluster(factory, workers or 1, cluster)
-    except RayMissing as e:
-        raise UsageError(f"--workers/--cluster: {e}") from None
+    engine: Any
+    if cluster:
+        from ..engine.distributed.search import Cluster, RayMissing
+        try:
+            engine = Cluster(factory, workers or 1, cluster)
+        except RayMissing as e:
+            raise UsageError(str(e)) from None
+    else:
+        from ..engine.distributed.local import LocalPool
+        engine = LocalPool(factory, workers or 1)
     if not no_por and not quiet:
         click.echo("papcheck: note: partial-order reduction is off in the distributed search (its cycle "
                    "proviso depends on the sequential search order)", err=True)

@@ -57,10 +57,13 @@ ProgressFn = Callable[[Simulation], None]
 def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int = 0,
              timeout: float | None = None, max_memory: int | None = None,
              progress: ProgressFn | None = None, progress_every: float = 0.25,
-             walk_range: range | None = None) -> Simulation:
+             walk_range: range | None = None, seen: set[State] | None = None,
+             whole_range: bool = False) -> Simulation:
     """Take walks `walk_range` (default: all `runs`) of `depth` steps at most; stop at the first
     violation.  A walk also ends in a state with no successor (a deadlock when the spec asks for
-    deadlock freedom and not every instance is final)."""
+    deadlock freedom and not every instance is final).  `seen` collects the states seen (a
+    caller's set); `whole_range` takes every walk of the range even after a violation, keeping
+    the first (the parallel walkers complete a round of walks, see distributed/walkers.py)."""
     sim = Simulation(seed, runs, depth, fired=[0] * len(model.actions))  # type: ignore[attr-defined]
     props = list(model.properties)
     check_deadlock = any(p.kind == "deadlock_free" for p in props)
@@ -73,7 +76,7 @@ def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int
             pending |= 1 << p.index
     inv, reach, labeled = model.violated_invariant, model.witnesses, model.labeled_successors
     initial = list(model.initial_states())
-    seen: set[State] = set()
+    seen = seen if seen is not None else set()
     fired = sim.fired
     started = time.perf_counter()
     last_report = started
@@ -84,6 +87,7 @@ def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int
             rng = random.Random(f"{seed}:{r}")
             s = initial[rng.randrange(len(initial))]
             path, labels = [s], []
+            walk_failing = None
             sim.walks += 1
             seen.add(s)
             finding = _examine(inv, reach, s, has_inv, pending, sim, r)
@@ -97,7 +101,7 @@ def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int
                     succ = labeled(s)
                 except ModelError as e:
                     finding = Finding("model_error", s, error=e)
-                    sim.failing = e.label
+                    walk_failing = e.label
                     break
                 if not succ:
                     if check_deadlock and not model.is_final(s):
@@ -112,10 +116,12 @@ def simulate(model: Model[Any], *, runs: int = 1000, depth: int = 100, seed: int
                 finding = _examine(inv, reach, s, has_inv, pending, sim, r)
                 if finding is not None and finding.kind == "reachable":
                     pending = _pending(pending, sim)
-            if finding is not None and finding.kind != "reachable":
+            if finding is not None and finding.kind != "reachable" and sim.finding is None:
                 sim.finding, sim.path, sim.labels, sim.walk = finding, path, labels, r
+                sim.failing = walk_failing
                 sim.stop_reason = "violation"
-                break
+                if not whole_range:
+                    break
             if not sim.walks & 15:
                 now = time.perf_counter()
                 if deadline is not None and now >= deadline:

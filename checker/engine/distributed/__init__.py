@@ -1,10 +1,13 @@
-"""Exhaustive search on Ray: a level-synchronous, hash-partitioned breadth-first search
-(Stern and Dill's parallel Murphi, PReach, TLC's distributed mode) over N owner processes.
+"""Parallel and distributed search: a level-synchronous, hash-partitioned breadth-first search
+(Stern and Dill's parallel Murphi, PReach, TLC's distributed mode) over N owners, and random
+walks over N walkers.
 
-The only package that imports ray, and only when a distributed search is asked for
-(``check --workers N`` or ``--cluster ADDRESS``); nothing else changes when it is not.
-``owner`` holds the per-owner search (plain Python, testable without Ray); ``search`` runs the
-levels from the driver.
+``owner`` holds one owner's share of the search (plain Python, testable in one process);
+``driver`` runs the levels whatever carries the messages; ``local`` carries them between worker
+processes on this machine over pipes (``check --workers N``, ``simulate --workers N``: no
+network socket); ``search`` carries them as Ray object references on a cluster the user runs
+(``--cluster ADDRESS``), the only module that imports ray, and only when asked to; ``walkers``
+runs ``simulate --workers``.  See docs/distributed.md.
 
 May import: ``checker.lang``, ``checker.engine``.
 """

@@ -1,19 +1,35 @@
 """One owner of a hash-partitioned breadth-first search: the states whose stable digest maps to
-it, their parents, and its share of each level's frontier.
+it, their parents, and its share of each level's frontier.  Plain Python (numpy, when present,
+computes a level's owners at once): the local backend runs it in a worker process, Ray as an actor.
 
-A state's owner is a function of its 64-bit fingerprint (the fingerprint store's: the packed
-state itself plus one when it fits in 61 bits, else BLAKE2b of its bytes), never of Python's
-salted ``hash()``, so every process, under any PYTHONHASHSEED, agrees on it.  A new state's
-parent is the smallest (as a packed integer) of the states of the previous level that reach it,
-and a level's new states are expanded in increasing order: the stored graph, and so every trace,
-is the same whatever the number of owners.  Plain Python: Ray wraps it as an actor.
+A state's owner is a function of a 64-bit digest of its packed form, never of a salted hash: with
+the exact store, ``(s mod (2**61 - 1)) + 1`` (CPython's own hash of a non-negative int, which is
+not salted, computed at C speed by ``map(hash, ...)``); with the fingerprint store, the
+fingerprint it is stored under (the packed state plus one when it fits in 61 bits, else BLAKE2b
+of its bytes), so a trace can be walked back from fingerprints alone.  Every process, under any
+PYTHONHASHSEED, agrees on it.
+
+A new state's parent is the smallest (as a packed integer) of the states of the previous level
+that reach it, and a level's new states are expanded in increasing order: the stored graph, and
+so every trace, is the same whatever the number of owners.
+
+Per level, an owner expands its whole frontier in one pass (successors into one list, their
+parents by run lengths), splits the successors by owner (numpy), keeps each successor's smallest
+parent (the frontier is sorted, so the first one seen: ``dict.setdefault`` mapped in C), and
+returns one batch per owner; receiving, it takes the candidates not yet stored with a set
+difference in C, and pays Python per new state only (the property checks, as the sequential
+search does).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
+import sys
+from collections import deque
 from collections.abc import Callable
+from itertools import chain, filterfalse, repeat
 from typing import Any, cast
 
 from ..model import ModelError, State
@@ -21,31 +37,59 @@ from ..store import ExactStore, FingerprintStore, make_store
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
+_M61 = (1 << 61) - 1
+_HASH_IS_M61 = sys.hash_info.modulus == _M61  # 64-bit CPython: hash(s) == s mod (2**61 - 1)
+CHUNK = 1 << 15  # frontier states expanded between two splits (bounds a level's transient lists)
+
+Factory = Callable[[bool], tuple[Any, Callable[..., Any], Any]]
 
 
 def owner_of_fingerprint(fp: int, n: int) -> int:
     return ((((fp * _GOLDEN) & _M64) >> 20) % n) if n > 1 else 0
 
 
+def state_digest(state: int) -> int:
+    """The exact store's partition digest of a packed state (see the module docstring)."""
+    return state % _M61 + 1
+
+
+def digest_function(kind: str, width: int) -> Callable[[int], int]:
+    """state -> digest for a store kind (what the owner of a state is computed from)."""
+    if kind == "exact":
+        return state_digest
+    return FingerprintStore(width, capacity=16).fingerprint
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # the owners are computed in Python, one successor at a time
+        return None
+    return numpy
+
+
 class Owner:
-    def __init__(self, factory: Callable[[bool], tuple[Any, Callable[..., Any], Any]], index: int, n: int, store_kind: str,
-                 symmetry: bool, check_deadlock: bool) -> None:
+    def __init__(self, factory: Factory, index: int, n: int, store_kind: str, symmetry: bool,
+                 check_deadlock: bool) -> None:
         self.reset(factory, index, n, store_kind, symmetry, check_deadlock)
 
-    def reset(self, factory: Callable[[bool], tuple[Any, Callable[..., Any], Any]], index: int, n: int, store_kind: str,
-              symmetry: bool, check_deadlock: bool) -> int:
-        """Start afresh on another search (a worker process is reused: starting one costs seconds)."""
-        model, expand, _canon = factory(symmetry)
-        self.model, self.expand = model, expand
+    def reset(self, factory: Factory, index: int, n: int, store_kind: str, symmetry: bool,
+              check_deadlock: bool) -> int:
+        """Start afresh on another search (a worker process is reused: starting one costs time)."""
+        model, expand, canon = factory(symmetry)
+        # successors(s): without symmetry the model's own (one Python call less per state)
+        self.model = model
+        self.successors = model.successors if canon is None else functools.partial(expand, d=0)
         self.index, self.n = index, n
-        self.store = cast("ExactStore | FingerprintStore", make_store(store_kind, model.layout.width))  # both have __contains__
-        self.fp = FingerprintStore(model.layout.width, capacity=16).fingerprint
+        self.store = cast("ExactStore | FingerprintStore", make_store(store_kind, model.layout.width))
         self.exact = store_kind == "exact"
+        self.digest = digest_function(store_kind, model.layout.width)
+        self.np = _numpy()
         self.frontier: list[int] = []
         self.check_deadlock = check_deadlock
         self.sent = 0  # successors sent to other owners (messages), for the benchmark
         self.sent_bytes = 0
-        self.measure = bool(os.environ.get("PAPCHECK_RAY_MEASURE"))
+        self.measure = bool(os.environ.get("PAPCHECK_RAY_MEASURE") or os.environ.get("PAPCHECK_MEASURE"))
         props = model.properties
         self.has_inv = any(p.kind == "invariant" for p in props)
         self.reach_mask = 0
@@ -55,50 +99,98 @@ class Owner:
         return index
 
     def owner(self, state: int) -> int:
-        return owner_of_fingerprint(self.fp(state), self.n)
+        return owner_of_fingerprint(self.digest(state), self.n)
+
+    # -- receiving a level -------------------------------------------------------------------
 
     def receive(self, *batches: dict[int, int | None]) -> dict[str, Any]:
-        """Store the new states of a level (each batch: state -> smallest parent seen by one sender),
-        check properties on them, and make them this owner's frontier."""
-        best: dict[int, int | None] = {}
-        contains = self.store.__contains__
-        for batch in batches:
-            for t, p in batch.items():
-                if contains(t):
-                    continue
-                if t not in best:
-                    best[t] = p
-                elif p is not None:  # only initial states have no parent, all at level 0
-                    q = best[t]
-                    if q is None or p < q:
-                        best[t] = p
-        new = sorted(best)
-        insert = self.store.insert
+        """Store the new states of a level (each batch: state -> smallest parent seen by one
+        sender), check properties on them, and make them this owner's frontier."""
+        batches = tuple(b for b in batches if b)
+        if self.exact:
+            new, parents = self._new_exact(batches)
+        else:
+            new, parents = self._new_fingerprint(batches)
         violation: tuple[int, int] | None = None
         error: int | None = None
         witnesses: dict[int, int] = {}
-        inv, reach = self.model.violated_invariant, self.model.witnesses
-        for t in new:
-            insert(t, best[t])
-            try:
-                if self.has_inv and violation is None:
-                    bad = inv(t)
-                    if bad >= 0:
-                        violation = (t, bad)
-                if self.reach_mask:
-                    hit = reach(t) & self.reach_mask
-                    i = 0
-                    while hit:
-                        if hit & 1 and i not in witnesses:
-                            witnesses[i] = t
-                        hit >>= 1
-                        i += 1
-            except ModelError:
-                if error is None:
-                    error = t
+        if self.has_inv or self.reach_mask:
+            inv, reach, mask = self.model.violated_invariant, self.model.witnesses, self.reach_mask
+            has_inv = self.has_inv
+            for t in new:
+                try:
+                    if has_inv and violation is None:
+                        bad = inv(t)
+                        if bad >= 0:
+                            violation = (t, bad)
+                    if mask:
+                        hit = reach(t) & mask
+                        i = 0
+                        while hit:
+                            if hit & 1 and i not in witnesses:
+                                witnesses[i] = t
+                            hit >>= 1
+                            i += 1
+                except ModelError:
+                    if error is None:
+                        error = t
+        del parents
         self.frontier = new
         return {"new": len(new), "violation": violation, "witnesses": witnesses, "error": error,
                 "states": len(self.store), "bytes": self.store.memory_bytes()}
+
+    def _new_exact(self, batches: tuple[dict[int, int | None], ...]) -> tuple[list[int], list[int | None]]:
+        pmap = cast(ExactStore, self.store).parent_map
+        assert pmap is not None
+        if not batches:
+            return [], []
+        stored = pmap.__contains__
+        batches = tuple(sorted(batches, key=len, reverse=True))  # the batches are this owner's to change
+        best = batches[0]
+        if len(batches) > 1:
+            for b in batches[1:]:
+                # reached from several owners and new: keep the smallest parent (the set
+                # intersection iterates the smaller side; never `keys() - pmap.keys()`, which
+                # iterates the whole store)
+                for t in filterfalse(stored, b.keys() & best.keys()):
+                    p, q = b[t], best[t]
+                    if q is not None and (p is None or q < p):
+                        b[t] = q
+                best.update(b)
+        new = sorted(filterfalse(stored, best))
+        parents = list(map(best.__getitem__, new))
+        if len(batches) > 1:  # parents from other workers arrive as one int object per link: share them
+            same: dict[int | None, int | None] = {}
+            parents = list(map(same.setdefault, parents, parents))
+        pmap.update(zip(new, parents))
+        return new, parents
+
+    def _new_fingerprint(self, batches: tuple[dict[int, int | None], ...]) -> tuple[list[int], list[int | None]]:
+        store = cast(FingerprintStore, self.store)
+        if not batches:
+            return [], []
+        cand: set[int] = set(batches[0].keys()).union(*(b.keys() for b in batches[1:]))
+        contains, insert = store.__contains__, store.insert
+        new: list[int] = []
+        parents: list[int | None] = []
+        for t in sorted(cand):
+            if contains(t):
+                continue
+            best: int | None = None
+            first = True
+            for b in batches:
+                p = b.get(t, -1)
+                if p == -1:
+                    continue
+                if first or (p is not None and (best is None or p < best)):
+                    best = p
+                    first = False
+            insert(t, best)
+            new.append(t)
+            parents.append(best)
+        return new, parents
+
+    # -- expanding a level -------------------------------------------------------------------
 
     def expand_level(self) -> list[dict[Any, Any]]:
         """Expand this owner's frontier: n batches (one per owner: successor -> smallest parent)
@@ -108,35 +200,67 @@ class Owner:
         out: list[dict[Any, Any]] = [dict() for _ in range(n)]
         transitions = 0
         deadlock = error = None
-        expand, fp, is_final = self.expand, self.fp, self.model.is_final
-        contains = self.store.__contains__
-        me = self.index
-        for s in self.frontier:
-            try:
-                ts = expand(s, 0)
-            except ModelError:
-                if error is None:
-                    error = s
-                continue
-            transitions += len(ts)
-            if not ts and self.check_deadlock and deadlock is None and not is_final(s):
-                deadlock = s
-            for t in ts:
-                o = owner_of_fingerprint(fp(t), n)
-                if o == me and contains(t):
+        successors, is_final = self.successors, self.model.is_final
+        check_deadlock = self.check_deadlock
+        frontier = self.frontier
+        for lo in range(0, len(frontier), CHUNK):
+            succ: list[int] = []
+            counts: list[int] = []
+            parents: list[int] = []
+            for s in frontier[lo:lo + CHUNK]:  # increasing order: the first parent seen is the smallest
+                try:
+                    ts = successors(s)
+                except ModelError:
+                    if error is None:
+                        error = s
                     continue
-                b = out[o]
-                q = b.get(t)
-                if q is None or s < q:
-                    b[t] = s
+                k = len(ts)
+                if not k:
+                    if check_deadlock and deadlock is None and not is_final(s):
+                        deadlock = s
+                    continue
+                succ += ts
+                counts.append(k)
+                parents.append(s)
+            transitions += len(succ)
+            self._split(succ, parents, counts, out)
+        me = self.index
         self.sent += sum(len(b) for i, b in enumerate(out) if i != me)
-        if self.measure:  # the benchmark: bytes of the batches as pickled (Ray serializes them so)
+        if self.measure:  # the benchmark: bytes of the batches as pickled (both transports pickle them)
             self.sent_bytes += sum(len(pickle.dumps(b, pickle.HIGHEST_PROTOCOL)) for i, b in enumerate(out) if i != me)
         return out + [{"transitions": transitions, "deadlock": deadlock, "error": error,
-                       "expanded": len(self.frontier), "sent": self.sent, "sent_bytes": self.sent_bytes,
+                       "expanded": len(frontier), "sent": self.sent, "sent_bytes": self.sent_bytes,
                        "rss": _rss()}]
 
-    def parent(self, state: int) -> State | None:
+    def _split(self, succ: list[int], parents: list[int], counts: list[int], out: list[dict[Any, Any]]) -> None:
+        """Add one chunk's successors to the per-owner batches, each with its first (smallest) parent."""
+        if not succ:
+            return
+        n = self.n
+        np = self.np
+        if n == 1:
+            _first_wins(out[0], succ, _repeat_each(parents, counts))
+            return
+        if np is not None:
+            if self.exact and _HASH_IS_M61:
+                h = np.fromiter(map(hash, succ), dtype=np.uint64, count=len(succ)) + np.uint64(1)
+            else:
+                h = np.fromiter(map(self.digest, succ), dtype=np.uint64, count=len(succ))
+            own = (((h * np.uint64(_GOLDEN)) >> np.uint64(20)) % np.uint64(n)).astype(np.intp)
+            objs = np.empty(len(succ), dtype=object)
+            objs[:] = succ
+            pars = np.repeat(np.array(parents, dtype=object), counts)
+            for j in range(n):
+                sel = own == j
+                _first_wins(out[j], objs[sel].tolist(), pars[sel].tolist())
+            return
+        digest = self.digest
+        for t, p in zip(succ, _repeat_each(parents, counts)):
+            out[owner_of_fingerprint(digest(t), n)].setdefault(t, p)
+
+    # -- traces ------------------------------------------------------------------------------
+
+    def parent(self, state: State) -> State | None:
         return self.store.parent(state)
 
     def parent_fingerprint(self, fp: int) -> int:
@@ -146,6 +270,15 @@ class Owner:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _repeat_each(values: list[int], counts: list[int]) -> list[int]:
+    return list(chain.from_iterable(map(repeat, values, counts)))
+
+
+def _first_wins(batch: dict[Any, Any], keys: list[int], values: list[Any]) -> None:
+    """batch.setdefault(k, v) for each pair in order, at C speed (no bytecode per pair)."""
+    deque(map(batch.setdefault, keys, values), maxlen=0)
 
 
 def _rss() -> int:
