@@ -196,10 +196,10 @@ def test_a_read_or_write_hidden_in_each_position_makes_transitions_dependent(cas
 
 
 def test_the_walk_knows_every_node_type_of_the_ast() -> None:
-    def subclasses(cls):
+    def subclasses(cls):  # the language's own node kinds (tests define stand-ins of their own)
         out = set()
         for c in cls.__subclasses__():
-            out |= {c} | subclasses(c)
+            out |= ({c} if c.__module__ == ast.__name__ else set()) | subclasses(c)
         return out
     assert subclasses(ast.Expr) <= set(KNOWN_EXPRS)
     assert subclasses(ast.Stmt) <= set(KNOWN_STMTS)

@@ -225,7 +225,7 @@ invariant i3: {x in c where x != red} == c minus {red}
 invariant i4: forall g in {m[e] for e in 0..2}: g in {m[0], m[1], m[2]}
 invariant i5: len({b for b in bool where b == (k > 1)}) == 1
 reachable r1: {x in {g in s where g >= 1} where x < 3} == {1, 2}
-reachable r2: {m[e] for e in 0..k where e <= 2} == {3}
+reachable r2: {m[e] for e in 0..2 where e <= k and e >= 1} == {3}
 reachable r3: exists g in {m[e] for e in 0..2}: g == 3 and k == 3
 """,
     # model errors inside comprehensions: a key outside the map's domain, an element out of range
