@@ -1232,18 +1232,18 @@ class Lowering:
         elif isinstance(s, ast.For):  # unrolled like for_loop: each iteration under its membership
             b = self.refs[id(s)]
             env.setdefault("opaque", set())
-            dt, vals = self.domain(s.domain, env)
-            for v, c in vals:
-                lit = d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v))
-                sub = {**env, b.uid: (lit, _iv(v), None)}
-                if c:
+            dt, cands = self.domain(s.domain, env)
+            for value, member in cands:
+                lit = d.lit(value, dt if not isinstance(dt, IntT) else RangeT(value, value))
+                sub = {**env, b.uid: (lit, _iv(value), None)}
+                if member:
                     sub["overlay"], sub["touched"] = dict(ov), set(env["touched"])
                 for x in s.body:
                     self.sym_exec(x, sub)
-                if c:
+                if member:
                     env["touched"] |= sub["touched"]
                     for key in sorted(k for k, x in sub["overlay"].items() if ov.get(k) != x):
-                        ov[key] = d.cond(c, sub["overlay"][key], ov.get(key, key))
+                        ov[key] = d.cond(member, sub["overlay"][key], ov.get(key, key))
         elif isinstance(s, (ast.Assert, ast.Skip)):
             pass
         elif isinstance(s, ast.Send):
