@@ -12,7 +12,9 @@ A drawn protocol has shared variables of every kind of type (bool, ranges, enums
 records, channels, maps of channels), one to three machines of one to three instances with local
 variables, control states (`init`, `final`) and transitions with parameters, `recv`, guards,
 assignments to variables, map entries and record fields, `if`/`elif`/`else`, `choose ... where`,
-set `add`/`remove`, `send`, `assert` and `skip`; then invariants (some true by construction, so
+bounded loops `for x in D { ... }` (over every kind of domain, nested, never holding a
+`choose`), set `add`/`remove`, `send`, `assert` and `skip`, set comprehensions
+(`{x in S where C}`, `{e for x in D where C}`) wherever a set value goes; then invariants (some true by construction, so
 that many runs explore the whole space), `reachable` properties and optionally `deadlock_free`.
 
 Guarantees, so a test can rely on them:
@@ -677,11 +679,26 @@ class _Gen:
                f"else {self.enum_expr(t, ctx, d - 1)})"
 
     def set_expr(self, t: TSet, ctx: _Ctx, d: int) -> str:
+        """A set of type t (always written where a set of type t is expected, so a comprehension
+        over another domain takes t as its type)."""
         same_places = self.places(ctx, lambda u: same(u, t))
         kinds = ["lit"]
         if same_places:
-            kinds += ["read", "op"]
+            kinds += ["read", "op", "filter"]
+        if d > 0 or self.chance(20):
+            kinds += ["image"]
         kind = self.pick(kinds)
+        if kind in ("filter", "image"):
+            q = self.fresh("k")
+            if kind == "filter":  # over a set of the same type: its elements fit by construction
+                dom, et = self.descend(ctx, self.pick(same_places), lambda u: same(u, t))[0], t.elem
+            else:
+                dom, et = self.domain(ctx)
+            inner = ctx.bind(q, et)
+            where = f" where {self.bool_expr(inner, max(d - 1, 0))}" if self.chance(60) else ""
+            if kind == "filter":  # without `where`, `{x in S}` is a set literal holding a bool
+                return f"{{{q} in {dom}{where or ' where true'}}}"
+            return f"{{{self.fitting(t.elem, inner, max(d - 1, 0))} for {q} in {dom}{where}}}"
         if kind == "lit":
             vals = [self.fitting(t.elem, ctx, 0) for _ in range(self.num(0, 2))]
             return "{" + ", ".join(vals) + "}"
@@ -805,7 +822,7 @@ class _Gen:
                 f"else {self.bool_expr(ctx, d - 1)}"), False
 
     # ---- statements
-    def block(self, ctx: _Ctx, ind: str, d: int, at_least: int = 0) -> list[str]:
+    def block(self, ctx: _Ctx, ind: str, d: int, at_least: int = 0, in_loop: bool = False) -> list[str]:
         lines: list[str] = []
         for _ in range(self.num(at_least, 2 if not self.chance(20) else 3)):
             kinds = ["assign", "assign", "assign", "skip"]
@@ -814,7 +831,8 @@ class _Gen:
             if self.places(ctx, _is_chan, assignable=True):
                 kinds.append("send")
             if d > 0:
-                kinds += ["if", "if", "choose", "choose"] + (["assert"] if self.chance(30) else [])
+                kinds += ["if", "if", "for"] + ([] if in_loop else ["choose", "choose"]) \
+                    + (["assert"] if self.chance(30) else [])
             kind = self.pick(kinds)
             if kind == "assign":
                 lines.extend(self.assign(ctx, ind, d))
@@ -837,13 +855,19 @@ class _Gen:
                 lines.append(f"{ind}assert {b}" if self.errors else f"{ind}assert {b} or not {b}")
             elif kind == "if":
                 lines.append(f"{ind}if {self.bool_expr(ctx, 1)} {{")
-                lines.extend(self.block(ctx, ind + "  ", d - 1))
+                lines.extend(self.block(ctx, ind + "  ", d - 1, in_loop=in_loop))
                 for _ in range(self.num(0, 1) if self.chance(30) else 0):
                     lines.append(f"{ind}}} elif {self.bool_expr(ctx, 1)} {{")
-                    lines.extend(self.block(ctx, ind + "  ", d - 1))
+                    lines.extend(self.block(ctx, ind + "  ", d - 1, in_loop=in_loop))
                 if self.chance(40):
                     lines.append(f"{ind}}} else {{")
-                    lines.extend(self.block(ctx, ind + "  ", d - 1))
+                    lines.extend(self.block(ctx, ind + "  ", d - 1, in_loop=in_loop))
+                lines.append(f"{ind}}}")
+            elif kind == "for":
+                v = self.fresh("f")
+                dom, t = self.domain(ctx)
+                lines.append(f"{ind}for {v} in {dom} {{")
+                lines.extend(self.block(ctx.bind(v, t), ind + "  ", d - 1, at_least=1, in_loop=True))
                 lines.append(f"{ind}}}")
             else:
                 v = self.fresh("c")

@@ -79,6 +79,10 @@ _W_TEMPLATES: list[tuple[tuple[str, ...], str]] = [
     (("grp",), "on join when self not in grp.mem {{ grp.mem.add(self) }}"),
     (("grp",), "on head when self in grp.mem and grp.head == none {{ grp.head := self }}"),
     (("grp",), "on quit when grp.head == self {{ grp := {{mem = {{}}, head = none}} }}"),
+    # comprehensions of ids are sets (symmetric); a loop over a domain that is not W is too
+    (("served", "flag"), "on gather {{ served := {{j in W where flag[j]}} }}"),
+    (("served", "owner"), "on owned {{ served := {{owner[j] for j in W where owner[j] != none}} }}"),
+    (("cnt",), "on spin {{ for k in 0..1 {{ if k == cnt {{ cnt := 1 - k }} }} }}"),
 ]
 
 # Server transitions: (names used, text); x is the received id
@@ -109,6 +113,7 @@ _PROPS: list[tuple[tuple[str, ...], str]] = [
     (("box",), "reachable p_{k}: forall i in W: len(box[i]) == 1"),
     (("adj",), "invariant p_{k}: forall i in W: forall j in W: adj[i][j] => not adj[j][i]"),
     (("grp",), "invariant p_{k}: grp.head == none or grp.head in grp.mem"),
+    (("served",), "invariant p_{k}: {{i in W where i in served}} == served"),
 ]
 
 

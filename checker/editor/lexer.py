@@ -13,7 +13,7 @@ DECLARATIONS = ("protocol", "const", "type", "var", "machine", "state", "on", "e
 PROPERTY_KINDS = ("invariant", "reachable", "recoverable", "eventually", "always_eventually", "leads_to",
                   "deadlock_free")
 MODIFIERS = ("symmetric", "fair", "init", "final")
-STATEMENTS = ("when", "if", "elif", "else", "then", "choose", "where", "send", "to", "recv", "from",
+STATEMENTS = ("when", "if", "elif", "else", "then", "choose", "for", "where", "send", "to", "recv", "from",
               "assert", "skip", "forall", "exists", "in", "at", "holds", "violated")
 WORD_OPERATORS = ("and", "or", "not", "union", "intersect", "minus")
 TYPES = ("bool", "set", "map", "enum", "record", "chan")

@@ -24,6 +24,8 @@ from .layout import Layout
 from .model import Label, ModelError, PropertySpec
 
 UNROLL_LIMIT = 16
+# expressions whose type comes from the other side of `==`
+_LITERALS = (ast.SetLit, ast.RecordLit, ast.Comprehension)
 
 
 @dataclass
@@ -255,12 +257,16 @@ class _Gen:
 
     def encode_inline(self, e: ast.Expr, t: Type, ctx: _Ctx, span: Span, detail: str) -> str:
         """Encoding of e for type t as a single expression (for literals and messages)."""
-        src = self.expr(e, ctx, expected=t)
+        return self.encode_src(self.expr(e, ctx, expected=t), self.interval(e, ctx), t, span, detail,
+                               self._none_hint(e))
+
+    def encode_src(self, src: str, iv: tuple[int, int] | None, t: Type, span: Span, detail: str,
+                   hint: str = "") -> str:
+        """Encoding for type t of the value computed by src (whose interval is iv), range-checked."""
         if isinstance(t, RangeT):
-            iv = self.interval(e, ctx)
             if iv is None or iv[0] < t.lo or iv[1] > t.hi:
                 v = self.fresh()
-                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){self._none_hint(e)}")
+                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){hint}")
                 src = f"({v} if {t.lo} <= ({v} := {src}) <= {t.hi} else _oob({eid}, {v}))"
             return src if t.lo == 0 else f"({src} - {t.lo})"
         if isinstance(t, BoolT):
@@ -309,6 +315,8 @@ class _Gen:
             return self.membership(e, ctx)
         if isinstance(e, ast.Quant):
             return self.quant(e, ctx)
+        if isinstance(e, ast.Comprehension):
+            return self.comprehension(e, ctx, expected)
         if isinstance(e, ast.Cond):
             return f"({self.expr(e.then, ctx, expected)} if {self.expr(e.cond, ctx)} else " \
                    f"{self.expr(e.orelse, ctx, expected)})"
@@ -360,8 +368,8 @@ class _Gen:
             return f"{fn}({self.expr(e.left, ctx)}, {self.expr(e.right, ctx)}, {eid})"
         if op in ("==", "!="):
             lt, rt = self.typ(e.left), self.typ(e.right)
-            a = self.expr(e.left, ctx, rt if isinstance(e.left, (ast.SetLit, ast.RecordLit)) else None)
-            b = self.expr(e.right, ctx, lt if isinstance(e.right, (ast.SetLit, ast.RecordLit)) else None)
+            a = self.expr(e.left, ctx, rt if isinstance(e.left, _LITERALS) else None)
+            b = self.expr(e.right, ctx, lt if isinstance(e.right, _LITERALS) else None)
             if isinstance(lt, BoolT) or isinstance(rt, BoolT):
                 a, b = f"(not not {a})", f"(not not {b})"
             return f"({a} {op} {b})"
@@ -459,6 +467,34 @@ class _Gen:
         fn = "all" if e.kind == "forall" else "any"
         return _over(iterable, lambda it: f"{fn}({body} for {name} in {it}{cond})")
 
+    def comprehension(self, e: ast.Comprehension, ctx: _Ctx, expected: Type | None) -> str:
+        """A set comprehension as a bit mask: one bit per element value, the domain visited in
+        its order (unrolled when static) so a model error is the interpreter's first one."""
+        t = expected if isinstance(expected, SetT) else self.typ(e)
+        assert isinstance(t, SetT)
+        b: BoundSym = self.c.refs[id(e)]
+        static, iterable, filt, iv = self.domain_iter(e.domain, ctx)
+        span = e.elem.span if e.elem is not None else e.span
+
+        def member(c: _Ctx, name: str, v_iv: tuple[int, int] | None) -> tuple[str, str | None]:
+            if e.elem is None:
+                bit = self.encode_src(name, v_iv, t.elem, span, "a set element")
+            else:
+                bit = self.encode_inline(e.elem, t.elem, c, span, "a set element")
+            cond = self.expr(e.cond, c) if e.cond is not None else None
+            return f"(1 << {bit})", cond
+
+        if static is not None and len(static) <= UNROLL_LIMIT:
+            parts = []
+            for v in static:
+                bit, cond = member(ctx.with_bind(b, str(v), (v, v)), str(v), (v, v))
+                parts.append(bit if cond is None else f"({bit} if {cond} else 0)")
+            return "(" + " | ".join(parts) + ")" if parts else "0"
+        name = f"b{b.uid}"
+        bit, cond = member(ctx.with_bind(b, name, iv), name, iv)
+        tests = (f" if {filt.format(v=name)}" if filt else "") + (f" if {cond}" if cond is not None else "")
+        return _over(iterable, lambda it: f"_bits({bit} for {name} in {it}{tests})")
+
     def aggregate(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static: list[int] | None, iterable: str, filt: str | None,
                   iv: tuple[int, int] | None) -> str:
         """`count x in D: P` (an int), `min/max x in D: e` (a model error on an empty domain)."""
@@ -549,6 +585,8 @@ class _Gen:
             self.write(lines, ind, off, t, enc)
         elif isinstance(s, ast.If):
             self.if_stmt(s, ctx, lines, ind, None, act)
+        elif isinstance(s, ast.For):
+            self.for_stmt(s, ctx, lines, ind, act)
         elif isinstance(s, ast.MethodCall):
             st = self.typ(s.target)
             assert isinstance(st, SetT)
@@ -586,6 +624,68 @@ class _Gen:
             pass
         else:
             raise AssertionError(s)
+
+    def for_stmt(self, s: ast.For, ctx: _Ctx, lines: list[str], ind: str, act: _ActState) -> None:
+        """`for x in D { body }`: unrolled over a static domain (the same code as the statements
+        written out), else a Python loop; D is evaluated once, before the first iteration."""
+        b: BoundSym = self.c.refs[id(s)]
+        static, iterable, filt, iv = self.domain_iter(s.domain, ctx)
+        if static is not None and len(static) <= UNROLL_LIMIT:
+            for v in static:
+                inner = ctx.with_bind(b, str(v), (v, v))
+                for st in s.body:
+                    self.stmt(st, inner, lines, ind, act)
+            return
+        desc = self.c.domains[id(s.domain)]
+        if iv is not None and iv[1] - iv[0] < UNROLL_LIMIT and desc[0] in ("range", "set"):
+            self.for_unrolled(s, ctx, lines, ind, act, desc, iv)
+            return
+        name = f"b{b.uid}"
+        if filt:  # a set-valued domain: its members now, not as the body changes the set
+            d = self.fresh("_d")
+            lines.append(f"{ind}{d} = {self.expr(s.domain, ctx, desc[1])}")
+            lo = desc[1].elem.lo if isinstance(desc[1].elem, RangeT) else 0
+            filt = f"(({d} >> ({{v}} - {lo})) & 1)" if lo else f"(({d} >> {{v}}) & 1)"
+        elif ":=" in iterable:
+            d = self.fresh("_d")
+            lines.append(f"{ind}{d} = {iterable}")
+            iterable = d
+        lines.append(f"{ind}for {name} in {iterable}:")
+        ind2 = ind + "    "
+        if filt:
+            lines.append(f"{ind2}if not {filt.format(v=name)}: continue")
+        before = len(lines)
+        inner = ctx.with_bind(b, name, iv)
+        for st in s.body:
+            self.stmt(st, inner, lines, ind2, act)
+        if len(lines) == before:
+            lines.append(f"{ind2}pass")
+
+    def for_unrolled(self, s: ast.For, ctx: _Ctx, lines: list[str], ind: str, act: _ActState, desc: Any,
+                     iv: tuple[int, int]) -> None:
+        """A loop over a dynamic domain whose values lie in a small known interval: unrolled over
+        the interval, each iteration under its membership, taken before the first iteration
+        (range bounds evaluated once, low then high; a set's members read once)."""
+        b: BoundSym = self.c.refs[id(s)]
+        if desc[0] == "range":
+            lo, hi = self.fresh("_lo"), self.fresh("_hi")
+            lines.append(f"{ind}{lo} = {self.expr(desc[1], ctx)}")
+            lines.append(f"{ind}{hi} = {self.expr(desc[2], ctx)}")
+            members = [f"{lo} <= {v} <= {hi}" for v in range(iv[0], iv[1] + 1)]
+        else:
+            st = desc[1]
+            d = self.fresh("_d")
+            lines.append(f"{ind}{d} = {self.expr(s.domain, ctx, st)}")
+            base = st.elem.lo if isinstance(st.elem, RangeT) else 0
+            members = [f"(({d} >> {v - base}) & 1)" for v in range(iv[0], iv[1] + 1)]
+        for v, member in zip(range(iv[0], iv[1] + 1), members):
+            body: list[str] = []
+            inner = ctx.with_bind(b, str(v), (v, v))
+            for st_ in s.body:
+                self.stmt(st_, inner, body, ind + "    ", act)
+            if body:
+                lines.append(f"{ind}if {member}:")
+                lines.extend(body)
 
     def _bind_offset(self, off: str | int, lines: list[str], ind: str) -> str | int:
         if isinstance(off, int):
@@ -902,10 +1002,18 @@ def _within(x: int, lo: int, hi: int) -> bool:
     return lo <= x <= hi
 
 
+def _bits(bits: Any) -> int:
+    """The set (a bit mask) of the given one-bit masks."""
+    out = 0
+    for b in bits:
+        out |= b
+    return out
+
+
 def _namespace() -> dict[str, Any]:
     """The only names generated code can reach: the runtime glue and a few pure built-ins."""
     return {"_oob": _oob, "_div": _div, "_mod": _mod, "_within": _within, "_ModelError": ModelError,
-            "_Label": Label, "_empty": _empty, "_agg": _agg,
+            "_Label": Label, "_empty": _empty, "_agg": _agg, "_bits": _bits,
             "__builtins__": {"min": min, "max": max, "abs": abs, "all": all, "any": any, "range": range,
                              "sorted": sorted, "set": set, "sum": sum}}
 

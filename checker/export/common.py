@@ -55,9 +55,10 @@ class ExportError(SpecError):
 # added to the language is "not supported by the export yet" until it is translated here.
 HANDLED_EXPRS: tuple[type, ...] = (
     ast.IntLit, ast.BoolLit, ast.Name, ast.SelfRef, ast.SetLit, ast.RecordLit, ast.Index, ast.Field, ast.At,
-    ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call)
+    ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call, ast.Comprehension)
+# (the TLA+ translator refuses a For itself, located and by name: it does not unroll loops yet)
 HANDLED_STMTS: tuple[type, ...] = (
-    ast.Assign, ast.If, ast.Choose, ast.Send, ast.MethodCall, ast.Assert, ast.Skip)
+    ast.Assign, ast.If, ast.Choose, ast.Send, ast.MethodCall, ast.Assert, ast.Skip, ast.For)
 
 
 def node_kind(node: Any) -> str:
@@ -799,6 +800,9 @@ class Lowering:
             c = self.expr(e.cond, env)
             a, b = self.set_mem(e.then, env), self.set_mem(e.orelse, env)
             return lambda x, iv: d.cond(c, a(x, iv), b(x, iv))
+        if isinstance(e, ast.Comprehension):
+            opts = self.comprehension(e, et, env)
+            return lambda x, iv: d.or_([d.and_(conds + [d.eq(x, y)]) for y, conds in opts]) if opts else d.FALSE
         p = self.place(e, env)
 
         def mem(x: str, iv: Interval | None) -> str:
@@ -808,6 +812,31 @@ class Lowering:
             return cell
         return mem
 
+    def comprehension(self, e: ast.Comprehension, et: Type, env: dict) -> list[tuple[str, list[str]]]:
+        """A set comprehension unrolled over its domain: (element text, conditions) per candidate.
+        An element that could fall outside the set's element type (a model error in papcheck) is
+        refused rather than translated into a silently different set."""
+        d = self.d
+        b = self.refs[id(e)]
+        dt, vals = self.domain(e.domain, env)
+        out = []
+        for v, c in vals:
+            inner = {**env, b.uid: (d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v)), _iv(v), None)}
+            conds = [c] if c else []
+            if e.cond is not None:
+                conds.append(self.expr(e.cond, inner))
+            if e.elem is None:
+                iv: Interval | None = _iv(v)
+                text = d.lit(v, et if not isinstance(et, RangeT) else RangeT(v, v))
+            else:
+                iv = self.interval(e.elem, inner) if isinstance(et, RangeT) else None
+                text = self.expr(e.elem, inner)
+            if isinstance(et, RangeT) and (iv is None or iv[0] < et.lo or iv[1] > et.hi):
+                raise self.fail(e, "a set comprehension whose elements may fall outside the set's "
+                                   f"element type {et.lo}..{et.hi}")
+            out.append((text, conds))
+        return out
+
     def cells(self, e: ast.Expr, t: Type, env: dict) -> list[Cell]:
         """The value of an expression of type t as cells (texts over the current state)."""
         d = self.d
@@ -815,7 +844,7 @@ class Lowering:
             return [Cell(self.expr(e, env), t)]
         if isinstance(t, (RangeT, IntT)):
             return [Cell(self.expr(e, env), t, self.interval(e, env))]
-        if isinstance(e, ast.SetLit) or (isinstance(e, ast.Binary) and isinstance(t, SetT)) or (
+        if isinstance(e, (ast.SetLit, ast.Comprehension)) or (isinstance(e, ast.Binary) and isinstance(t, SetT)) or (
                 isinstance(e, ast.Cond) and isinstance(t, SetT)):
             assert isinstance(t, SetT)
             mem = self.set_mem(e, env)
@@ -869,7 +898,7 @@ class Lowering:
                     out.append((d.or_([c for _, c in vals]) if vals else d.FALSE,
                                 f"{x.kind} over an empty domain (line {_line(x)})"))
                 self.checked_aggregates.add(id(x))
-            if isinstance(x, ast.Quant) or isinstance(x, ast.Cond) or (
+            if isinstance(x, (ast.Quant, ast.Comprehension)) or isinstance(x, ast.Cond) or (
                     isinstance(x, ast.Binary) and x.op in ("and", "or", "=>")):
                 return  # evaluated lazily: a guard on the path may protect the index
             if isinstance(x, ast.Index):
@@ -976,6 +1005,8 @@ class Lowering:
                                    f"value outside {st.elem.lo}..{st.elem.hi} (line {_line(s)})")
             cell = d.index(self.place(s.target, env), st.elem, xt)
             return out + d.assign(cell, d.TRUE if s.method == "add" else d.FALSE)
+        if isinstance(s, ast.For):
+            return self.for_loop(s, env, choice)
         if isinstance(s, ast.Assert):
             return self.key_checks(s.cond, env) + d.check(self.expr(s.cond, env), f"assertion (line {_line(s)})")
         if isinstance(s, ast.Skip):
@@ -983,6 +1014,28 @@ class Lowering:
         if not isinstance(s, HANDLED_STMTS):
             raise unsupported(self.spec.source, s, self.d.target)
         raise self.fail(s, "unsupported statement")
+
+    def for_loop(self, s: ast.For, env: dict, choice: dict) -> list[str]:
+        """`for x in D { body }` unrolled over D's candidate values in ascending order, each
+        iteration under its membership condition, taken into a temporary before the first
+        iteration (the body may change a set-valued domain)."""
+        d = self.d
+        b = self.refs[id(s)]
+        out = self.key_checks(s.domain, env)
+        dt, vals = self.domain(s.domain, env)
+        conds = []
+        for _, c in vals:
+            if c:
+                tmp = self.new_temp(BoolT())
+                out += d.assign(tmp, c)
+                c = tmp
+            conds.append(c)
+        for (v, _), c in zip(vals, conds):
+            inner = {**env, b.uid: (d.lit(v, dt if not isinstance(dt, IntT) else RangeT(v, v)), _iv(v), None)}
+            body = self.stmts(s.body, inner, choice)
+            if body:
+                out += d.if_([(c, body)], []) if c else body
+        return out
 
     # ------------------------------------------------------------------ transitions
     def firings(self) -> list[Firing]:
@@ -1176,6 +1229,21 @@ class Lowering:
                 for c, o in reversed(list(zip(conds, outs[:-1]))):
                     val = d.cond(c, o.get(key, old), val)
                 ov[key] = val
+        elif isinstance(s, ast.For):  # unrolled like for_loop: each iteration under its membership
+            b = self.refs[id(s)]
+            env.setdefault("opaque", set())
+            dt, cands = self.domain(s.domain, env)
+            for value, member in cands:
+                lit = d.lit(value, dt if not isinstance(dt, IntT) else RangeT(value, value))
+                sub = {**env, b.uid: (lit, _iv(value), None)}
+                if member:
+                    sub["overlay"], sub["touched"] = dict(ov), set(env["touched"])
+                for x in s.body:
+                    self.sym_exec(x, sub)
+                if member:
+                    env["touched"] |= sub["touched"]
+                    for key in sorted(k for k, x in sub["overlay"].items() if ov.get(k) != x):
+                        ov[key] = d.cond(member, sub["overlay"][key], ov.get(key, key))
         elif isinstance(s, (ast.Assert, ast.Skip)):
             pass
         elif isinstance(s, ast.Send):

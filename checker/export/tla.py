@@ -196,6 +196,16 @@ class _Tla:
                 return f"(CHOOSE {m_} \\in {vals} : \\A {o_} \\in {vals} : {m_} {op} {o_})"
             q = "\\A" if e.kind == "forall" else "\\E"
             return f"({q} {name} \\in {dom} : {body})"
+        if isinstance(e, ast.Comprehension):
+            b = self.refs[id(e)]
+            name = self.bound(b)
+            inner = {**env, b.uid: name}
+            dom = self.domain(e.domain, env)
+            if e.cond is not None:
+                dom = f"{{{name} \\in {dom} : {self.expr(e.cond, inner)}}}"
+            if e.elem is None:
+                return dom
+            return f"{{{self.expr(e.elem, inner)} : {name} \\in {dom}}}"
         if isinstance(e, ast.Cond):
             return f"(IF {self.expr(e.cond, env)} THEN {self.expr(e.then, env)} ELSE {self.expr(e.orelse, env)})"
         if isinstance(e, ast.Call):
@@ -309,6 +319,8 @@ class _Tla:
                 parts.append(self.expr(s.cond, inner))
             parts.append(self.block(list(s.body) + rest, inner, finish))
             return f"(\\E {name} \\in {self.domain(s.domain, env)} : {self.conj(parts)})"
+        if isinstance(s, ast.For):
+            raise self.fail(s, "a `for` loop (the Promela and Murphi exports unroll loops; the TLA+ one does not yet)")
         if isinstance(s, ast.Assert):
             return self.conj([f"PapCheck({self.expr(s.cond, env)})", self.block(rest, env, finish)])
         if isinstance(s, ast.Skip):

@@ -211,6 +211,18 @@ class Quant(Expr):
 
 
 @dataclass(frozen=True)
+class Comprehension(Expr):
+    """`{x in D where C}` (filter: `elem` is None) or `{e for x in D [where C]}` (image):
+    the set of the values of x (or of e) over the values of D that satisfy C."""
+
+    var: str
+    domain: Expr
+    cond: Expr | None
+    elem: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Cond(Expr):
     cond: Expr
     then: Expr
@@ -254,6 +266,17 @@ class Choose(Stmt):
     var: str
     domain: Expr
     cond: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class For(Stmt):
+    """`for x in D { ... }`: the body runs once per value of D, in the domain's order, each
+    iteration seeing the writes of the ones before; D is evaluated once, before the first."""
+
+    var: str
+    domain: Expr
     body: tuple[Stmt, ...]
     span: Span = _span()
 

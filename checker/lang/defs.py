@@ -198,6 +198,11 @@ def _rename_bound(e: Any, k: int, env: dict[str, str] | None = None) -> Any:
         new = f"{e.var}'{k}"
         return dataclasses.replace(e, var=new, domain=_rename_bound(e.domain, k, env),
                                    body=_rename_bound(e.body, k, {**env, e.var: new}))
+    if isinstance(e, ast.Comprehension):
+        new = f"{e.var}'{k}"
+        inner = {**env, e.var: new}
+        return dataclasses.replace(e, var=new, domain=_rename_bound(e.domain, k, env),
+                                   cond=_rename_bound(e.cond, k, inner), elem=_rename_bound(e.elem, k, inner))
     if dataclasses.is_dataclass(e) and not isinstance(e, type):
         return _rebuild(e, lambda x: _rename_bound(x, k, env))
     return e

@@ -117,6 +117,17 @@ class Evaluator:
                 if e.kind == "exists" and r:
                     return True
             return e.kind == "forall"
+        if isinstance(e, ast.Comprehension):
+            b = self.refs[id(e)]
+            elem = getattr(self.types.get(id(e)), "elem", None)
+            out = []
+            for v in self.domain_values(e.domain, env):
+                inner = {**env, b: v}
+                if e.cond is not None and not self._ev(e.cond, inner):
+                    continue
+                x = v if e.elem is None else self._ev(e.elem, inner)
+                out.append(_fit(elem, x, e.elem if e.elem is not None else e))
+            return frozenset(out)
         if isinstance(e, ast.Cond):
             return self._ev(e.then, env) if self._ev(e.cond, env) else self._ev(e.orelse, env)
         if isinstance(e, ast.Call):

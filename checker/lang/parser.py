@@ -168,8 +168,8 @@ def _terminal_types() -> dict[str, str]:
 
 # Line-initial words that start a statement, a transition or a state: the parser resynchronises on
 # them too, but only at a statement boundary (so a name is not glued onto a broken expression).
-_LINE_STARTS = frozenset({"if", "choose", "send", "assert", "skip", "on", "state", "init", "final"})
-_BOUNDARY_TREES = frozenset({"assign", "if_stmt", "choose", "send", "expr_stmt", "assert_stmt", "skip",
+_LINE_STARTS = frozenset({"if", "choose", "for", "send", "assert", "skip", "on", "state", "init", "final"})
+_BOUNDARY_TREES = frozenset({"assign", "if_stmt", "choose", "for_stmt", "send", "expr_stmt", "assert_stmt", "skip",
                              "transition", "state_decl", "var_decl", "var_any", "var_in",
                              "block"})
 
@@ -341,7 +341,7 @@ def _too_deep(source: SourceFile) -> SpecError:
 RESERVED = frozenset({
     "true", "false", "self", "not", "and", "or", "in", "at", "if", "then", "else", "elif",
     "forall", "exists", "union", "intersect", "minus", "choose", "send", "assert", "skip",
-    "where", "when",
+    "where", "when", "for",
 })
 
 _DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invariant", "reachable",
@@ -350,7 +350,7 @@ _DECL_WORDS = ("const", "type", "var", "machine", "symmetric", "fair", "invarian
 _TOP_ONLY = frozenset(_DECL_WORDS) - {"var", "fair"}
 _EXPR_START = frozenset({"NAME", "INT", "true", "false", "self", "(", "{", "-", "not", "if", "forall",
                          "exists", "AGGREGATE"})
-_STMT_WORDS = frozenset({"if", "choose", "send", "assert", "skip"})
+_STMT_WORDS = frozenset({"if", "choose", "for", "send", "assert", "skip"})
 _OPERATORS = frozenset({"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "=>",
                         "in", "not", "union", "intersect", "minus", "at", ".", "[", "("})
 _CLOSERS = {"}": "{", ")": "(", "]": "["}
@@ -749,7 +749,7 @@ class _Builder(Transformer[Token, ast.Spec]):
         too_deep = _too_many_loops(body, len(params))
         if too_deep is not None:
             raise SpecError.single(self.source, too_deep.span,
-                                   f"more than {MAX_LOOPS} nested 'choose' and parameters in one transition; "
+                                   f"more than {MAX_LOOPS} nested 'choose', 'for' and parameters in one transition; "
                                    "split the transition up")
         return ast.Transition(
             str(name), params, recv, guard, body, str(target) if target is not None else None,
@@ -853,6 +853,9 @@ class _Builder(Transformer[Token, ast.Spec]):
         # the body is filled in by _scope_chooses once the whole block is known
         return ast.Choose(str(items[0]), items[1], items[2], (), span=_mspan(meta))
 
+    def for_stmt(self, meta: Meta, items: list[Any]) -> ast.For:
+        return ast.For(str(items[0]), items[1], items[2], span=_mspan(meta))
+
     def send(self, meta: Meta, items: list[Any]) -> ast.Send:
         return ast.Send(items[0], items[1], span=_mspan(meta))
 
@@ -955,11 +958,24 @@ class _Builder(Transformer[Token, ast.Spec]):
     def field_init(self, meta: Meta, items: list[Any]) -> tuple[str, ast.Expr]:
         return (str(items[0]), items[1])
 
+    def set_filter(self, meta: Meta, items: list[Any]) -> ast.Comprehension:
+        head, cond = items
+        sp = _mspan(meta)
+        if not (isinstance(head, ast.In) and not head.negated and isinstance(head.elem, ast.Name)):
+            raise SpecError.single(self.source, head.span,
+                                   "a set comprehension starts with `NAME in DOMAIN`, as in {x in D where C}; "
+                                   "for the set of the values of an expression write {e for x in D where C}")
+        return ast.Comprehension(head.elem.name, head.domain, cond, None, span=sp)
 
-def _too_many_loops(stmts: tuple[ast.Stmt, ...], depth: int) -> ast.Choose | None:
-    """The first `choose` nested deeper than MAX_LOOPS (parameters count as levels), if any."""
+    def set_image(self, meta: Meta, items: list[Any]) -> ast.Comprehension:
+        elem, var, dom, cond = items
+        return ast.Comprehension(str(var), dom, cond, elem, span=_mspan(meta))
+
+
+def _too_many_loops(stmts: tuple[ast.Stmt, ...], depth: int) -> ast.Choose | ast.For | None:
+    """The first `choose` or `for` nested deeper than MAX_LOOPS (parameters count as levels), if any."""
     for s in stmts:
-        if isinstance(s, ast.Choose):
+        if isinstance(s, (ast.Choose, ast.For)):
             if depth + 1 > MAX_LOOPS:
                 return s
             found = _too_many_loops(s.body, depth + 1)

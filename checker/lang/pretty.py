@@ -122,6 +122,10 @@ def _stmts(stmts: tuple[ast.Stmt, ...], ind: str) -> list[str]:
             where = f" where {pretty_expr(s.cond)}" if s.cond is not None else ""
             out.append(f"{ind}choose {s.var} in {pretty_expr(s.domain)}{where}")
             out.extend(_stmts(s.body, ind))
+        elif isinstance(s, ast.For):
+            out.append(f"{ind}for {s.var} in {_domain(s.domain)} {{")
+            out.extend(_stmts(s.body, ind + "  "))
+            out.append(f"{ind}}}")
         elif isinstance(s, ast.Send):
             out.append(f"{ind}send {pretty_expr(s.value)} to {pretty_expr(s.chan)}")
         elif isinstance(s, ast.MethodCall):
@@ -209,6 +213,11 @@ def _expr(e: ast.Expr) -> tuple[str, int]:
         return f"{pretty_expr(e.elem, _PREC['set'])} {kw} {dom}", _PREC["in"]
     if isinstance(e, ast.Quant):
         return f"{e.kind} {e.var} in {_domain(e.domain)}: {pretty_expr(e.body)}", 0
+    if isinstance(e, ast.Comprehension):
+        where = f" where {pretty_expr(e.cond)}" if e.cond is not None else ""
+        if e.elem is None:
+            return f"{{{e.var} in {_domain(e.domain)}{where}}}", _PREC["post"]
+        return f"{{{pretty_expr(e.elem)} for {e.var} in {_domain(e.domain)}{where}}}", _PREC["post"]
     if isinstance(e, ast.Cond):
         return f"if {pretty_expr(e.cond)} then {pretty_expr(e.then)} else {pretty_expr(e.orelse)}", 0
     if isinstance(e, ast.RangeExpr):

@@ -103,6 +103,7 @@ class _Resolver(ExpressionTyper):
         # (id of a `var ... in` declaration, instance or None) -> the values it may start with
         self.choices: dict[tuple[int, int | None], tuple[Any, ...]] = {}
         self.initial_count = 1
+        self.loop_vars: dict[int, ast.For] = {}  # BoundSym uid of a `for` variable -> its loop
 
     # ---- helpers
     def error(self, span: Span, msg: str, notes: Iterable[Note] = ()) -> None:
@@ -689,6 +690,20 @@ class _Resolver(ExpressionTyper):
             if s.cond is not None:
                 self.expect_bool(s.cond, inner, "a choose condition")
             self.block(s.body, inner)
+        elif isinstance(s, ast.For):
+            inner = _Scope(scope)
+            elem, _ = self.domain(s.domain, scope)
+            b = self.new_bound(s.var, elem, s.span)
+            self.declare(inner, s.var, b, s.span)
+            self.refs[id(s)] = b
+            self.loop_vars[b.uid] = s
+            chosen = _first_choose(s.body)
+            if chosen is not None:
+                self.error(chosen.span, "'choose' inside a 'for' loop is not supported: a loop runs every "
+                                        "iteration in one step; choose before the loop (its choice then holds "
+                                        "for every iteration) or make the choice a transition parameter",
+                           [Note(self.name_span(s.span, "for"), "the loop starts here")])
+            self.block(s.body, inner)
         elif isinstance(s, ast.Send):
             ct = self.expr(s.chan, scope)
             if not isinstance(ct, ChanT):
@@ -730,6 +745,12 @@ class _Resolver(ExpressionTyper):
                 raise _Abort()
             root = root.base
         sym = self.refs.get(id(root)) if isinstance(root, ast.Name) else None
+        if isinstance(sym, BoundSym) and sym.uid in self.loop_vars:
+            loop = self.loop_vars[sym.uid]
+            self.error(e.span, f"the loop variable '{sym.name}' cannot be assigned: it takes each value of "
+                               "the domain in turn; keep a value in a variable declared with `var`",
+                       [Note(self.name_span(loop.span, sym.name), f"'{sym.name}' is bound here")])
+            raise _Abort()
         if not isinstance(sym, VarSym):
             self.error(e.span, "only variables, their map entries and record fields can be assigned")
             raise _Abort()
@@ -882,6 +903,21 @@ class _Resolver(ExpressionTyper):
                                        "`final` if that is intended)")
 
     # ---- expressions
+def _first_choose(stmts: tuple[ast.Stmt, ...]) -> ast.Choose | None:
+    """The first `choose` in a loop body, nested `if`s included (a nested loop reports its own)."""
+    for s in stmts:
+        if isinstance(s, ast.Choose):
+            return s
+        inner: list[tuple[ast.Stmt, ...]] = []
+        if isinstance(s, ast.If):
+            inner = [b for _, b in s.branches] + [s.orelse]
+        for b in inner:
+            found = _first_choose(b)
+            if found is not None:
+                return found
+    return None
+
+
 def _type_names(te: ast.TypeExpr) -> set[str]:
     """The names a type expression mentions (NamedType), at any depth."""
     if isinstance(te, ast.NamedType):

@@ -237,6 +237,8 @@ class ExpressionTyper:
                 return IntT()
             self._bool(e.body, inner, f"the body of '{e.kind}'")
             return IntT() if e.kind == "count" else BoolT()
+        if isinstance(e, ast.Comprehension):
+            return self._comprehension(e, scope, expected)
         if isinstance(e, ast.Cond):
             self._bool(e.cond, scope, "the condition")
             a = self._sub(e.then, scope, expected)
@@ -313,6 +315,36 @@ class ExpressionTyper:
                     raise _Abort()
             return expected
         raise AssertionError(e)
+
+    def _comprehension(self, e: ast.Comprehension, scope: _Scope, expected: Type | None) -> Type:
+        """`{x in D where C}` is a set of D's element type; `{e for x in D where C}` a set of e's
+        type.  A set's elements need a finite type (bool, a range, an enum): integers of unknown
+        range (`{x in lo..hi ...}` with variable bounds, `{x + 1 for ...}`) take the element type
+        of the set expected here (assigned to, compared with), and are range-checked."""
+        inner = _Scope(scope)
+        dom_elem, _ = self.domain(e.domain, scope)
+        b = self.new_bound(e.var, dom_elem, e.span)
+        self.declare(inner, e.var, b, e.span)
+        self.refs[id(e)] = b
+        if e.cond is not None:
+            self._bool(e.cond, inner, "the condition of a set comprehension")
+        want = expected.elem if isinstance(expected, SetT) else None
+        if e.elem is None:
+            elem, where = dom_elem, e.domain
+        else:
+            elem = self._sub(e.elem, inner, want)
+            where = e.elem
+        if want is not None and (compatible(want, elem) or compatible(want, value_type(elem))):
+            return expected  # type: ignore[return-value]
+        if is_scalar(elem):
+            return SetT(elem)
+        if isinstance(elem, IntT):
+            self.error(where.span, "the elements of this set are integers of unknown range; write the "
+                                   "comprehension where a set of known type is expected (assigned to, or "
+                                   "compared with, a set variable), or range over a type or constant bounds")
+        else:
+            self.error(where.span, f"a set holds bools, range values or enum members, not {_a(elem)}")
+        raise _Abort()
 
     def _name(self, e: ast.Name, scope: _Scope) -> Type:
         sym = scope.lookup(e.name)
@@ -399,7 +431,7 @@ class ExpressionTyper:
 
     def _typed_pair(self, a: ast.Expr, b: ast.Expr, scope: _Scope, expected: Type | None = None) -> Type:
         """Check two operands where a literal on one side takes its type from the other."""
-        literal = (ast.SetLit, ast.RecordLit)
+        literal = (ast.SetLit, ast.RecordLit, ast.Comprehension)
         if isinstance(a, literal) and not isinstance(b, literal):
             bt = self._sub(b, scope, expected)
             return self._sub(a, scope, bt if expected is None else expected)

@@ -15,8 +15,10 @@ and bindings:
     with a and b swapped;
   * when both fire: a(b(S)) = b(a(S)).
 
-Anything the translation does not model (channels, instances named at run time, quantifiers over
-computed ranges, ...) raises Unsupported: the pair is "not proven", which only costs reduction,
+A `for` loop is unrolled over its domain's values (a type, a constant range, a literal, a set's
+members before the first iteration).  Anything the translation does not model (channels, instances
+named at run time, quantifiers and loops over computed ranges, set comprehensions, ...) raises
+Unsupported: the pair is "not proven", which only costs reduction,
 never soundness.  z3 is imported lazily, so `papcheck --help` stays fast; answers are cached per
 pair.
 """
@@ -282,12 +284,51 @@ class _Exec:
                 bit = self.bit(elem, stype)
                 new = cur[1] | bit if s.method == "add" else cur[1] & ~bit
                 self.assign(s.target, ("set", new, stype), st, env)
+            elif isinstance(s, ast.For):
+                self.for_stmt(s, st, env)
             elif isinstance(s, ast.Assert):
                 self.fail(z3.Not(self.expr(s.cond, st, env)), "assert")
             elif isinstance(s, ast.Skip):
                 pass
             else:  # send, and any statement form added later
                 raise Unsupported(type(s).__name__)
+
+    def for_stmt(self, s: ast.For, st: _SymState, env: dict) -> None:
+        """A loop, unrolled over its domain's values in ascending order, each iteration under its
+        membership (taken before the first iteration); a range whose bounds are not constants is
+        not modelled (the pair is then dependent)."""
+        z3 = self.z3
+        b = self.c.refs[id(s)]
+        desc = self.c.domains[id(s.domain)]
+        if desc[0] == "type":
+            t = desc[1]
+            cases = [(z3.BoolVal(True), self.scalar(v, t)) for v in t.values()]
+        elif desc[0] == "set":
+            sv = self.expr(s.domain, st, env)
+            if not (isinstance(sv, tuple) and sv[0] == "set"):
+                raise Unsupported("loop domain")
+            stype = sv[2]
+            cases = [(z3.Extract(i, i, sv[1]) == 1, self.scalar(v, stype.elem))
+                     for i, v in enumerate(stype.elem.values())]
+        elif desc[0] in ("range", "lit"):
+            vals = []
+            for x in (desc[1], desc[2]) if desc[0] == "range" else desc[1]:
+                v = z3.simplify(self.expr(x, st, env))
+                if not z3.is_int_value(v):
+                    raise Unsupported("loop over a computed domain")
+                vals.append(v.as_long())
+            got = range(vals[0], vals[1] + 1) if desc[0] == "range" else sorted(set(vals))
+            cases = [(z3.BoolVal(True), z3.IntVal(v)) for v in got]
+        else:
+            raise Unsupported("loop domain")
+        outer = self.path
+        for inside, v in cases:
+            bst = st.copy()
+            self.path = z3.And(outer, inside)
+            self.stmts(s.body, bst, {**env, b.uid: v})
+            for k in {k for k, x in bst.values.items() if st.values.get(k) is not x}:
+                st.set(k, _ite(z3, inside, bst.lookup(k), st.lookup(k)))
+        self.path = outer
 
     def if_stmt(self, s: ast.If, st: _SymState, env: dict) -> None:
         z3 = self.z3

@@ -15,8 +15,12 @@ transition a formula over a pre-state and the terms of its post-state.  What mak
   range, a failed assert, division by zero) are a Boolean per transition and per property;
   errors inside a quantifier are over-approximated (an error at *some* binding), which can only
   make a proof fail, never succeed wrongly.
+* **Loops and comprehensions**: a ``for`` loop is unrolled over its domain's candidate values in
+  ascending order, each iteration under its membership (taken before the first); a set
+  comprehension is the array of its members (an image: ``y -> exists x in D: C and y == e``).
 * **Unsupported** constructs (channels, ``len`` of a set, a set literal whose element type the
-  context does not give) raise :class:`Unsupported` with the span: a located error, never a
+  context does not give, a loop whose domain's values depend on the state or on symbolic
+  constants) raise :class:`Unsupported` with the span: a located error, never a
   silently wrong translation.
 """
 
@@ -434,6 +438,13 @@ class Translator:
             return self.etype(e.left, ctx) or self.etype(e.right, ctx)
         if isinstance(e, ast.Cond):
             return self.etype(e.then, ctx) or self.etype(e.orelse, ctx)
+        if isinstance(e, ast.Comprehension):
+            _, _, (srt, st) = self.domain(e.domain, ctx)
+            if e.elem is not None:  # the element's own type, when it is a variable, entry or field
+                sym = self.c.refs[id(e)]
+                found = self.etype(e.elem, ctx.bind(sym, self.z3.Const(self.fresh(sym.name), srt), st))
+                st = found if found is not None and found.kind in ("bool", "int") else INT
+            return SType("set", elem=st) if st.kind == "bool" or st.lo is not None else None
         return None
 
     def _ref(self, e: ast.Name) -> Any:
@@ -519,6 +530,8 @@ class Translator:
             else:
                 err = z3.Or(ed, self._first_error(e.kind, x, pred, body, eb, vals))
             return val, err
+        if isinstance(e, ast.Comprehension):
+            return self._comprehension(e, ctx, expect)
         if isinstance(e, ast.Cond):
             c, ec = self.expr(e.cond, ctx)
             a, ea = self.expr(e.then, ctx, expect)
@@ -662,6 +675,41 @@ class Translator:
             errs.append(z3.And(member, eb))
         errs.append(z3.Not(seen))  # over an empty domain: a model error
         return acc, z3.Or(*errs)
+
+    def _comprehension(self, e: ast.Comprehension, ctx: Ctx, expect: SType | None) -> tuple[Any, Any]:
+        """`{x in D where C}` as the array x -> (x in D and C); `{e for x in D where C}` as
+        y -> (exists x in D: C and y == e).  The errors of C and e at any member are errors (the
+        explicit search evaluates every member), and so is an element outside the set's type."""
+        z3 = self.z3
+        b = self.c.refs[id(e)]
+        pred, ed, (srt, st) = self.domain(e.domain, ctx)
+        out = expect.elem if expect is not None and expect.kind == "set" and expect.elem is not None else None
+        if out is None:
+            t = self.etype(e, ctx)
+            out = t.elem if t is not None else None
+        if out is None:
+            raise Unsupported(e.span, "the prover cannot tell the element type of this set comprehension here; "
+                                      "assign it to (or compare it with) a set variable")
+        x = z3.Const(self.fresh(b.name), srt)
+        inner = ctx.bind(b, x, st)
+        c, ec = self.expr(e.cond, inner) if e.cond is not None else (z3.BoolVal(True), z3.BoolVal(False))
+        vals = self.domain_values(e.domain, st, ctx)
+        if e.elem is None:
+            if self.sort(out) != srt:
+                raise Unsupported(e.span, "this set comprehension is not supported by `papcheck prove`")
+            member, v, ev = z3.And(pred(x), c), x, z3.BoolVal(False)
+            value = z3.Lambda([x], member)
+        else:
+            v, ev = self.expr(e.elem, inner, out)
+            member = z3.And(pred(x), c)
+            y = z3.Const(self.fresh("elem"), self.sort(out))
+            value = z3.Lambda([y], self.exists(x, member, y == v, vals))
+        # errors at some member (a fresh constant: the queries ask whether one exists)
+        xe = z3.Const(self.fresh(b.name + "!e"), srt)
+        sub = (lambda term: z3.substitute(term, (x, xe)))
+        fits = z3.BoolVal(True) if out.kind in ("bool",) else self.in_type(v, out)
+        err = z3.Or(ed, sub(z3.And(pred(x), ec)), sub(z3.And(member, z3.Or(ev, z3.Not(fits)))))
+        return value, err
 
     def _small_values(self, st: SType) -> list | None:
         """The values of a scalar type whose bounds do not depend on symbolic constants."""
@@ -870,10 +918,44 @@ class _Exec:
             self.err(z3.Or(ec, z3.Not(c)))
         elif isinstance(s, ast.Skip):
             pass
+        elif isinstance(s, ast.For):
+            self.for_(s)
         elif isinstance(s, ast.Send):
             raise Unsupported(s.span, "send (channels) is not supported by `papcheck prove` yet")
         else:
             raise Unsupported(getattr(s, "span", None), "this statement is not supported by `papcheck prove`")
+
+    def for_(self, s: ast.For) -> None:
+        """A loop, unrolled over the candidate values of its domain in ascending order: each
+        iteration runs when its value is a member (the domain evaluated once, before the first).
+        A domain whose candidate values are not known (a range with variable bounds, a type whose
+        size depends on symbolic constants) is refused."""
+        z3, t = self.z3, self.t
+        b = t.c.refs[id(s)]
+        pred, ed, (_, st) = t.domain(s.domain, self._ctx())
+        self.err(ed)
+        vals = t._small_values(st)
+        if vals is None and t.concrete is not None:
+            vals = t.values(st)
+        if vals is not None and vals and not z3.is_bool(vals[0]):
+            simple = [z3.simplify(v) for v in vals]
+            vals = sorted({v.as_long(): v for v in simple}.values(), key=lambda v: v.as_long()) \
+                if all(z3.is_int_value(v) for v in simple) else None
+        if vals is None:
+            raise Unsupported(s.domain.span, "a `for` loop over a domain whose values depend on the state or on "
+                                             "symbolic constants is not supported by `papcheck prove` yet (loop over "
+                                             "a type or constant bounds, or pin the constants with -D)")
+        members = [pred(v) for v in vals]  # before the first iteration: the body may change a set domain
+        saved_ctx = self.ctx
+        for v, member in zip(vals, members):
+            self.ctx = saved_ctx.bind(b, v, st)
+            saved_pc, before = self.pc, dict(self.state)
+            self.pc = z3.And(saved_pc, member)
+            self.block(s.body)
+            after = self.state
+            self.pc = saved_pc
+            self.state = {k: (x if x.eq(before[k]) else z3.If(member, x, before[k])) for k, x in after.items()}
+        self.ctx = saved_ctx
 
     def _target_scalar_type(self, target: ast.Expr) -> SType:
         raise Unsupported(getattr(target, "span", None), "the prover cannot tell this target's type")

@@ -93,11 +93,11 @@ class _Ctx:
 TOP: Loc = (ANY,)
 LEAF_EXPRS = (ast.IntLit, ast.BoolLit, ast.SelfRef)
 PATH_EXPRS = (ast.Name, ast.Index, ast.Field, ast.At)
-COMPOSITE_EXPRS = (ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call,
-                   ast.SetLit, ast.RecordLit)
+COMPOSITE_EXPRS = (ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Comprehension, ast.Cond,
+                   ast.Call, ast.SetLit, ast.RecordLit)
 KNOWN_EXPRS = LEAF_EXPRS + PATH_EXPRS + COMPOSITE_EXPRS
 WRITING_STMTS = (ast.Assign, ast.MethodCall, ast.Send)
-COMPOSITE_STMTS = (ast.If, ast.Choose, ast.Assert, ast.Skip)
+COMPOSITE_STMTS = (ast.If, ast.Choose, ast.For, ast.Assert, ast.Skip)
 KNOWN_STMTS = WRITING_STMTS + COMPOSITE_STMTS
 
 

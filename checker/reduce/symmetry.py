@@ -181,6 +181,15 @@ class _ContextFinder:
                 if s.cond is not None:
                     self.expr(s.cond, False)
                 self.stmts(s.body)
+            elif isinstance(s, ast.For):
+                # the iterations run in the domain's order: over the instances of m, in index
+                # order, so a body whose iterations interact (the first free one wins) names a
+                # particular instance; loops over other domains are checked like any code
+                if self._over_instances(s.domain):
+                    raise _Asymmetric(s.span, f"a 'for' loop over the instances of {self.m.name} visits "
+                                              "them in index order")
+                self.domain(s.domain)
+                self.stmts(s.body)
             elif isinstance(s, ast.Send):
                 self.expr(s.chan, False)
                 ct = self._t(s.chan)
@@ -198,6 +207,12 @@ class _ContextFinder:
                         self.expr(a, False)
             elif isinstance(s, ast.Assert):
                 self.expr(s.cond, False)
+
+    def _over_instances(self, e) -> bool:
+        desc = self.c.domains.get(id(e))
+        elem_t = desc[1] if desc and desc[0] == "type" else (desc[1].elem if desc and desc[0] == "set" else None)
+        return _is_index(elem_t, self.m) or (desc is not None and desc[0] == "lit" and any(
+            self._mtyped(x) for x in desc[1]))
 
     def domain(self, e) -> None:
         if isinstance(e, ast.Name) and self.c.refs.get(id(e)) is self.m:
@@ -261,6 +276,20 @@ class _ContextFinder:
         if isinstance(e, ast.Quant):
             self.domain(e.domain)
             self.expr(e.body, False)
+            return
+        if isinstance(e, ast.Comprehension):
+            self.domain(e.domain)
+            if e.cond is not None:
+                self.expr(e.cond, False)
+            st = self._t(e)
+            if e.elem is None and isinstance(st, SetT) and _is_index(st.elem, m) \
+                    and not self._over_instances(e.domain):
+                raise _Asymmetric(e.span, f"its elements are numbers standing for instances of {m.name}")
+            if e.elem is not None:
+                if isinstance(st, SetT) and _is_index(st.elem, m):
+                    self.need_index(e.elem, "the element")
+                else:
+                    self.expr(e.elem, False)
             return
         if isinstance(e, ast.Cond):
             self.expr(e.cond, False)
