@@ -542,3 +542,13 @@ def test_tla_exports_of_initial_domains_parse() -> None:
         tla.parse(out)
         assert "\\in" in out.split("Init ==")[1].split("\n\n")[0]
     assert "loc_Node_tag[i] \\in CASE i = 0 -> {0} [] i = 1 -> {1} [] OTHER -> {2}" in out
+
+
+def test_the_state_graph_draws_every_initial_state_bold() -> None:
+    from checker.views.dot import graph_dot
+    spec = api.load_text("protocol Init2\nvar x: 0..3 in {0, 1}\nmachine M {\n  state s {\n"
+                              "    on go when x < 2 { x := x + 1 }\n  }\n}\ninvariant small: x < 3\n",
+                              "init2.pap")
+    dot = graph_dot(spec)
+    bold = {line.split("tooltip=")[1].split("\\l")[0] for line in dot.splitlines() if "penwidth=2.5" in line}
+    assert bold == {'"x = 0', '"x = 1'}

@@ -28,6 +28,7 @@ from .. import __version__, api
 from ..lang import ast
 from ..lang.errors import PapcheckError, SourceFile, SpecError, UsageError
 from ..lang.inputs import MAX_SPEC_BYTES, InputError, decode_text
+from ..lang.outputs import counted
 from ..lang.parser import parse, read_source, spec_input_error
 from ..lang.types import format_value
 from .formats import counterexample_text, md_cell, md_code_block, model_error_text
@@ -276,7 +277,7 @@ def _status(status: str | None, steps: int | None) -> str:
     if status is None:
         return "(absent)"
     if status in ("violated", "witnessed") and steps is not None:
-        return f"{status} in {steps} steps"
+        return f"{status} in {counted(steps, 'step')}"
     return {"unreachable": "never reached", "unknown": "not decided"}.get(status, status)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from .. import __version__
 from ..api import CheckResult, PropertyResult
 from ..engine.trace import Step, Trace
+from ..lang.outputs import counted
 from ..lang.types import MapT, format_value
 from ..views.report import render_text, render_trace, result_dict
 
@@ -115,7 +116,7 @@ def expected_violations(o: Outcome) -> set[str]:
 
 
 def status_text(p: PropertyResult) -> str:
-    steps = f" in {p.trace.length} steps" if p.trace is not None else ""
+    steps = f" in {counted(p.trace.length, 'step')}" if p.trace is not None else ""
     return {
         "holds": "holds",
         "witnessed": f"witnessed{steps}",

@@ -46,7 +46,8 @@ def _cross_options(f):
 
     @click.option("--cross-check", "cross_peer", type=click.Choice(["spin", "rumur"]), default=None,
                   help="Export the spec, check it with SPIN or Rumur too and compare verdicts, unreduced "
-                       "state counts and shortest counterexamples (exit 70 if they disagree).")
+                       "state counts and shortest counterexamples (exit 70 if they disagree; 3 if the export "
+                       "refuses a construct, after papcheck's own report).")
     @functools.wraps(f)
     def wrapper(*args, cross_peer: str | None, **kwargs):
         click.get_current_context().meta["papcheck.cross"] = cross_peer
@@ -191,7 +192,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     if ckpt is not None and not quiet:
         from .long_runs import checkpoint_note
         click.echo(checkpoint_note(ckpt, result), err=True)
-    minimized = _see_minimize(result)
+    minimized = _see_minimize(result, timeout, quiet)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
     crosses = _cross_check([outcome])
@@ -219,9 +220,17 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
         click.echo(sc.render(), nl=False, err=fmt != "text")
         if not sc.ok:
             sys.exit(EXIT_INTERNAL)
-    if any(not c.agree for _, c in crosses):
-        sys.exit(EXIT_INTERNAL)
+    _cross_exit(crosses)
     sys.exit(result.exit_code)
+
+
+def _cross_exit(crosses: list) -> None:
+    """70 when a peer disagrees; 3 when the export refused a construct, so no peer ran (the
+    located error is printed under the cross-check line, after papcheck's own report)."""
+    if any(not c.agree and c.refused is None for _, c in crosses):
+        sys.exit(EXIT_INTERNAL)
+    if any(c.refused is not None for _, c in crosses):
+        sys.exit(3)
 
 
 def _cross_check(outcomes: list) -> list:
@@ -261,6 +270,8 @@ def _cross_render(fmt: str, text: str, crosses: list, timing: bool) -> str:
     lines = [(f"{path}: " if len(crosses) > 1 else "") + c.line(timing) for path, c in crosses]
     for _, c in crosses:
         lines += [f"  - {p}" for p in c.problems]
+        if c.refused is not None:
+            lines += ["  " + x for x in c.refused.splitlines()]
     if fmt == "text":
         return text + "\n".join(lines) + "\n"
     click.echo("\n".join(lines), err=True)
@@ -318,7 +329,6 @@ def _check_many(runs: list, *, gate: bool, fail_on_incomplete: bool, fmt: str, o
             click.echo("papcheck: no counterexample to write to --trace-out", err=True)
         else:
             _write(trace_out, report.render_itf(trace, result, f"{result.spec.name}: {result.verdict}"))  # type: ignore[arg-type, union-attr]  # trace implies result
-    if any(not c.agree for _, c in crosses):
-        sys.exit(EXIT_INTERNAL)
+    _cross_exit(crosses)
     sys.exit(gates.exit_code(outcomes))
 

@@ -23,6 +23,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections import deque
@@ -31,7 +32,8 @@ from typing import Any
 
 from ..api import CheckResult, PropertyResult, Spec
 from ..engine.model import ModelError
-from ..export import export
+from ..export import ExportError, export
+from ..lang.outputs import counted
 from ..lang.symbols import PropertyInfo
 
 PEERS = ("spin", "rumur")
@@ -105,10 +107,32 @@ def available(tool: str) -> bool:
     return shutil.which(tool) is not None and c_compiler() is not None
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, ask for SIGKILL when papcheck dies (prctl
+    PR_SET_PDEATHSIG), so a killed papcheck leaves no spin, pan, rumur or verifier running; and
+    exit at once if papcheck is already gone.  Elsewhere nothing (the timeout still applies)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != _PARENT_PID:
+        os._exit(1)
+
+
+_PARENT_PID = os.getpid()
+
+
 def _run(cmd: list[str], cwd: str, timeout: float | None) -> tuple[int, str]:
+    global _PARENT_PID
+    _PARENT_PID = os.getpid()
     try:
         p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, text=True, errors="replace")
+                           timeout=timeout, text=True, errors="replace", preexec_fn=_die_with_parent)
     except subprocess.TimeoutExpired:
         return -1, "timeout"
     return p.returncode, p.stdout
@@ -249,6 +273,15 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
         with open(os.path.join(wd, "model.m"), "w") as f:
             f.write(text)
         res = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"], symmetry)
+        if res.verdict != "error" and res.model_error is not None and spec.checked.properties and 'cover "pap_prop_' not in res.output:
+            # after an error Rumur prints no cover results: learn the hits from error rules
+            with open(os.path.join(wd, "model.m"), "w") as f:
+                f.write(to_murphi(spec.checked, safety_only=safety_only, properties="errors"))
+            hits = _rumur_in(wd, timeout, ["--max-errors", "100000000", "--counterexample-trace", "off"], symmetry)
+            if hits.verdict == "error":
+                hits.seconds = time.perf_counter() - started
+                return hits
+            res.failed = {k: -1 for kind, k, _ in _errors(hits.output) if kind == "prop"}
         if res.verdict == "error" or not shortest:
             res.seconds = time.perf_counter() - started
             return res
@@ -269,7 +302,7 @@ def run_rumur(spec: Spec, *, timeout: float | None = 600, workdir: str | None = 
 
 
 def _rumur_in(wd: str, timeout: float | None, extra: list[str], symmetry: str = "off") -> PeerOutcome:
-    rc, out = _run(["rumur", "--symmetry-reduction", symmetry, "--deadlock-detection", "off",
+    rc, out = _run(["rumur", "--symmetry-reduction", symmetry, "--deadlock-detection", "off", "--value-type", "int32_t",
                     "--threads", "1", *extra, "--output", "model.c", "model.m"], wd, timeout)
     if rc != 0:
         return PeerOutcome("rumur", "error", None, error=f"rumur failed: {out.strip()[-400:]}", output=out)
@@ -363,10 +396,15 @@ class CrossCheck:
     problems: list[str] = field(default_factory=list)
     note: str = ""
     outcome: PeerOutcome | None = None
+    refused: str | None = None  # the export refused a construct: its located error, rendered
 
     def line(self, timing: bool = True) -> str:
         def n(x: Any) -> str:
             return "-" if x is None else f"{x:,}"
+        if self.refused is not None:
+            target = "Promela" if self.peer == "spin" else "Murphi"
+            return (f"Cross-check ({self.peer}): could not run: the {target} export refused the spec "
+                    f"(papcheck's own result above stands; exit code 3)")
         status = "agree" if self.agree else "DISAGREE"
         s = (f"Cross-check ({self.peer}): {status}: verdict {self.papcheck_verdict} / {self.peer_verdict}, "
              f"states {n(self.papcheck_states)} / {n(self.peer_states)} (unreduced), "
@@ -383,7 +421,7 @@ class CrossCheck:
                 "states": {"papcheck": self.papcheck_states, "peer": self.peer_states},
                 "counterexample_length": {"papcheck": self.papcheck_length, "peer": self.peer_length},
                 "seconds": {"papcheck": round(self.papcheck_seconds, 3), "peer": round(self.peer_seconds, 3)},
-                "problems": list(self.problems), "note": self.note}
+                "problems": list(self.problems), "note": self.note, "refused": self.refused}
 
 
 def safety_verdict(result: CheckResult) -> str:
@@ -431,7 +469,7 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
                 problems.append(f"{p.kind} {p.name}: papcheck {p.status}, {peer.tool} found it")
             if p.status == "witnessed" and hit and p.trace is not None and result.strategy == "bfs" \
                     and peer.failed[k] >= 0 and p.trace.length != peer.failed[k]:
-                problems.append(f"reachable {p.name}: witness in {p.trace.length} steps, {peer.tool} {peer.failed[k]}")
+                problems.append(f"reachable {p.name}: witness in {counted(p.trace.length, 'step')}, {peer.tool} {peer.failed[k]}")
         if result.model_error is not None and peer.model_error is None:
             problems.append(f"model error: papcheck found one, {peer.tool} did not")
         elif peer.model_error is not None and result.model_error is None and result.search is not None \
@@ -441,13 +479,15 @@ def compare(spec: Spec, result: CheckResult, peer: PeerOutcome, full: FullCount 
             (p.trace for p in result.properties if p.status == "violated" and p.trace is not None
              and p.kind in ("invariant", "deadlock_free")), None)
         if cex is not None and result.strategy == "bfs":
-            my_len = cex.length
+            # the peers count the failing step of a model error (papcheck's trace stops before it:
+            # "reached in N steps; the last one fails" has length N - 1)
+            my_len = cex.length + (1 if result.model_error is not None else 0)
             known = [n for k, n in peer.failed.items() if n >= 0 and props[k].kind != "reachable"]
             if peer.model_error is not None and peer.model_error >= 0:
                 known.append(peer.model_error)
             their_len = min(known) if known else None
             if their_len is not None and my_len != their_len:
-                problems.append(f"shortest counterexample: papcheck {my_len} steps, {peer.tool} {their_len}")
+                problems.append(f"shortest counterexample: papcheck {counted(my_len, 'step')}, {peer.tool} {their_len}")
     note = ""
     my_states = full.states if full is not None else None
     if full is not None and peer.states is not None and not full.model_error and peer.model_error is None:
@@ -476,6 +516,10 @@ def cross_check(spec: Spec, result: CheckResult, peer: str, *, timeout: float | 
             future = pool.submit(run_rumur, spec, timeout=timeout, safety_only=live)
         t0 = time.perf_counter()
         full = full_count(spec)
-        counted = time.perf_counter() - t0
-        out = future.result()
-    return compare(spec, result, out, full, papcheck_seconds + counted)
+        counting_seconds = time.perf_counter() - t0
+        try:
+            out = future.result()
+        except ExportError as e:  # a construct the export cannot translate faithfully: no peer run
+            return CrossCheck(peer, False, safety_verdict(result), "-", full.states, None, None, None,
+                              papcheck_seconds + counting_seconds, 0.0, [], "", None, e.diagnostics.render())
+    return compare(spec, result, out, full, papcheck_seconds + counting_seconds)

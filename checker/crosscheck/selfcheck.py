@@ -17,6 +17,7 @@ from ..api import CheckResult, Spec, check
 from ..engine.explore import Limits
 from ..engine.model import ModelError
 from ..engine.trace import Trace
+from ..lang.outputs import counted
 
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("none", dict(por=False, symmetry=False)),
@@ -70,7 +71,7 @@ def self_check(spec: Spec, *, strategy: str = "bfs", limits: Limits | None = Non
             if comparable and not undecided and _decided(p.status) != _decided(q.status):
                 report.problems.append(f"{name}: {q.kind} {q.name} is {q.status}, unreduced {p.status}")
             if strategy == "bfs" and p.trace is not None and q.trace is not None and p.trace.length != q.trace.length:
-                report.problems.append(f"{name}: the trace of {q.name} has {q.trace.length} steps, "
+                report.problems.append(f"{name}: the trace of {q.name} has {counted(q.trace.length, 'step')}, "
                                        f"the unreduced shortest {p.trace.length}")
         if comparable and (base.model_error is None) != (r.model_error is None):
             report.problems.append(f"{name}: model error {'found' if r.model_error else 'missed'}, "

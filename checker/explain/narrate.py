@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..api import CheckResult, PropertyResult
 from ..engine.trace import Step, Trace
+from ..lang.outputs import counted
 from ..lang.types import MapT, Type, format_value
 from .minimize import Minimized
 from .race import Cell, TraceFacts, cell_text, fails_text, overlap, schedule, switch_count
@@ -280,7 +281,7 @@ def explain(result: CheckResult, prop_name: str | None = None,
         trace = me.trace
         ex = Explanation(head, f"MODEL ERROR at line {me.line}: {me.message}")
         ex.story = story(result, trace)
-        ex.summary = f"What happens ({trace.length + 1} steps, the last one fails):"
+        ex.summary = f"What happens ({counted(trace.length + 1, 'step')}, the last one fails):"
         ex.schedule = schedule_text(trace)
         return ex
     if prop is None or prop.trace is None:

@@ -26,7 +26,7 @@ from ..engine.trace import Step, Trace, initial_choice, state_view
 from ..lang.errors import PapcheckError
 from ..lang.evaluate import EvalError, Evaluator
 from ..lang.inputs import MAX_TRACE_BYTES, parse_int, parse_json, read_text
-from ..lang.outputs import visible
+from ..lang.outputs import counted, visible
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type, format_value
 
 
@@ -510,7 +510,7 @@ class Replayer:
     def intro(self) -> str:
         fails = self.trace.failing_step
         then = f" (then {fails.action_text()} fails with a model error)" if fails is not None else ""
-        return (f"{self.spec.name}: a trace of {self.last} steps{then}; `help` lists the commands.\n"
+        return (f"{self.spec.name}: a trace of {counted(self.last, 'step')}{then}; `help` lists the commands.\n"
                 + self.show())
 
     def show(self) -> str:

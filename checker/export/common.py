@@ -19,7 +19,9 @@ cannot name a target keyword, macro or C symbol; no spec text is copied into com
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,10 +43,58 @@ from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT,
 
 MAX_UNROLL = 4096  # largest domain a quantifier, parameter or choose may range over
 MAX_FIRINGS = 20000
+MAX_AGGREGATE = 64  # largest domain a count/min/max is unrolled over (min/max are quadratic)
 
 
 class ExportError(SpecError):
     """A construct the target cannot express faithfully (exit code 3, located)."""
+
+
+# The AST node kinds the Promela and Murphi lowerings (and the TLA+ translator) know.  Any other
+# kind met anywhere in a spec is refused before translating (refuse_unknown_nodes): a node kind
+# added to the language is "not supported by the export yet" until it is translated here.
+HANDLED_EXPRS: tuple[type, ...] = (
+    ast.IntLit, ast.BoolLit, ast.Name, ast.SelfRef, ast.SetLit, ast.RecordLit, ast.Index, ast.Field, ast.At,
+    ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call)
+HANDLED_STMTS: tuple[type, ...] = (
+    ast.Assign, ast.If, ast.Choose, ast.Send, ast.MethodCall, ast.Assert, ast.Skip)
+
+
+def node_kind(node: Any) -> str:
+    """How an error names an AST node kind: `the For statement`, `the SetComp expression`."""
+    what = "statement" if isinstance(node, ast.Stmt) else "expression"
+    return f"the {type(node).__name__} {what}"
+
+
+def unsupported(source: Any, node: Any, target: str) -> ExportError:
+    span = getattr(node, "span", None)
+    if not isinstance(span, Span) or not span.line:
+        span = Span.point(1, 1)
+    err = SpecError.single(source, span, f"{node_kind(node)} is not supported by the {target} export yet")
+    return ExportError(err.diagnostics)
+
+
+def refuse_unknown_nodes(checked: CheckedSpec, target: str) -> None:
+    """Raise the located "... is not supported by the <target> export yet" for the first
+    expression or statement of a kind not in HANDLED_EXPRS / HANDLED_STMTS (never translate a
+    spec into a silently different model)."""
+    node = first_unknown_node(checked.spec)
+    if node is not None:
+        raise unsupported(checked.source, node, target)
+
+
+def first_unknown_node(root: Any) -> Any:
+    """The first Expr or Stmt, in source order of the tree walk, whose kind is not handled."""
+    stack = [root]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (ast.Expr, ast.Stmt)) and not isinstance(x, HANDLED_EXPRS + HANDLED_STMTS):
+            return x
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            stack.extend(reversed([getattr(x, f.name) for f in dataclasses.fields(x)]))
+        elif isinstance(x, (tuple, list)):
+            stack.extend(reversed(x))
+    return None
 
 
 def safe(name: str) -> str:
@@ -142,6 +192,7 @@ class Dialect:
     FALSE = "false"
     AND = ""  # the conjunction and disjunction tokens, with their spaces: " && ", " & "
     OR = ""
+    INT_BITS = 32  # the peer's integers: every value and intermediate value must fit (see Lowering.fits)
 
     def int_lit(self, v: int) -> str:
         return str(v) if v >= 0 else f"(-{-v})"
@@ -149,20 +200,24 @@ class Dialect:
     def enum_lit(self, t: EnumT, member: str) -> str: raise NotImplementedError
 
     def and_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "true"]
-        if not xs:
-            return "true"
-        if "false" in xs:
-            return "false"
-        return xs[0] if len(xs) == 1 else "(" + self.AND.join(xs) + ")"
+        """Left to right and lazy, as papcheck evaluates `and`: a `false` drops only what comes
+        after it (what comes before is still evaluated and may be a model error)."""
+        return self._junction(xs, "true", "false", self.AND)
 
     def or_(self, xs: list[str]) -> str:
-        xs = [x for x in xs if x != "false"]
-        if not xs:
-            return "false"
-        if "true" in xs:
-            return "true"
-        return xs[0] if len(xs) == 1 else "(" + self.OR.join(xs) + ")"
+        return self._junction(xs, "false", "true", self.OR)
+
+    def _junction(self, xs: list[str], unit: str, zero: str, token: str) -> str:
+        out: list[str] = []
+        for x in xs:
+            if x == unit:
+                continue
+            out.append(x)
+            if x == zero:
+                break
+        if not out:
+            return unit
+        return out[0] if len(out) == 1 else "(" + token.join(out) + ")"
 
     def not_(self, x: str) -> str:
         return {"true": "false", "false": "true"}.get(x, f"(!{x})")
@@ -244,6 +299,10 @@ class Lowering:
         self.refs = checked.refs
         self.domains = checked.domains
         self.temps: list[tuple[str, Type]] = []
+        # min/max aggregates and divisions whose model error a statement's check reports (key_conds)
+        self.checked_aggregates: set[int] = set()
+        self.checked_divisions: set[int] = set()
+        refuse_unknown_nodes(checked, dialect.target)
 
     # ------------------------------------------------------------------ errors
     def fail(self, node: Any, what: str) -> ExportError:
@@ -304,6 +363,8 @@ class Lowering:
             if a is None or b is None:
                 return None
             return (min(a[0], b[0]), max(a[1], b[1]))
+        if isinstance(e, ast.Quant) and e.kind in ("count", "min", "max"):
+            return self.aggregate_interval(e, env)
         if isinstance(e, ast.Call):
             f = _func(e)
             if f in ("min", "max"):
@@ -326,6 +387,39 @@ class Lowering:
                 if isinstance(at, ChanT):
                     return (0, at.capacity)
         return None
+
+    def aggregate_interval(self, e: ast.Quant, env: dict) -> Interval | None:
+        try:
+            _, vals = self.domain(e.domain, env)
+        except ExportError:
+            return None
+        if e.kind == "count":
+            return (0, len(vals))
+        ivs = [_iv(v) for v, _ in vals]
+        if not ivs or any(iv is None for iv in ivs):
+            body_iv = None
+        else:
+            b = self.refs[id(e)]
+            hull = (min(iv[0] for iv in ivs), max(iv[1] for iv in ivs))  # type: ignore[index]
+            body_iv = self.interval(e.body, {**env, b.uid: ("", hull, None)})
+        if body_iv is None:
+            t = self.types.get(id(e.body))
+            return (t.lo, t.hi) if isinstance(t, RangeT) else None
+        return body_iv
+
+    def fits(self, e: ast.Expr, env: dict) -> None:
+        """papcheck's integers are unbounded, the peer's are INT_BITS wide: an arithmetic result
+        that may not fit is refused, naming the expression (a wrapped value would silently
+        change the model)."""
+        bits = self.d.INT_BITS
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        iv = self.interval(e, env)
+        if iv is None:
+            raise self.fail(e, f"cannot bound the values of this integer expression (the {self.d.target} "
+                               f"peer computes with {bits}-bit integers)")
+        if iv[0] < lo or iv[1] > hi:
+            raise self.fail(e, f"`{_show_expr(e)}` may take values in {iv[0]}..{iv[1]}, beyond the "
+                               f"{bits}-bit integers the {self.d.target} peer computes with")
 
     def int_interval(self, e: ast.Expr, env: dict) -> Interval:
         iv = self.interval(e, env)
@@ -486,6 +580,7 @@ class Lowering:
         d = self.d
         t = self.types.get(id(e))
         if isinstance(e, ast.IntLit):
+            self.fits(e, env)
             return d.int_lit(e.value)
         if isinstance(e, ast.BoolLit):
             return d.TRUE if e.value else d.FALSE
@@ -507,12 +602,16 @@ class Lowering:
         if isinstance(e, ast.Unary):
             if e.op == "not":
                 return d.not_(self.expr(e.operand, env))
-            return d.neg(self.expr(e.operand, env))
+            a = self.expr(e.operand, env)
+            self.fits(e, env)
+            return d.neg(a)
         if isinstance(e, ast.Binary):
             return self.binary(e, env)
         if isinstance(e, ast.In):
             r = self.member(e.elem, e.domain, env)
             return d.not_(r) if e.negated else r
+        if isinstance(e, ast.Quant) and e.kind in ("count", "min", "max"):
+            return self.aggregate(e, env)
         if isinstance(e, ast.Quant):
             b = self.refs[id(e)]
             desc = self.domains.get(id(e.domain))
@@ -563,7 +662,46 @@ class Lowering:
         if isinstance(e, (ast.Index, ast.Field)):
             if isinstance(t, (BoolT, RangeT, EnumT, IntT)):
                 return self.read(self.place(e, env), env, e)
+        if not isinstance(e, HANDLED_EXPRS):
+            raise unsupported(self.spec.source, e, self.d.target)
         raise self.fail(e, "unsupported expression")
+
+    def aggregate(self, e: ast.Quant, env: dict) -> str:
+        """`count x in D: P` as a sum of 0/1 terms; `min`/`max x in D: e` as the first member
+        whose value is no larger (smaller) than every other member's, over the static superset
+        of D (at most MAX_AGGREGATE values).  Every member's body is evaluated, in D's order, as
+        papcheck does.  An empty D is a model error: the statement's checks report it (see
+        key_conds); where no check can (a property, a lazy operand) a D that may be empty is
+        refused."""
+        d = self.d
+        b = self.refs[id(e)]
+        et, vals = self.domain(e.domain, env)
+        if len(vals) > MAX_AGGREGATE:
+            raise self.fail(e, f"a {e.kind} over {len(vals)} values (at most {MAX_AGGREGATE} are translated)")
+        terms = []
+        for v, c in vals:
+            inner = {**env, b.uid: (d.lit(v, et if not isinstance(et, IntT) else RangeT(v, v)), _iv(v), None)}
+            terms.append((c, self.expr(e.body, inner)))
+        if e.kind == "count":
+            parts = [d.b2i(d.and_([c, body]) if c else body) for c, body in terms]
+            return "(" + " + ".join(parts) + ")" if parts else "0"
+        if not any(c == "" for c, _ in terms) and id(e) not in self.checked_aggregates:
+            raise self.fail(e, f"a {e.kind} over a domain that may be empty, where the model error "
+                               f"it would be cannot be reported (a property, a choose's condition, or "
+                               f"an operand of and/or/=>/if-then-else/a quantifier)")
+        if not terms:
+            return d.int_lit(0)  # unreachable: the check before the statement reports the empty domain
+        op = ">=" if e.kind == "max" else "<="
+        out = terms[-1][1]
+        for i in range(len(terms) - 1, -1, -1):
+            c, body = terms[i]
+            wins = [c] if c else []
+            for j, (cj, bj) in enumerate(terms):
+                if j != i:
+                    better = d.cmp(op, body, bj)
+                    wins.append(d.or_([d.not_(cj), better]) if cj else better)
+            out = body if i == len(terms) - 1 else d.cond(d.and_(wins), body, out)
+        return out
 
     def binary(self, e: ast.Binary, env: dict) -> str:
         d = self.d
@@ -591,15 +729,26 @@ class Lowering:
         if op in ("<", "<=", ">", ">="):
             return d.cmp(op, self.expr(e.left, env), self.expr(e.right, env))
         if op in ("+", "-", "*"):
-            return d.arith(op, self.expr(e.left, env), self.expr(e.right, env))
+            a, b = self.expr(e.left, env), self.expr(e.right, env)  # (operands first: the innermost
+            self.fits(e, env)                                         # expression too wide is named)
+            return d.arith(op, a, b)
         if op in ("/", "%"):
             return self.divide(e, env)
         raise self.fail(e, f"operator '{op}' outside a set context")
 
     def divide(self, e: ast.Binary, env: dict) -> str:
         """Truncating division as in C; a zero divisor is a model error, checked by the caller's
-        statement (see :meth:`div_checks`)."""
-        return self.d.arith(e.op, self.expr(e.left, env), self.expr(e.right, env))
+        statement (see :meth:`key_conds`).  Where no check precedes the division (a property, a
+        choose's condition, a lazy operand) a divisor that may be 0 is refused: the peer would
+        divide by zero (SIGFPE) instead of reporting papcheck's model error."""
+        iv = self.interval(e.right, env)
+        if id(e) not in self.checked_divisions and (iv is None or iv[0] <= 0 <= iv[1]):
+            raise self.fail(e, "a division whose divisor may be 0 where the model error it would be cannot be "
+                               "reported (a property, a choose's condition, or an operand of "
+                               "and/or/=>/if-then-else/a quantifier)")
+        a, b = self.expr(e.left, env), self.expr(e.right, env)
+        self.fits(e, env)
+        return self.d.arith(e.op, a, b)
 
     def member(self, elem: ast.Expr, dom: ast.Expr, env: dict) -> str:
         """`elem in dom` as a target boolean."""
@@ -714,6 +863,12 @@ class Lowering:
         out: list[tuple[str, str]] = []
 
         def walk(x: Any) -> None:
+            if isinstance(x, ast.Quant) and x.kind in ("min", "max"):
+                _, vals = self.domain(x.domain, env)
+                if not any(c == "" for _, c in vals):
+                    out.append((d.or_([c for _, c in vals]) if vals else d.FALSE,
+                                f"{x.kind} over an empty domain (line {_line(x)})"))
+                self.checked_aggregates.add(id(x))
             if isinstance(x, ast.Quant) or isinstance(x, ast.Cond) or (
                     isinstance(x, ast.Binary) and x.op in ("and", "or", "=>")):
                 return  # evaluated lazily: a guard on the path may protect the index
@@ -731,6 +886,7 @@ class Lowering:
                                     f"key outside {kt.lo}..{kt.hi} (line {_line(x)})"))
             if isinstance(x, ast.Binary) and x.op in ("/", "%"):
                 out.append((d.ne(self.expr(x.right, env), "0"), f"division by zero (line {_line(x)})"))
+                self.checked_divisions.add(id(x))
             if isinstance(x, ast.Expr):
                 for v in vars(x).values():
                     if isinstance(v, ast.Expr):
@@ -824,6 +980,8 @@ class Lowering:
             return self.key_checks(s.cond, env) + d.check(self.expr(s.cond, env), f"assertion (line {_line(s)})")
         if isinstance(s, ast.Skip):
             return []
+        if not isinstance(s, HANDLED_STMTS):
+            raise unsupported(self.spec.source, s, self.d.target)
         raise self.fail(s, "unsupported statement")
 
     # ------------------------------------------------------------------ transitions
@@ -988,16 +1146,17 @@ class Lowering:
             vals = self.cells(s.value, t, env)
             tp = self.place(s.target, env)
             cells = self.place_cells(t, tp)
-            for c in cells:
-                if _dynamic(c.text):
+            cell_keys = [_canon(c.text) for c in cells]
+            for k in cell_keys:
+                if not _plain(k):
                     raise self.fail(s, "an assignment to a computed map key or index before a choose")
-            for c, v in zip(cells, vals):
-                ov[c.text] = v.text
-                env["touched"].add(_text_root(c.text))
+            for k, v in zip(cell_keys, vals):
+                ov[k] = v.text
+                env["touched"].add(_text_root(k))
         elif isinstance(s, ast.MethodCall):
             st: Any = self.types[id(s.target)]  # a SetT: add and remove are set methods
-            cell = d.index(self.place(s.target, env), st.elem, self.expr(s.args[0], env))
-            if _dynamic(cell) or not _literal_index(cell):
+            cell = _canon(d.index(self.place(s.target, env), st.elem, self.expr(s.args[0], env)))
+            if not _plain(cell):
                 raise self.fail(s, f"a set {s.method} of a computed element before a choose")
             ov[cell] = d.TRUE if s.method == "add" else d.FALSE
             env["touched"].add(_text_root(cell))
@@ -1030,10 +1189,11 @@ class Lowering:
         ov = env.get("overlay")
         if not ov and not env.get("touched"):
             return text
-        if ov and text in ov:
-            return f"({ov[text]})" if ov[text] != text else text
+        key = _canon(text)  # `m[(0)]`, `m[(1 - (0))]` and `m[1]`, `m[0]` name the same cells
+        if ov and key in ov:
+            return f"({ov[key]})" if ov[key] != key else text
         root = _text_root(text)
-        if root in env.get("opaque", ()) or (root in env.get("touched", ()) and _dynamic(text)):
+        if root in env.get("opaque", ()) or (root in env.get("touched", ()) and not _plain(key)):
             raise self.fail(node, "a choose that reads a variable the transition changed before it "
                                   "(through a computed key, or by a send)")
         return text
@@ -1041,6 +1201,58 @@ class Lowering:
     # ------------------------------------------------------------------ properties
     def prop_expr(self, e: ast.Expr) -> str:
         return self.expr(e, {})
+
+    def prop_checks(self, e: ast.Expr) -> tuple[str, str]:
+        """(ok, what): the condition under which evaluating a property raises no model error (a
+        map key or instance index outside its domain, a zero divisor, a min/max over an empty
+        domain, outside lazy operands), "" when it cannot fail.  papcheck reports such an error
+        as a model error of the state; the exports add an option/rule that reports it and
+        require `ok` in the property's own.  Call before prop_expr (it marks what it checks)."""
+        conds = self.key_conds(e, {})
+        if not conds:
+            return "", ""
+        return self.d.and_([c for c, _ in conds]), "; ".join(w for _, w in conds)
+
+    def may_fail(self, e: Any) -> Any:
+        """The first subexpression, lazy operands included, whose evaluation may be a model error
+        by its static bounds (a key or instance index, a divisor, a min/max domain), or None."""
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, ast.Index):
+                bt = self.types.get(id(x.base))
+                kt = bt.key if isinstance(bt, MapT) else None
+                if isinstance(bt, InstT):
+                    m = self.refs.get(id(x.base))
+                    kt = m.index_type if isinstance(m, MachineInfo) else None
+                if isinstance(kt, RangeT):
+                    iv = self.interval(x.index, {})
+                    if iv is None or iv[0] < kt.lo or iv[1] > kt.hi:
+                        return x
+            if isinstance(x, ast.Binary) and x.op in ("/", "%"):
+                iv = self.interval(x.right, {})
+                if iv is None or iv[0] <= 0 <= iv[1]:
+                    return x
+            if isinstance(x, ast.Quant) and x.kind in ("min", "max"):
+                desc = self.domains.get(id(x.domain))
+                if desc is None or desc[0] != "type":
+                    return x
+            if dataclasses.is_dataclass(x) and not isinstance(x, type):
+                stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+            elif isinstance(x, tuple):
+                stack.extend(x)
+        return None
+
+    def reach_checks(self, p: Any) -> None:
+        """A `reachable` property whose evaluation may be a model error is refused: papcheck
+        evaluates the `reachable` properties only until every one is witnessed, so whether the
+        error is reported depends on the search order, which the peers do not follow."""
+        assert p.decl.expr is not None
+        bad = self.may_fail(p.decl.expr)
+        if bad is not None:
+            raise self.fail(bad, f"reachable property '{p.name}' may be a model error to evaluate "
+                                         f"(papcheck stops evaluating reachable properties once all are "
+                                         f"witnessed, an order the peers do not follow)")
 
     def all_final(self) -> str:
         d = self.d
@@ -1065,7 +1277,7 @@ def _text_root(text: str) -> str:
     return text
 
 
-_VAR_IN_INDEX = __import__("re").compile(r"(?<![A-Za-z0-9_])(?:p\d+_)?(?:g_|loc_|pc_|pap_t)")
+_VAR_IN_INDEX = re.compile(r"(?<![A-Za-z0-9_])(?:p\d+_)?(?:g_|loc_|pc_|pap_t)")
 
 
 def _dynamic(text: str) -> bool:
@@ -1074,8 +1286,131 @@ def _dynamic(text: str) -> bool:
     return i >= 0 and bool(_VAR_IN_INDEX.search(text[i:]))
 
 
-def _literal_index(text: str) -> bool:
-    return not _dynamic(text)
+def _canon(text: str) -> str:
+    """A cell text with every index that is integer arithmetic on literals replaced by its value
+    (the texts the lowering builds for the same cell differ when a key went through the overlay
+    of sym_exec: `a[(0)]`, `a[(1 - (0))]`, `a[((2)) - 1]` are `a[0]`, `a[1]`, `a[1]`)."""
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "[":
+            out.append(ch)
+            i += 1
+            continue
+        depth, j = 1, i + 1
+        while j < len(text) and depth:
+            depth += {"[": 1, "]": -1}.get(text[j], 0)
+            j += 1
+        inner = text[i + 1:j - 1]
+        v = _const_arith(inner)
+        if v is None:
+            lit = _strip_parens(inner)
+            bool_key = _BOOL_KEY.fullmatch(lit)  # Promela's index of a bool key: `(b -> 1 : 0)`
+            if bool_key:
+                v = 1 if _strip_parens(bool_key.group(1)) == "true" else 0
+            elif _LITERAL_KEY.fullmatch(lit):  # Murphi's bool or enum key
+                out.append(f"[{lit}]")
+                i = j
+                continue
+        out.append(f"[{v}]" if v is not None else "[" + _canon(inner) + "]")
+        i = j
+    return "".join(out)
+
+
+def _strip_parens(text: str) -> str:
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _plain(text: str) -> bool:
+    """Is every index of a (canonical) cell text a literal (an integer, a boolean, an enum member)?"""
+    return all(x.lstrip("-").isdigit() or _LITERAL_KEY.fullmatch(x) for x in _INDEX.findall(text))
+
+
+_BOOL_KEY = re.compile(r"(\(*\s*(?:true|false)\s*\)*)\s*->\s*1\s*:\s*0")
+_LITERAL_KEY = re.compile(r"true|false|(?:p\d+_)?e_[A-Za-z0-9_]+")
+
+
+_INDEX = re.compile(r"\[([^\[\]]*)\]")
+_ARITH_TOKEN = re.compile(r"\s*(\d+|[-+*()])")
+
+
+def _const_arith(text: str) -> int | None:
+    """The value of `text` when it is integer + - * and parentheses on literals, else None (a tiny
+    recursive descent over fixed tokens: nothing is evaluated as code)."""
+    toks: list[str] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _ARITH_TOKEN.match(text, pos)
+        if m is None:
+            return None
+        toks.append(m.group(1))
+        pos = m.end()
+    k = 0
+
+    def atom() -> int | None:
+        nonlocal k
+        if k >= len(toks):
+            return None
+        t = toks[k]
+        k += 1
+        if t.isdigit():
+            return int(t)
+        if t == "-":
+            v = atom()
+            return None if v is None else -v
+        if t == "(":
+            v = sum_()
+            if v is None or k >= len(toks) or toks[k] != ")":
+                return None
+            k += 1
+            return v
+        return None
+
+    def prod() -> int | None:
+        nonlocal k
+        v = atom()
+        while v is not None and k < len(toks) and toks[k] == "*":
+            k += 1
+            w = atom()
+            v = None if w is None else v * w
+        return v
+
+    def sum_() -> int | None:
+        nonlocal k
+        v = prod()
+        while v is not None and k < len(toks) and toks[k] in "+-":
+            op = toks[k]
+            k += 1
+            w = prod()
+            v = None if w is None else (v + w if op == "+" else v - w)
+        return v
+
+    v = sum_()
+    return v if v is not None and k == len(toks) and toks else None
+
+
+def _show_expr(e: ast.Expr) -> str:
+    """An expression as the spec would write it, for an error message."""
+    from ..lang.pretty import pretty_expr
+    try:
+        text = pretty_expr(e)
+    except Exception:  # an expression kind the printer does not know: the caret still points at it
+        return "this expression"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _func(e: ast.Call) -> str:

@@ -12,7 +12,9 @@ Properties are options of the same loop that change nothing and report an error 
 flag outside the state vector, ``c_decl``): an invariant's option is enabled where it is false,
 a ``reachable`` property's where it is true, a deadlock's where no firing is enabled and not
 every instance is final.  These options never add a state.  Model errors (a value outside its
-type, a full channel, a zero divisor, a failed ``assert``) report ``pap_model_error``.  Run pan
+type, a full channel, a zero divisor, a failed ``assert``) report ``pap_model_error``, end the
+``d_step`` (a jump to its last label) and set ``pap_halt``, which every option requires false:
+nothing runs after a model error, as in papcheck.  Run pan
 with ``-c0`` (do not stop at errors: full count) and breadth-first (``-DBFS``): the one report
 of each error is then at its shallowest depth.  The C code is fixed text; no spec text reaches
 it.  See checker/crosscheck/peers.py and docs/export.md.
@@ -28,6 +30,8 @@ from ..lang.types import BoolT, ChanT, EnumT, MapT, RangeT, RecordT, SetT, Type
 from .common import Dialect, Lowering, safe, value_cells
 
 PROP_BASE = 1  # pap_prop values: property i (0-based, in spec order) is PROP_BASE + i
+END_MARK = "pap_end_@"  # a check's jump target, replaced by the label ending its firing's d_step
+HALT = "(!pap_halt)"  # in every option's guard: nothing fires after a model error was reported
 
 
 class PromelaDialect(Dialect):
@@ -99,7 +103,11 @@ class PromelaDialect(Dialect):
     def check(self, cond: str, what: str) -> list[str]:
         if cond == "true":
             return []
-        return ["if", f":: {cond} -> skip", f":: else -> {report(self.error_slot, f'pap_model_error {self.error_slot}')}", "fi;"]
+        # after reporting, the step stops (a jump to the end of its d_step, see promela_parts) and
+        # pap_halt disables every option: nothing runs on after a model error, as in papcheck
+        return ["if", f":: {cond} -> skip",
+                f":: else -> {report(self.error_slot, f'pap_model_error {self.error_slot}')}; pap_halt = true; goto {END_MARK}",
+                "fi;"]
 
     def temp(self, t: Type) -> str:
         name = f"{self.ns}pap_t{self.temp_count}"
@@ -200,23 +208,34 @@ def promela_parts(checked: CheckedSpec, *, safety_only: bool = False, ns: str = 
                     if v.choices and len(v.choices[i]) > 1:
                         choose(p, v.type, v.choices[i])
     firings = low.firings()
-    selg = [f"(pap_sel == {sel})"] if sel is not None else []
+    selg = [HALT] + ([f"(pap_sel == {sel})"] if sel is not None else [])
     options: list[str] = []
-    for f in firings:
+    for n_f, f in enumerate(firings):
         options.append(f"  /* {_comment(f.label)} */")
         options.append(f"  :: d_step {{ {d.and_(selg + [f.guard])} ->")
+        body = f.body
+        if any(END_MARK in x for x in body):
+            end = f"{ns}pap_end_{n_f}"
+            body = [x.replace(END_MARK, end) for x in body] + [f"{end}: skip;"]
         resets = [f"{n} = 0;" for n, _ in f.temps]  # scratch cells stay 0 in every stored state
-        options += ["       " + x for x in (f.body + resets or ["skip;"])]
+        options += ["       " + x for x in (body + resets or ["skip;"])]
         options.append("     }")
     for k, p in enumerate(checked.properties):
         num = base + k
         fail = report(num, f"pap_prop {num}")
-        if p.kind == "invariant":
-            options.append(f"  /* invariant {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(low.prop_expr(p.decl.expr))])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
-        elif p.kind == "reachable":
-            options.append(f"  /* reachable {safe(p.name)} */")
-            options.append(f"  :: d_step {{ {d.and_(selg + [low.prop_expr(p.decl.expr)])} -> {fail} }}")  # type: ignore[arg-type]  # an invariant or reachable property has an expression
+        if p.kind in ("invariant", "reachable"):
+            assert p.decl.expr is not None  # an invariant or reachable property has an expression
+            if p.kind == "reachable":
+                low.reach_checks(p)
+            ok, what = low.prop_checks(p.decl.expr)
+            if ok:  # evaluating the property can fail: a model error, as in papcheck
+                options.append(f"  /* {p.kind} {safe(p.name)}: a model error evaluating it */")
+                options.append(f"  :: d_step {{ {d.and_(selg + [d.not_(ok)])} -> "
+                               f"{report(base - 1, f'pap_model_error {base - 1}')}; pap_halt = true }}")
+            text = low.prop_expr(p.decl.expr)
+            options.append(f"  /* {p.kind} {safe(p.name)} */")
+            cond = d.not_(text) if p.kind == "invariant" else text
+            options.append(f"  :: d_step {{ {d.and_(selg + ([ok] if ok else []) + [cond])} -> {fail} }}")
         elif p.kind == "deadlock_free":
             enabled = d.or_([f.guard for f in firings])
             options.append(f"  /* deadlock_free {safe(p.name)} */")
@@ -252,7 +271,7 @@ def to_promela(checked: CheckedSpec, *, safety_only: bool = False) -> str:
            ""]
     out += [t + "\n" for t in parts.typedefs]
     out += [f"c_decl {{ int pap_seen[{parts.properties + 1}]; }}", ""]
-    out += parts.decls + [""]
+    out += ["bool pap_halt;"] + parts.decls + [""]
     out.append("active proctype pap_main() {")
     out.append("  d_step {")
     out += ["    " + x for x in (parts.init or ["skip;"])]
@@ -294,6 +313,7 @@ def batch_promela(specs: list[CheckedSpec]) -> tuple[str, list[int]]:
     out.append("  void pap_report(void) { int i; for (i = 1; i <= %d; i++) printf(\"pap_count %%d %%d\\n\", i, pap_count[i]); }" % k)
     out.append("}")
     out.append("byte pap_sel;")
+    out.append("bool pap_halt;")
     for p in parts:
         out += p.decls
     out.append("")

@@ -30,7 +30,7 @@ from typing import Any
 from ..lang import ast
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
-from .common import ExportError, _func, safe
+from .common import ExportError, _func, refuse_unknown_nodes, safe
 
 HELPERS = """PapAbs(x) == IF x < 0 THEN -x ELSE x
 PapDiv(a, b) == LET q == PapAbs(a) \\div PapAbs(b) IN IF (a < 0) = (b < 0) THEN q ELSE -q
@@ -45,6 +45,7 @@ class _Tla:
         self.types = checked.types
         self.refs = checked.refs
         self.domains = checked.domains
+        refuse_unknown_nodes(checked, "TLA+")
 
     def fail(self, node: Any, what: str) -> ExportError:
         from .common import Lowering
@@ -185,8 +186,16 @@ class _Tla:
             b = self.refs[id(e)]
             name = self.bound(b)
             inner = {**env, b.uid: name}
+            dom, body = self.domain(e.domain, env), self.expr(e.body, inner)
+            if e.kind == "count":
+                return f"Cardinality({{{name} \\in {dom} : {body}}})"
+            if e.kind in ("min", "max"):  # over an empty domain CHOOSE fails: TLC's error, papcheck's model error
+                vals = f"{{{body} : {name} \\in {dom}}}"
+                op = "<=" if e.kind == "min" else ">="
+                m_, o_ = f"pap_m{b.uid}", f"pap_o{b.uid}"
+                return f"(CHOOSE {m_} \\in {vals} : \\A {o_} \\in {vals} : {m_} {op} {o_})"
             q = "\\A" if e.kind == "forall" else "\\E"
-            return f"({q} {name} \\in {self.domain(e.domain, env)} : {self.expr(e.body, inner)})"
+            return f"({q} {name} \\in {dom} : {body})"
         if isinstance(e, ast.Cond):
             return f"(IF {self.expr(e.cond, env)} THEN {self.expr(e.then, env)} ELSE {self.expr(e.orelse, env)})"
         if isinstance(e, ast.Call):

@@ -30,3 +30,8 @@ def one_for_one(text: str) -> str:
     """`text` with each such character replaced by U+FFFD: for a quoted source line, whose caret
     must stay under the same column."""
     return _HIDDEN.sub("\ufffd", text)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 step`, `2 steps`: a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

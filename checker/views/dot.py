@@ -222,6 +222,7 @@ def graph_dot(spec: Spec, limit: int = GRAPH_LIMIT, full_labels: bool = False) -
         if s0 not in order:
             order[s0] = len(order)
             frontier.append(s0)
+    initial = len(order)  # states 0 .. initial-1 are the initial states, all drawn bold
     errors: dict[int, str] = {}
     while frontier:
         s = frontier.popleft()
@@ -251,7 +252,7 @@ def graph_dot(spec: Spec, limit: int = GRAPH_LIMIT, full_labels: bool = False) -
         tip = _state_text(values, types)
         label = tip if full_labels else str(n)
         attrs = [f"label={_q(label)}", f"tooltip={_q(tip)}"]
-        if n == 0:
+        if n < initial:
             attrs.append("penwidth=2.5")
         if bad >= 0:
             attrs.append('fillcolor="#ffc9c9", color="#c92a2a"')

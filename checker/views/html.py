@@ -24,6 +24,7 @@ from ..engine.trace import Trace
 from ..explain.minimize import Minimized
 from ..explain.narrate import explain, pick_property
 from ..explain.race import TraceFacts
+from ..lang.outputs import counted
 from ..lang.types import MapT, Type, format_value
 from .dot import have_dot, hb_dot, states_dot
 from .svg import sequence_svg
@@ -142,7 +143,7 @@ def html_report(result: CheckResult, prop_name: str | None = None,
     st = result.stats
     out.append("<section><h2>Result</h2><table>")
     for p in result.properties:
-        detail = f"{p.trace.length} steps" if p.trace is not None else ""
+        detail = counted(p.trace.length, "step") if p.trace is not None else ""
         if p.status == "unknown" and getattr(p, "reason", ""):  # type: ignore[arg-type]  # mypy takes getattr's bool overload from the `and` context
             detail = p.reason
         word = {"unknown": "not decided", "unreachable": "never reached"}.get(p.status, p.status)  # as the text

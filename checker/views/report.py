@@ -14,6 +14,7 @@ from typing import Any
 from .. import __version__
 from ..api import CheckResult
 from ..engine.trace import Step, Trace
+from ..lang.outputs import counted
 from ..lang.types import MapT, Type, format_value
 
 JSON_SCHEMA_VERSION = 1
@@ -34,9 +35,9 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
         out.append("")
         out.append(f"MODEL ERROR at line {me.line}: {me.message}")
         if me.trace.failing_step is not None:
-            out.append(f"  reached in {me.trace.length + 1} steps; the last one fails:")
+            out.append(f"  reached in {counted(me.trace.length + 1, 'step')}; the last one fails:")
         else:  # a property's expression failed on a state, not a transition
-            out.append(f"  evaluating it fails in the state reached in {me.trace.length} steps:")
+            out.append(f"  evaluating it fails in the state reached in {counted(me.trace.length, 'step')}:")
         out.extend(_trace_lines(me.trace, types, full_states))
     for p in result.properties:
         if p.status == "violated" and p.trace is not None:
@@ -166,13 +167,13 @@ def _status_text(p, result: CheckResult) -> str:
     if p.status == "holds":
         return "holds"
     if p.status == "witnessed":
-        return f"witnessed in {_steps(p.trace.length)}" if p.trace else "witnessed"
+        return f"witnessed in {counted_steps(p.trace.length)}" if p.trace else "witnessed"
     if p.status == "violated" and p.trace is not None and p.trace.loop is not None:
         return f"violated: a {p.trace.length}-step run looping back to step {p.trace.loop}"
     if p.status == "violated" and p.trap is not None:
         return f"violated: trapped at step {p.trace.length} ({p.trap.states:,} states in the trap)"
     if p.status == "violated":
-        return f"violated in {_steps(p.trace.length)}" if p.trace else "violated"
+        return f"violated in {counted_steps(p.trace.length)}" if p.trace else "violated"
     if p.status == "unreachable":
         return "never reached: no reachable state satisfies it (vacuous spec?)"
     if getattr(p, "reason", ""):
@@ -182,8 +183,8 @@ def _status_text(p, result: CheckResult) -> str:
     return "not decided: the search did not finish"
 
 
-def _steps(n: int) -> str:
-    return f"{n} step" if n == 1 else f"{n} steps"
+def counted_steps(n: int) -> str:
+    return counted(n, "step")
 
 
 def _reason(result: CheckResult) -> str:

@@ -10,6 +10,7 @@ from ..api import Spec
 from ..engine.model import ModelError
 from ..engine.simulate import Simulation
 from ..engine.trace import Trace, build_trace, explain_failure, model_error_message
+from ..lang.outputs import counted
 from ..lang.types import format_value
 from .report import _trace_lines, itf
 
@@ -53,13 +54,13 @@ def render_text(spec: Spec, sim: Simulation, *, full_states: bool = False, timin
     out = []
     consts = " ".join(f"{k}={format_value(v)}" for k, v in spec.constants.items())
     out.append(f"papcheck simulate: {spec.path}: protocol {spec.name}" + (f" ({consts})" if consts else ""))
-    out.append(f"  {sim.runs} random walks of at most {sim.depth} steps, seed {sim.seed}")
+    out.append(f"  {sim.runs} random walks of at most {counted(sim.depth, 'step')}, seed {sim.seed}")
     trace = simulation_trace(spec, sim)
     if trace is not None:
         what, line, why = _what(spec, sim)
         out.append("")
         out.append(f"VIOLATED: {what} (line {line})")
-        out.append(f"  found by walk {sim.walk} (seed {sim.seed}) in {trace.length} steps: {NOT_SHORTEST}")
+        out.append(f"  found by walk {sim.walk} (seed {sim.seed}) in {counted(trace.length, 'step')}: {NOT_SHORTEST}")
         out.extend(_trace_lines(trace, spec.model.slot_types(), full_states))
         if why:
             out.append(f"  fails {why}" if why.startswith(("for ", "on ", "from ", "everywhere"))
@@ -71,7 +72,7 @@ def render_text(spec: Spec, sim: Simulation, *, full_states: bool = False, timin
     out.append(f"verdict: {verdict(sim)}{stopped}")
     if sim.finding is None and sim.stop_reason == "done":
         out.append("  (random walks prove nothing: `papcheck check` explores every interleaving)")
-    out.append(f"coverage: {sim.walks} walks, {sim.steps} steps, {sim.distinct} distinct states seen")
+    out.append(f"coverage: {counted(sim.walks, 'walk')}, {counted(sim.steps, 'step')}, {sim.distinct} distinct states seen")
     names = _action_names(spec)
     width = max((len(n) for n in names), default=0)
     out.append("  transitions fired:")
