@@ -145,19 +145,24 @@ class Owner:
         if not batches:
             return [], []
         stored = pmap.__contains__
-        batches = tuple(sorted(batches, key=len, reverse=True))  # the batches are this owner's to change
-        best = batches[0]
-        if len(batches) > 1:
-            for b in batches[1:]:
-                # reached from several owners and new: keep the smallest parent (the set
-                # intersection iterates the smaller side; never `keys() - pmap.keys()`, which
-                # iterates the whole store)
-                for t in filterfalse(stored, b.keys() & best.keys()):
+        if len(batches) == 1:
+            best = batches[0]
+        else:
+            # only the candidates not stored yet matter (most are stored): filter each batch first
+            # (in C), then settle the few reached from several owners (the smallest parent wins)
+            fresh = []
+            for b in batches:
+                ks = list(filterfalse(stored, b))
+                fresh.append(dict(zip(ks, map(b.__getitem__, ks))))
+            fresh.sort(key=len, reverse=True)
+            best = fresh[0]
+            for b in fresh[1:]:
+                for t in b.keys() & best.keys():
                     p, q = b[t], best[t]
                     if q is not None and (p is None or q < p):
                         b[t] = q
                 best.update(b)
-        new = sorted(filterfalse(stored, best))
+        new = sorted(filterfalse(stored, best) if len(batches) == 1 else best)
         parents = list(map(best.__getitem__, new))
         if len(batches) > 1:  # parents from other workers arrive as one int object per link: share them
             same: dict[int | None, int | None] = {}
