@@ -2,7 +2,7 @@
 it, their parents, and its share of each level's frontier.
 
 A state's owner is a function of its 64-bit fingerprint (the fingerprint store's: the packed
-state itself plus one when it fits in 61 bits, else BLAKE2b of its bytes), never of Python's
+state itself plus one when it fits in 63 bits, else BLAKE2b of its bytes), never of Python's
 salted ``hash()``, so every process, under any PYTHONHASHSEED, agrees on it.  A new state's
 parent is the smallest (as a packed integer) of the states of the previous level that reach it,
 and a level's new states are expanded in increasing order: the stored graph, and so every trace,
