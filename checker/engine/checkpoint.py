@@ -27,7 +27,7 @@ from typing import Any, cast
 from ..lang.errors import UsageError
 from .store import ExactStore, FingerprintStore, Store
 
-FORMAT = 1
+FORMAT = 2  # 2: the fingerprint store indexes a segment by other hash bits, and hashes only states wider than 63 bits
 DATA = "search.ckpt"
 META = "checkpoint.json"
 

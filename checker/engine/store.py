@@ -5,7 +5,7 @@ which one it has.
 and memory grows with the state size.  :class:`FingerprintStore` keeps a 64-bit fingerprint per
 state and the fingerprint of its parent in segmented flat arrays (about 28 bytes a state); two states
 with equal fingerprints are taken as one, so a collision can hide states, with the probability
-it reports (TLC's estimate).  States of up to 61 bits are their own fingerprint: no collision.
+it reports (TLC's estimate).  States of up to 63 bits are their own fingerprint (plus one): no collision.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class FingerprintStore:
     INDEX_SHIFT = 38  # a segment's slot: bits 38-50 of the hash
 
     def __init__(self, state_bits: int | None = None, capacity: int = 1 << 12):
-        self.exact = state_bits is not None and state_bits <= 61
+        self.exact = state_bits is not None and state_bits <= 63  # the state plus one fits in 64 bits
         self.state_bits = state_bits  # the explorer keeps a frontier of states this wide packed
         self._nbytes = max(1, ((state_bits or 64) + 7) // 8)
         self.size = 1 << self.SEGMENT_BITS

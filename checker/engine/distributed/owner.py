@@ -5,7 +5,7 @@ computes a level's owners at once): the local backend runs it in a worker proces
 A state's owner is a function of a 64-bit digest of its packed form, never of a salted hash: with
 the exact store, ``(s mod (2**61 - 1)) + 1`` (CPython's own hash of a non-negative int, which is
 not salted, computed at C speed by ``map(hash, ...)``); with the fingerprint store, the
-fingerprint it is stored under (the packed state plus one when it fits in 61 bits, else BLAKE2b
+fingerprint it is stored under (the packed state plus one when it fits in 63 bits, else BLAKE2b
 of its bytes), so a trace can be walked back from fingerprints alone.  Every process, under any
 PYTHONHASHSEED, agrees on it.
 
