@@ -108,11 +108,13 @@ def reductions_text(result: CheckResult) -> str:
     if red.por_active:
         parts.append(f"partial-order ({red.ample_expansions:,} of "
                      f"{red.ample_expansions + red.full_expansions:,} states expanded by an ample set)")
+    elif red.por and red.por_skipped:
+        parts.append("partial-order: not used by the C engine")
     elif red.por:
         parts.append("partial-order: no independent transitions to exploit")
     if not red.por and not red.symmetry:
         parts.append("none (--no-por --no-symmetry)")
-    return "; ".join(parts) + f"; store {result.store}"
+    return "; ".join(parts) + f"; store {result.store}; engine {result.engine}"
 
 
 def collision_probability(result: CheckResult) -> float | None:
@@ -310,6 +312,7 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         "stop_reason": result.stop_reason,
         "strategy": result.strategy,
         "store": result.store,
+        "engine": result.engine,
         "properties": [],
         "model_error": None,
         "expectation": result.expectation,

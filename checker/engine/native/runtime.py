@@ -254,7 +254,10 @@ void papc_info(void *p, uint64_t *out) {
     out[0] = c->n; out[1] = c->transitions; out[2] = c->depth; out[3] = c->popped;
     out[4] = (uint64_t)c->found_kind; out[5] = (uint64_t)(int64_t)c->found_prop; out[6] = c->pending;
     out[7] = c->n * (c->keysz + 4) + (c->tmask + 1) * 4;
-    out[8] = c->n - c->popped;
+    /* a new state that failed a check is stored but was never queued (as in Python's loop);
+       an initial state was queued before its check */
+    int unqueued = (c->found_kind == F_INV || c->found_kind == F_ERR_EXAMINE) && c->popped > 0;
+    out[8] = c->n - c->popped - (uint64_t)unqueued;
 }
 
 void papc_found_state(void *p, uint64_t *out) { papc_put(((papc_ctx *)p)->found_state, out); }

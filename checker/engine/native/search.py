@@ -214,7 +214,7 @@ class NativeFingerprintStore(NativeExactStore):
 
 def native_explore(model: Any, prog: Program, *, store: str = "exact", limits: Limits | None = None,
                    progress: ProgressFn | None = None, progress_every: float = 0.25,
-                   check_deadlock: bool | None = None, chunk: int = 4096) -> SearchResult:
+                   check_deadlock: bool | None = None, chunk: int = 512) -> SearchResult:
     """Breadth-first search in C with :func:`checker.engine.explore.explore`'s semantics (no
     `expand`: the C code canonicalizes under symmetry itself; every property checked)."""
     limits = limits or Limits()
@@ -259,7 +259,16 @@ def native_explore(model: Any, prog: Program, *, store: str = "exact", limits: L
             if r == 2:
                 found = _finding(model, h, info, has_inv, deadlock_prop)
         while found is None:
+            now = time.perf_counter()
+            if deadline is not None and now >= deadline:
+                result.stop_reason = "timeout"
+                break
             status = lib.papc_run(ctx, chunk)
+            took = time.perf_counter() - now
+            if took < 0.02 and chunk < 1 << 22:  # about 20-50 ms a chunk: limits and Ctrl-C stay prompt
+                chunk *= 2
+            elif took > 0.1 and chunk > 64:
+                chunk //= 2
             if status == _R_FOUND:
                 found = _finding(model, h, info, has_inv, deadlock_prop)
                 break
