@@ -1,0 +1,216 @@
+"""The native (C) engine against the Python engine, its oracle.
+
+Differential: every shipped spec, the workshop specs, a slice of the reference grid and
+hypothesis-drawn protocols (with model errors, several initial states, symmetric machines) give
+the same search outcome in C and in Python: stop reason, states, transitions, depth, queue, the
+first finding (kind, property, state, model error site and value) and the witnesses; with and
+without symmetry, in both stores.  Through `api.check`: the same verdicts, statuses, trace
+lengths and model-error messages.  Then what must never happen: spec text in the C source.
+Skipped, with the reason, when there is no C compiler.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from checker import api
+from checker.engine.explore import Limits, explore
+from checker.engine.native import NativeUnavailable, native_explore, native_program
+from checker.engine.native.cgen import spec_functions
+from checker.engine.native.runtime import RUNTIME
+from checker.engine.native.search import compiler
+from checker.engine.store import make_store
+from checker.lang.errors import SpecError
+from tests.genspec import protocols
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler (cc or $CC) on this machine")
+
+SHIPPED = sorted((ROOT / "specs").glob("*.pap"))
+WORKSHOP = sorted((ROOT / "examples" / "workshop").glob("*/spec.pap"))
+
+
+def _outcome(r: Any) -> tuple[Any, ...]:
+    return (r.stop_reason, r.complete, r.stats.states, r.stats.transitions, r.stats.depth, r.stats.queue,
+            [(f.kind, f.prop, f.state, f.error and (f.error.code, f.error.value)) for f in r.findings],
+            sorted(r.witnesses.items()), sorted(r.initial))
+
+
+def search_both(spec: api.Spec, symmetry: bool, store: str, limits: Limits | None = None) -> tuple[Any, Any]:
+    """(C outcome, Python outcome) of the same search."""
+    model = spec.model
+    sym = spec.symmetry() if symmetry else None
+    prog = native_program(model, sym.slices if sym is not None else None)
+    c = native_explore(model, prog, store=store, limits=limits)
+    kw: dict[str, Any] = {}
+    if sym is not None:
+        kw = {"expand": sym.expander(model.successors), "canon": sym.canon}
+    py = explore(model, store=make_store(store, model.layout.width), limits=limits, **kw)
+    return _outcome(c), _outcome(py)
+
+
+def assert_same_search(spec: api.Spec) -> None:
+    sym = spec.symmetry()
+    for symmetry in ((False, True) if sym is not None and sym.slices is not None else (False,)):
+        for store in ("exact", "fingerprint"):
+            c, py = search_both(spec, symmetry, store)
+            assert c == py, f"symmetry={symmetry} store={store}"
+
+
+def _result(r: api.CheckResult) -> tuple[Any, ...]:
+    me = r.model_error
+    return (r.verdict, r.stop_reason, r.stats.states, r.stats.transitions, r.stats.depth,
+            [(p.name, p.status, p.trace.length if p.trace else None, p.explanation) for p in r.properties],
+            me and (me.message, me.line, me.trace.length, [s.state for s in me.trace.steps],
+                    me.trace.failing_step and me.trace.failing_step.transition))
+
+
+def assert_same_check(spec: api.Spec, store: str = "exact") -> None:
+    c = api.check(spec, por=False, store=store, backend="c")
+    py = api.check(spec, por=False, store=store, backend="python")
+    if c.engine != "c":  # the C engine refused this spec: say why, it is no failure of the test
+        assert c.engine_note.startswith("engine: python (the C engine was not used: ")
+        return
+    assert py.engine == "python"
+    assert _result(c) == _result(py)
+    for pc, pp in zip(c.properties, py.properties):
+        if pp.trace is not None:
+            assert [s.state for s in pc.trace.steps] == [s.state for s in pp.trace.steps]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", SHIPPED + WORKSHOP, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_and_workshop_specs(path: Path) -> None:
+    spec = api.load(str(path))
+    assert_same_search(spec)
+    assert_same_check(spec)
+    assert_same_check(spec, "fingerprint")
+
+
+@pytest.mark.parametrize("consts", [
+    {"ENACTORS": 3, "ENDPOINTS": 2, "PLANS": 6, "FIX": 0},
+    {"ENACTORS": 3, "ENDPOINTS": 2, "PLANS": 6, "FIX": 1},
+    {"ENACTORS": 3, "ENDPOINTS": 1, "PLANS": 6, "FIX": 2},
+    {"ENACTORS": 2, "ENDPOINTS": 3, "PLANS": 7, "FIX": 2},
+], ids=lambda c: "x".join(str(c[k]) for k in ("ENACTORS", "ENDPOINTS", "PLANS")) + f"-fix{c['FIX']}")
+def test_reference_grid_slice(consts: dict[str, int]) -> None:
+    spec = api.load(str(ROOT / "specs" / "reference_dns.pap"), consts)
+    assert_same_search(spec)
+    assert_same_check(spec)
+
+
+def test_limits_stop_at_the_same_place() -> None:
+    spec = api.load(str(ROOT / "specs" / "reference_dns.pap"), {"ENACTORS": 3, "ENDPOINTS": 2})
+    for n in (1, 100, 1000):
+        c, py = search_both(spec, False, "exact", Limits(max_states=n))
+        assert c == py and c[0] == "max_states"
+
+
+def test_interrupt_gives_a_partial_result() -> None:
+    spec = api.load(str(ROOT / "specs" / "reference_dns.pap"), {"ENACTORS": 3, "ENDPOINTS": 2})
+    prog = native_program(spec.model, None)
+
+    def stop(stats: Any) -> None:
+        raise KeyboardInterrupt
+
+    r = native_explore(spec.model, prog, progress=stop, progress_every=0.0, chunk=64)
+    assert r.stop_reason == "interrupted" and not r.complete and 0 < r.stats.states
+
+
+PROFILE = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@PROFILE
+@given(protocols(model_errors=True, initial_domains=True))
+def test_generated_protocols_with_model_errors(text: str) -> None:
+    spec = api.load_text(text)
+    try:
+        native_program(spec.model, None)
+    except NativeUnavailable:
+        return  # the refusal is tested below; counted by the coverage test
+    assert_same_search(spec)
+    assert_same_check(spec)
+
+
+@PROFILE
+@given(protocols(symmetric=True, max_instances=3))
+def test_generated_symmetric_protocols(text: str) -> None:
+    try:
+        spec = api.load_text(text)
+    except SpecError:  # a machine marked symmetric that is not: nothing to compare
+        assume(False)
+    assert_same_search(spec)
+    assert_same_check(spec)
+
+
+def test_shipped_specs_run_in_c() -> None:
+    """Coverage: the C engine takes every shipped and workshop spec (a refusal would be a note)."""
+    refused = []
+    for path in SHIPPED + WORKSHOP:
+        spec = api.load(str(path))
+        sym = spec.symmetry()
+        try:
+            native_program(spec.model, sym.slices if sym is not None else None)
+        except NativeUnavailable as e:
+            refused.append(f"{path.name}: {e}")
+    assert not refused
+
+
+def test_refusals_fall_back_with_a_note() -> None:
+    wide = ("protocol Wide\nvar a: set[0..99]\nvar b: set[0..99]\n"
+            "machine M { state s { on go when not (3 in a) { a.add(3); b.add(4) } } }\n")
+    r = api.check(api.load_text(wide), backend="c")
+    assert r.engine == "python" and r.verdict == "holds"
+    assert r.engine_note == "engine: python (the C engine was not used: the C engine does not support " \
+                            "states of 200 bits (the C engine packs at most 126))"
+    spec = api.load(str(ROOT / "specs" / "reference_dns.pap"))
+    assert api.check(spec, strategy="dfs", backend="auto").engine_note.endswith("breadth-first only)")
+    assert api.check(spec, backend="auto").engine == "c"
+
+
+# ------------------------------------------------------------------------- spec text is never C
+
+HOSTILE = """\
+protocol system
+# */ #include <stdlib.h> int main() { system("rm -rf /"); } /*
+const popen: 1..3 = 2
+type exec = 0..3
+type longjmp = enum { memcpy, realloc, main_ }
+var free: exec = 0
+var malloc: longjmp = memcpy
+var V: set[exec] = {}
+machine papc_succ[popen] {
+  var EMIT: bool = false
+  init state s {
+    ## */ abort(); /* a doc comment
+    on t(b1: exec) when free < 3 and b1 >= 0 {
+      free := free + 1; EMIT := not EMIT; V.add(b1)
+    } -> s
+    on papc_fail when EMIT { malloc := realloc } -> main_
+  }
+  final state main_ { }
+}
+invariant papc_inv: free <= 3 and (papc_succ[0].EMIT or not papc_succ[0].EMIT)
+reachable papc_reach: malloc == realloc and 2 in V
+"""
+
+
+def test_spec_text_never_reaches_the_c_source() -> None:
+    spec = api.load_text(HOSTILE, "hostile.pap")
+    generated = spec_functions(spec.checked, spec.model.layout, None)
+    runtime_words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", RUNTIME))
+    allowed = re.compile(r"b\d+|t0_\d+|_(v|k|o|c|n|pc|lo|hi|set|r|acc|any)\d+|[stcijx]|LL|ULL|0x[0-9a-f]+|"
+                         r"[0-9a-f]*ULL|define|PAPC_[A-Z]+|papc_canon|spec|line|generated|by|papcheck|from|a|"
+                         r"checked|bits|states|for|int|return|static|if|continue|break|else|while|uint64_t")
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", generated)) - runtime_words
+    leaked = sorted(w for w in words if not allowed.fullmatch(w))
+    assert not leaked, f"unexpected identifiers in generated C: {leaked}"
+    for text in ("rm -rf", "system(", "abort", "main_", "#include <stdlib.h> int"):
+        assert generated.count(text) == RUNTIME.count(text), text
+    r = api.check(spec, backend="c")
+    assert r.engine == "c" and r.verdict == "holds"
+    assert [p.status for p in r.properties] == ["holds", "witnessed"]
