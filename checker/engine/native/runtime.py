@@ -16,6 +16,7 @@ RUNTIME = r"""
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#include <sys/mman.h>
 
 typedef __int128 V;
 typedef unsigned __int128 U;
@@ -70,7 +71,7 @@ typedef struct {
     uint32_t *par;
     uint64_t n, cap, keysz;
     uint32_t *tab;          /* index + 1, 0 = empty */
-    uint64_t tmask;
+    uint64_t tmask, ibits;
     uint8_t *q;             /* fingerprint store: the states still to expand */
     uint64_t qhead, qtail, qcap;
     uint64_t popped, level, level_end, transitions, depth;
@@ -90,6 +91,7 @@ void *papc_new(int fp, int has_inv, int check_deadlock, uint64_t pending, uint64
     c->keys = (uint8_t *)malloc(c->cap * c->keysz);
     c->par = (uint32_t *)malloc(c->cap * sizeof(uint32_t));
     c->tmask = (1 << 13) - 1;
+    c->ibits = 13;
     c->tab = (uint32_t *)calloc(c->tmask + 1, sizeof(uint32_t));
     for (int i = 0; i < 64; i++) c->witness[i] = -1;
     if (!c->keys || !c->par || !c->tab) { free(c->keys); free(c->par); free(c->tab); free(c); return 0; }
@@ -102,9 +104,9 @@ void papc_free(void *p) {
     free(c->keys); free(c->par); free(c->tab); free(c->q); free(c);
 }
 
-static inline int papc_same(papc_ctx *c, uint32_t e, V s, uint64_t h) {
-    if (c->fp) { uint64_t k; memcpy(&k, c->keys + (uint64_t)(e - 1) * 8, 8); return k == h; }
-    return papc_load(c->keys + (uint64_t)(e - 1) * PAPC_NBYTES) == s;
+static inline int papc_same(papc_ctx *c, uint64_t idx, V s, uint64_t h) {
+    if (c->fp) { uint64_t k; memcpy(&k, c->keys + idx * 8, 8); return k == h; }
+    return papc_load(c->keys + idx * PAPC_NBYTES) == s;
 }
 
 static uint64_t papc_key_hash(papc_ctx *c, uint64_t idx) {
@@ -112,28 +114,53 @@ static uint64_t papc_key_hash(papc_ctx *c, uint64_t idx) {
     return papc_hash(papc_load(c->keys + idx * PAPC_NBYTES));
 }
 
-static int papc_rehash(papc_ctx *c) {
+/* A slot holds (tag << ibits) | (index + 1), ibits = log2(table size): the tag, the hash's top
+   32 - ibits bits, rejects most non-matching slots without reading the stored state. */
+static inline uint64_t papc_tag(papc_ctx *c, uint64_t h) { return c->ibits >= 32 ? 0 : h >> (32 + c->ibits); }
+
+/* a zeroed table, on huge pages where the system offers them (fewer TLB misses: every probe
+   is a random access) */
+static uint32_t *papc_table(uint64_t size) {
+    uint64_t bytes = size * sizeof(uint32_t);
+    if (bytes < (2u << 20)) return (uint32_t *)calloc(size, sizeof(uint32_t));
+    void *p = 0;
+    if (posix_memalign(&p, 2u << 20, bytes)) return 0;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, bytes);
+    return (uint32_t *)p;
+}
+
+__attribute__((noinline)) static int papc_rehash(papc_ctx *c) {
     uint64_t size = (c->tmask + 1) * 2, mask = size - 1;
-    uint32_t *t = (uint32_t *)calloc(size, sizeof(uint32_t));
+    uint32_t *t = papc_table(size);
     if (!t) return 0;
-    for (uint64_t i = 0; i < c->n; i++) {
-        uint64_t j = papc_key_hash(c, i) & mask;
-        while (t[j]) j = (j + 1) & mask;
-        t[j] = (uint32_t)(i + 1);
-    }
     free(c->tab);
     c->tab = t;
     c->tmask = mask;
+    c->ibits++;
+    uint64_t hs[16];
+    for (uint64_t i0 = 0; i0 < c->n; i0 += 16) {
+        uint64_t m = c->n - i0 < 16 ? c->n - i0 : 16;
+        for (uint64_t k = 0; k < m; k++) { hs[k] = papc_key_hash(c, i0 + k); __builtin_prefetch(&t[hs[k] & mask], 1); }
+        for (uint64_t k = 0; k < m; k++) {
+            uint64_t j = hs[k] & mask;
+            while (t[j]) j = (j + 1) & mask;
+            t[j] = (uint32_t)((papc_tag(c, hs[k]) << c->ibits) | (i0 + k + 1));
+        }
+    }
     return 1;
 }
 
 /* 1: new, 0: stored already, -1: out of memory or of 32-bit indices */
-static int papc_insert(papc_ctx *c, V s, uint32_t parent) {
-    uint64_t h = papc_hash(s), i = h & c->tmask;
+__attribute__((noinline)) static int papc_insert(papc_ctx *c, V s, uint32_t parent) {
+    uint64_t h = papc_hash(s), i = h & c->tmask, tag = papc_tag(c, h);
+    uint64_t imask = c->ibits >= 32 ? 0xFFFFFFFFull : ((uint64_t)1 << c->ibits) - 1;
     for (;;) {
-        uint32_t e = c->tab[i];
+        uint64_t e = c->tab[i];
         if (!e) break;
-        if (papc_same(c, e, s, h)) return 0;
+        if ((e >> c->ibits) == tag && papc_same(c, (e & imask) - 1, s, h)) return 0;
         i = (i + 1) & c->tmask;
     }
     if (c->n >= 0xFFFFFFF0ull) return -1;
@@ -150,7 +177,7 @@ static int papc_insert(papc_ctx *c, V s, uint32_t parent) {
     if (c->fp) memcpy(c->keys + c->n * 8, &h, 8);
     else memcpy(c->keys + c->n * PAPC_NBYTES, &s, PAPC_NBYTES);
     c->par[c->n] = parent;
-    c->tab[i] = (uint32_t)(c->n + 1);
+    c->tab[i] = (uint32_t)((tag << c->ibits) | (c->n + 1));
     c->n++;
     if (c->n * 10 > (c->tmask + 1) * 7 && !papc_rehash(c)) return -1;
     if (c->fp) {
@@ -230,8 +257,23 @@ int papc_run(void *p, uint64_t budget) {
             c->found_kind = F_DEADLOCK; c->found_state = s; return R_FOUND;
         }
         c->phase = F_ERR_EXAMINE;
+        /* most successors were stored before: fetch their table slots, then the states the
+           slots name, for all of them at once, so the cache misses overlap */
+        size_t pre = papc_nout < 64 ? papc_nout : 64;
+        uint64_t hs[64];
+        for (size_t k = 0; k < pre; k++) {
+            papc_out[k] = papc_canon(papc_out[k]);
+            hs[k] = papc_hash(papc_out[k]);
+            __builtin_prefetch(&c->tab[hs[k] & c->tmask]);
+        }
+        for (size_t k = 0; k < pre; k++) {
+            uint64_t e = c->tab[hs[k] & c->tmask];
+            uint64_t imask = c->ibits >= 32 ? 0xFFFFFFFFull : ((uint64_t)1 << c->ibits) - 1;
+            if (e && (e >> c->ibits) == papc_tag(c, hs[k]))
+                __builtin_prefetch(c->keys + ((e & imask) - 1) * c->keysz);
+        }
         for (size_t k = 0; k < papc_nout; k++) {
-            V t = papc_canon(papc_out[k]);
+            V t = k < pre ? papc_out[k] : papc_canon(papc_out[k]);
             int r = papc_insert(c, t, pidx);
             if (r < 0) return R_NOMEM;
             if (!r) continue;
@@ -282,10 +324,11 @@ int64_t papc_lookup(void *p, uint64_t lo, uint64_t hi, int by_fp) {
     papc_ctx *c = (papc_ctx *)p;
     V s = papc_make(lo, hi);
     uint64_t h = by_fp ? lo : papc_hash(s), i = h & c->tmask;
+    uint64_t imask = c->ibits >= 32 ? 0xFFFFFFFFull : ((uint64_t)1 << c->ibits) - 1;
     for (;;) {
-        uint32_t e = c->tab[i];
+        uint64_t e = c->tab[i];
         if (!e) return -1;
-        if (c->fp ? papc_same(c, e, 0, h) : papc_same(c, e, s, h)) return (int64_t)e - 1;
+        if ((e >> c->ibits) == papc_tag(c, h) && papc_same(c, (e & imask) - 1, s, h)) return (int64_t)(e & imask) - 1;
         i = (i + 1) & c->tmask;
     }
 }
