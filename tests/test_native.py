@@ -214,3 +214,44 @@ def test_spec_text_never_reaches_the_c_source() -> None:
     r = api.check(spec, backend="c")
     assert r.engine == "c" and r.verdict == "holds"
     assert [p.status for p in r.properties] == ["holds", "witnessed"]
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def _cli(*args: str, **kw: Any) -> Any:
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "checker.cli", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def test_cli_names_the_engine_and_says_why_not_c() -> None:
+    import json
+    spec = "specs/reference_dns.pap"
+    out = {}
+    for engine in ("auto", "c", "python"):
+        p = _cli("check", spec, "--format", "json", "--no-timing", "-q", "--engine", engine)
+        stdout, _ = p.communicate(timeout=300)
+        assert p.returncode == 0
+        out[engine] = json.loads(stdout)
+    assert [out[e]["engine"] for e in ("auto", "c", "python")] == ["c", "c", "python"]
+    assert out["c"]["stats"] == out["python"]["stats"]
+    p = _cli("check", spec, "--no-timing", "--engine", "c", "--strategy", "dfs")
+    stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 0 and "; engine python\n" in stdout
+    assert "papcheck: note: engine: python (the C engine was not used: it searches breadth-first only)" in stderr
+
+
+def test_sigterm_ends_a_c_search_with_a_partial_result() -> None:
+    import signal
+    import time
+    p = _cli("check", "specs/reference_dns.pap", "-D", "ENACTORS=4", "-D", "ENDPOINTS=2", "-D", "PLANS=8",
+             "--no-por", "--no-symmetry", "--no-timing", "-q", "--engine", "c")
+    time.sleep(3)
+    p.send_signal(signal.SIGTERM)
+    stdout, _ = p.communicate(timeout=120)
+    assert p.returncode == 4, stdout
+    assert "Verdict: INCOMPLETE (terminated by SIGTERM)" in stdout and "engine c" in stdout

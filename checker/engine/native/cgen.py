@@ -342,12 +342,12 @@ class CGen(_Gen):
         st = desc[1]
         elem = st.elem
         sset = self.expr(dom, ctx, st)
-        lo = elem.lo if isinstance(elem, RangeT) else 0
+        elo: int = elem.lo if isinstance(elem, RangeT) else 0
         n = elem.size
-        vals = list(range(lo, lo + n)) if not isinstance(elem, BoolT) else [0, 1]
+        evals = list(range(elo, elo + n)) if not isinstance(elem, BoolT) else [0, 1]
         sv = self.fresh("_set")
-        filt = f"(({sv} >> ({{v}} - {clit(lo)})) & 1)" if lo else f"(({sv} >> ({{v}})) & 1)"
-        return None, f"V {sv} = {sset};", f"{clit(lo)}; {clit(lo + n)}", filt, (vals[0], vals[-1])
+        filt = f"(({sv} >> ({{v}} - {clit(elo)})) & 1)" if elo else f"(({sv} >> ({{v}})) & 1)"
+        return None, f"V {sv} = {sset};", f"{clit(elo)}; {clit(elo + n)}", filt, (evals[0], evals[-1])
 
     def quant(self, e: ast.Quant, ctx: _Ctx) -> str:
         b: BoundSym = self.c.refs[id(e)]
@@ -520,6 +520,7 @@ class CGen(_Gen):
         ctx = _Ctx("s", inst, m)
         lines.append(f"{ind}{{ /* spec line {int(tr.decl.span.line)} */")
         closes = 1
+        iv: tuple[int, int] | None
         for b, _dom in tr.params:
             name = f"b{b.uid}"
             if _dom[0] == "type":
