@@ -167,6 +167,13 @@ def test_refusals_fall_back_with_a_note() -> None:
     assert r.engine == "python" and r.verdict == "holds"
     assert r.engine_note == "engine: python (the C engine was not used: the C engine does not support " \
                             "states of 200 bits (the C engine packs at most 126))"
+    big = ("protocol Big\nconst B = {b}\nvar x: 0..3\n"
+           "machine M {{ state s {{ on a when x < 3 and {cond} {{ x := x + 1 }} }} }}\n")
+    for b, cond, why in [(10 ** 40, "B > 5", "an integer constant beyond 120 bits"),
+                         (10 ** 20, "B * B * B > 5", "arithmetic beyond 120 bits")]:
+        r = api.check(api.load_text(big.format(b=b, cond=cond)), backend="c")
+        assert r.engine == "python" and r.engine_note.endswith(f"does not support {why})")
+        assert r.verdict == "holds" and r.stats.states == 4
     spec = api.load(str(ROOT / "specs" / "reference_dns.pap"))
     assert api.check(spec, strategy="dfs", backend="auto").engine_note.endswith("breadth-first only)")
     assert api.check(spec, backend="auto").engine == "c"

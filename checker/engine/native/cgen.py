@@ -29,6 +29,7 @@ from .runtime import RUNTIME
 
 MAX_WIDTH = 126  # bits: a state, and every value, fits a signed __int128 with room for a sign
 _V_MIN, _V_MAX = -(1 << 127), (1 << 127) - 1
+_SAFE = 1 << 120  # integers the generated code computes must stay within +-2^120 (Python's are unbounded)
 
 
 class Unsupported(Exception):
@@ -43,6 +44,13 @@ def clit(n: int) -> str:
         return f"((V){n}LL)"
     u = n & ((1 << 128) - 1)
     return f"((V)(((U)0x{u >> 64:x}ULL << 64) | (U)0x{u & ((1 << 64) - 1):x}ULL))"
+
+
+def _spec_int(n: int) -> int:
+    """A number of the spec, refused beyond +-2^120 (arithmetic on it must not wrap in 128 bits)."""
+    if not -_SAFE <= n <= _SAFE:
+        raise Unsupported("an integer constant beyond 120 bits")
+    return n
 
 
 def _lit(src: str) -> int | None:
@@ -140,7 +148,7 @@ class CGen(_Gen):
     # ---------------------------------------------------------------------------- expressions
     def expr(self, e: ast.Expr, ctx: _Ctx, expected: Type | None = None) -> str:
         if isinstance(e, ast.IntLit):
-            return clit(e.value)
+            return clit(_spec_int(e.value))
         if isinstance(e, ast.BoolLit):
             return "((V)1)" if e.value else "((V)0)"
         if isinstance(e, ast.SelfRef):
@@ -151,7 +159,7 @@ class CGen(_Gen):
             if isinstance(sym, ConstSym):
                 if not isinstance(sym.value, int):
                     raise Unsupported("a constant that is not an integer")
-                return clit(int(sym.value))
+                return clit(_spec_int(int(sym.value)))
             if isinstance(sym, EnumMemberSym):
                 return clit(sym.enum.members.index(sym.name))
             if isinstance(sym, BoundSym):
@@ -251,6 +259,10 @@ class CGen(_Gen):
                 a, b = f"(!!({a}))", f"(!!({b}))"
             return self._ordered(a, b, op)
         if op in ("<", "<=", ">", ">=", "+", "-", "*"):
+            if op in ("+", "-", "*"):
+                iv = self.interval(e, ctx)
+                if iv is not None and (iv[0] < -_SAFE or iv[1] > _SAFE):
+                    raise Unsupported("arithmetic beyond 120 bits")
             a, b = self.expr(e.left, ctx), self.expr(e.right, ctx)
             if op in ("+", "-", "*"):
                 return f"(({a}) {op} ({b}))"
