@@ -168,7 +168,6 @@ class Reductions:
     ample_expansions: int = 0
     full_expansions: int = 0
     symmetry_notes: list[str] = field(default_factory=list)  # located: why symmetry was not applied
-    por_skipped: bool = False  # the C engine searched without partial-order reduction (`--engine c`)
 
 
 def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Limits | None = None,
@@ -185,9 +184,9 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     boundaries and resumes from its snapshot.  `engine` (a
     :class:`checker.engine.distributed.search.Cluster`) runs the safety search on Ray.  `backend`
     (`check --engine`) picks the search engine: "python", "c" (the native engine, see
-    :mod:`checker.engine.native`; it searches without partial-order reduction) or "auto" (C
-    unless partial-order reduction applies); when C cannot run this search, the result's
-    `engine_note` says why and the Python engine searches."""
+    :mod:`checker.engine.native`) or "auto" (the same as "c"; the API's default stays "python",
+    the oracle); when C cannot run this search, the result's `engine_note` says why and the
+    Python engine searches."""
     from .reduce.symmetry import SymmetryUnavailable, initial_set_notes
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
@@ -240,12 +239,15 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         por_applies = any(po.safe)
     native, engine_note = None, ""
     if backend != "python":
-        native, engine_note = _native_choice(spec, backend, strategy, limits, sym, por_applies, only, keep_going,
-                                             checkpoint, engine)
+        native, engine_note = _native_choice(spec, backend, strategy, limits, sym, po if por_applies else None, only,
+                                             keep_going, checkpoint, engine)
     if native is not None:
         from .engine.native import native_explore
-        red.por_skipped = por_applies
-        search = native_explore(model, native, store=store, limits=limits, progress=progress)
+        red.por_active = por_applies
+        counters = {"ample": 0, "full": 0}
+        if po is not None:
+            po.stats = counters  # as the Python expander keeps them
+        search = native_explore(model, native, store=store, limits=limits, progress=progress, counters=counters)
     else:
         if por_applies:
             red.por_active = True
@@ -341,9 +343,10 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     return result
 
 
-def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | None, sym: Any, por_applies: bool,
+def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | None, sym: Any, po: Any,
                    only: frozenset[int] | None, keep_going: bool, checkpoint: Any, engine: Any) -> tuple[Any, str]:
-    """(the compiled native search, "") when the C engine runs this search, else (None, why not)."""
+    """(the compiled native search, "") when the C engine runs this search, else (None, why not).
+    `po` is the partial-order analysis when the reduction applies (its ample sets run in C)."""
     if backend not in ("auto", "c"):
         raise UsageError(f"unknown engine {backend!r} (available: auto, c, python)")
     why = ""
@@ -361,12 +364,11 @@ def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | Non
         why = "it does not implement --max-depth"
     elif sym is not None and sym.slices is None:
         why = "it canonicalizes only machines whose ids stay out of the data"
-    elif por_applies and backend == "auto":
-        why = "partial-order reduction applies here and the C engine searches without it"
     if not why:
-        from .engine.native import NativeUnavailable, native_program
+        from .engine.native import NativeUnavailable, native_program, por_candidates
+        candidates = por_candidates(spec.model, po, sym is not None) if po is not None else None
         try:
-            return native_program(spec.model, sym.slices if sym is not None else None), ""
+            return native_program(spec.model, sym.slices if sym is not None else None, candidates), ""
         except NativeUnavailable as e:
             why = str(e)
     return None, f"engine: python (the C engine was not used: {why})"

@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from checker import api
 from checker.engine.explore import Limits, explore
-from checker.engine.native import NativeUnavailable, native_explore, native_program
+from checker.engine.native import NativeUnavailable, native_explore, native_program, por_candidates
 from checker.engine.native.cgen import spec_functions
 from checker.engine.native.runtime import RUNTIME
 from checker.engine.native.search import compiler
 from checker.engine.store import make_store
 from checker.lang.errors import SpecError
-from tests.genspec import protocols
+from tests.genspec import por_protocols, protocols
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler (cc or $CC) on this machine")
@@ -41,25 +41,37 @@ def _outcome(r: Any) -> tuple[Any, ...]:
             sorted(r.witnesses.items()), sorted(r.initial))
 
 
-def search_both(spec: api.Spec, symmetry: bool, store: str, limits: Limits | None = None) -> tuple[Any, Any]:
-    """(C outcome, Python outcome) of the same search."""
+def search_both(spec: api.Spec, symmetry: bool, store: str, limits: Limits | None = None,
+                por: bool = False) -> tuple[Any, Any]:
+    """(C outcome, Python outcome) of the same search (with partial-order reduction: the ample
+    expansions too)."""
     model = spec.model
     sym = spec.symmetry() if symmetry else None
-    prog = native_program(model, sym.slices if sym is not None else None)
-    c = native_explore(model, prog, store=store, limits=limits)
+    po = spec.partial_order(False) if por else None
+    cands = por_candidates(model, po, sym is not None) if po is not None and any(po.safe) else None
+    prog = native_program(model, sym.slices if sym is not None else None, cands)
+    counts: dict[str, int] = {}
+    c = native_explore(model, prog, store=store, limits=limits, counters=counts)
+    st = make_store(store, model.layout.width)
     kw: dict[str, Any] = {}
     if sym is not None:
         kw = {"expand": sym.expander(model.successors), "canon": sym.canon}
-    py = explore(model, store=make_store(store, model.layout.width), limits=limits, **kw)
-    return _outcome(c), _outcome(py)
+    if cands:
+        kw["expand"] = po.expander(st, model.successors, sym.canon if sym else None, "bfs")  # type: ignore[union-attr]
+    py = explore(model, store=st, limits=limits, **kw)
+    both = _outcome(c), _outcome(py)
+    if cands:
+        return (*both[0], counts), (*both[1], po.stats)  # type: ignore[union-attr]
+    return both
 
 
-def assert_same_search(spec: api.Spec) -> None:
+def assert_same_search(spec: api.Spec, pors: tuple[bool, ...] = (False, True)) -> None:
     sym = spec.symmetry()
     for symmetry in ((False, True) if sym is not None and sym.slices is not None else (False,)):
         for store in ("exact", "fingerprint"):
-            c, py = search_both(spec, symmetry, store)
-            assert c == py, f"symmetry={symmetry} store={store}"
+            for por in pors:
+                c, py = search_both(spec, symmetry, store, por=por)
+                assert c == py, f"symmetry={symmetry} store={store} por={por}"
 
 
 def _result(r: api.CheckResult) -> tuple[Any, ...]:
@@ -67,12 +79,13 @@ def _result(r: api.CheckResult) -> tuple[Any, ...]:
     return (r.verdict, r.stop_reason, r.stats.states, r.stats.transitions, r.stats.depth,
             [(p.name, p.status, p.trace.length if p.trace else None, p.explanation) for p in r.properties],
             me and (me.message, me.line, me.trace.length, [s.state for s in me.trace.steps],
-                    me.trace.failing_step and me.trace.failing_step.transition))
+                    me.trace.failing_step and me.trace.failing_step.transition),
+            r.reductions and (r.reductions.por_active, r.reductions.ample_expansions, r.reductions.full_expansions))
 
 
-def assert_same_check(spec: api.Spec, store: str = "exact") -> None:
-    c = api.check(spec, por=False, store=store, backend="c")
-    py = api.check(spec, por=False, store=store, backend="python")
+def assert_same_check(spec: api.Spec, store: str = "exact", por: bool = True) -> None:
+    c = api.check(spec, por=por, store=store, backend="c")
+    py = api.check(spec, por=por, store=store, backend="python")
     if c.engine != "c":  # the C engine refused this spec: say why, it is no failure of the test
         assert c.engine_note.startswith("engine: python (the C engine was not used: ")
         return
@@ -89,6 +102,7 @@ def test_shipped_and_workshop_specs(path: Path) -> None:
     assert_same_search(spec)
     assert_same_check(spec)
     assert_same_check(spec, "fingerprint")
+    assert_same_check(spec, por=False)
 
 
 @pytest.mark.parametrize("consts", [
@@ -121,7 +135,7 @@ def test_interrupt_gives_a_partial_result() -> None:
     assert r.stop_reason == "interrupted" and not r.complete and 0 < r.stats.states
 
 
-PROFILE = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+PROFILE = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @PROFILE
@@ -144,6 +158,14 @@ def test_generated_symmetric_protocols(text: str) -> None:
     except SpecError:  # a machine marked symmetric that is not: nothing to compare
         assume(False)
     assert_same_search(spec)
+    assert_same_check(spec)
+
+
+@PROFILE
+@given(por_protocols(initial_domains=True))
+def test_generated_protocols_where_partial_order_reduction_fires(text: str) -> None:
+    spec = api.load_text(text)
+    assert_same_search(spec, (True,))
     assert_same_check(spec)
 
 

@@ -103,9 +103,8 @@ def _cross_options(f):
               help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
 @click.option("--engine", "search_engine", type=click.Choice(["auto", "c", "python"]), default="auto",
-              help="Search engine: c compiles the spec to C (needs a C compiler; no partial-order reduction), "
-                   "python is the reference; auto (default) uses c unless partial-order reduction applies. "
-                   "When c cannot run a search, a note says why and python runs it.")
+              help="Search engine: c compiles the spec to C (needs a C compiler), python is the reference; "
+                   "auto (default) is c. When c cannot run a search, a note says why and python runs it.")
 @click.option("--property", "only_props", multiple=True, metavar="NAME",
               help="Check only this property (repeatable); the others are left out of the report.")
 @click.option("--continue", "keep_going", is_flag=True,

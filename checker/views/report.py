@@ -108,8 +108,6 @@ def reductions_text(result: CheckResult) -> str:
     if red.por_active:
         parts.append(f"partial-order ({red.ample_expansions:,} of "
                      f"{red.ample_expansions + red.full_expansions:,} states expanded by an ample set)")
-    elif red.por and red.por_skipped:
-        parts.append("partial-order: not used by the C engine")
     elif red.por:
         parts.append("partial-order: no independent transitions to exploit")
     if not red.por and not red.symmetry:

@@ -12,6 +12,6 @@ May import: ``checker.lang`` and ``checker.engine``.
 """
 
 from .cgen import Unsupported, generate
-from .search import NativeUnavailable, native_explore, native_program
+from .search import NativeUnavailable, native_explore, native_program, por_candidates
 
-__all__ = ["NativeUnavailable", "Unsupported", "generate", "native_explore", "native_program"]
+__all__ = ["NativeUnavailable", "Unsupported", "generate", "native_explore", "native_program", "por_candidates"]

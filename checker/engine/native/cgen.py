@@ -350,7 +350,18 @@ class CGen(_Gen):
                 # iterate the hull, keeping the listed values
                 filt = "(" + " || ".join(f"{{v}} == {clit(n)}" for n in vals) + ")"
                 return vals, "", f"{clit(vals[0])}; {clit(vals[-1] + 1)}", filt, (vals[0], vals[-1])
-            raise Unsupported("a domain listing values computed at run time")
+            # values known at run time only: a bit set over the hull of their intervals, which
+            # iterates them sorted and without repeats, as Python's sorted(set(...)) does
+            ivs = [self.interval(y, ctx) for y in desc[1]]
+            if any(i is None for i in ivs):
+                raise Unsupported("a domain listing values of unknown bounds")
+            hlo, hhi = min(i[0] for i in ivs), max(i[1] for i in ivs)  # type: ignore[index]
+            if hhi - hlo > 120:
+                raise Unsupported("a domain listing values over more than 121 possible values")
+            sv = self.fresh("_set")
+            adds = "".join(f" {sv} |= (V)1 << (({e}) - {clit(hlo)});" for e in elems)
+            return (None, f"V {sv} = 0;{adds}", f"{clit(hlo)}; {clit(hhi + 1)}",
+                    f"(({sv} >> ({{v}} - {clit(hlo)})) & 1)", (hlo, hhi))
         st = desc[1]
         elem = st.elem
         sset = self.expr(dom, ctx, st)
@@ -593,6 +604,19 @@ class CGen(_Gen):
         lines.append("}")
         return "\n".join(lines)
 
+    def c_instance_successors(self) -> str:
+        """One successor function per instance, papc_succ_i<k> (for partial-order reduction)."""
+        out = []
+        k = 0
+        for m in self.c.machines:
+            for inst in range(m.count):
+                lines = [f"static void papc_succ_i{k}(V s) {{"]
+                self.c_instance_block(m, inst, lines, "    ")
+                lines.append("}")
+                out.append("\n".join(lines))
+                k += 1
+        return "\n\n".join(out)
+
     def c_instance_block(self, m: MachineInfo, inst: int, lines: list[str], ind: str) -> None:
         pct = self.lay.pc_type[m.name]
         by_state: dict[int, list[TransitionInfo]] = {}
@@ -668,8 +692,50 @@ def c_canon(slices: list[tuple[int, int, int]]) -> str:
     return "\n".join(lines)
 
 
-def _parts(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None) -> tuple[str, str]:
-    """(the header of defines, the spec's functions).  Raises Unsupported."""
+Candidate = tuple[int, int, int, list[int], bool]  # instance k, pc offset, pc mask, safe pcs, cyclic
+
+
+def c_por(candidates: list[Candidate]) -> str:
+    """The ample-set choice of :meth:`checker.reduce.por.PartialOrder.expander`, step for step:
+    the candidates in order, an instance's successors (canonical under symmetry) rejected when one
+    was stored already, the instance may loop on its safe steps, and the state is no later in the
+    breadth-first order than s (the cycle proviso: at level 0 only states stored during this level
+    count); the smallest accepted set wins, a singleton at once.  1 with the set in papc_out, or 0:
+    expand fully."""
+    lines = ["static int papc_por(papc_ctx *c, V s, uint64_t cur) {",
+             "    size_t best = 0, blen = 0; int have = 0;",
+             "    papc_nout = 0;"]
+    for k, off, mask, safe, cyclic in candidates:
+        test = " || ".join(f"pc == {clit(v)}" for v in safe) or "0"
+        lines.append(f"    {{ V pc = (s >> {off}) & {clit(mask)};")
+        lines.append(f"      if ({test}) {{")
+        lines.append("        size_t start = papc_nout;")
+        lines.append(f"        papc_succ_i{k}(s);")
+        lines.append("        size_t len = papc_nout - start;")
+        lines.append("        if (len) {")
+        lines.append("          int ok = 1;")
+        lines.append("          for (size_t j = start; j < papc_nout; j++) {")
+        lines.append("            papc_out[j] = papc_canon(papc_out[j]);")
+        if cyclic:
+            lines.append("            if (ok) { int64_t i = papc_find(c, papc_out[j]);")
+            lines.append("              if (i >= 0 && !papc_later(c, (uint64_t)i, cur)) ok = 0; }")
+        lines.append("          }")
+        lines.append("          if (ok && (!have || len < blen)) { best = start; blen = len; have = 1;")
+        lines.append("            if (len == 1) goto chosen; }")
+        lines.append("        }")
+        lines.append("      } }")
+    lines.append("    if (!have) return 0;")
+    lines.append("chosen:")
+    lines.append("    memmove(papc_out, papc_out + best, blen * sizeof(V));")
+    lines.append("    papc_nout = blen;")
+    lines.append("    return 1;")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _parts(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None,
+           por: list[Candidate] | None = None) -> tuple[str, str, str]:
+    """(the header of defines, the spec's functions, the ample-set choice).  Raises Unsupported."""
     if layout.width > MAX_WIDTH:
         raise Unsupported(f"states of {layout.width} bits (the C engine packs at most {MAX_WIDTH})")
     if len(checked.properties) > 64:
@@ -678,20 +744,26 @@ def _parts(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, in
     succ = gen.c_successors()
     props = gen.c_properties()
     canon = c_canon(slices) if slices else "static V papc_canon(V s) { return s; }"
+    funcs = [succ, props, canon]
+    if por:
+        funcs.append(gen.c_instance_successors())
     nbytes = max(1, (layout.width + 7) // 8)
     head = (f"/* generated by papcheck from a checked spec: {int(layout.width)}-bit states */\n"
-            f"#define PAPC_NBYTES {nbytes}\n")
-    return head, "\n\n".join([succ, props, canon])
+            f"#define PAPC_NBYTES {nbytes}\n#define PAPC_POR {1 if por else 0}\n")
+    return head, "\n\n".join(funcs), c_por(por) if por else ""
 
 
-def spec_functions(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None) -> str:
+def spec_functions(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None,
+                   por: list[Candidate] | None = None) -> str:
     """Everything generated for this spec: the translation unit without the fixed runtime."""
-    head, funcs = _parts(checked, layout, slices)
-    return head + funcs
+    head, funcs, ample = _parts(checked, layout, slices, por)
+    return head + funcs + ample
 
 
-def generate(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None) -> str:
+def generate(checked: CheckedSpec, layout: Layout, slices: list[tuple[int, int, int]] | None,
+             por: list[Candidate] | None = None) -> str:
     """The whole C translation unit: the runtime with the spec's functions spliced in.  `slices`
-    turns symmetry canonicalization on (see c_canon).  Raises Unsupported."""
-    head, funcs = _parts(checked, layout, slices)
-    return head + RUNTIME.replace("/*@SPEC@*/", funcs)
+    turns symmetry canonicalization on (see c_canon), `por` partial-order reduction over these
+    candidates (see c_por).  Raises Unsupported."""
+    head, funcs, ample = _parts(checked, layout, slices, por)
+    return head + RUNTIME.replace("/*@SPEC@*/", funcs).replace("/*@POR@*/", ample)

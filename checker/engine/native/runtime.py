@@ -74,7 +74,7 @@ typedef struct {
     uint64_t tmask, ibits;
     uint8_t *q;             /* fingerprint store: the states still to expand */
     uint64_t qhead, qtail, qcap;
-    uint64_t popped, level, level_end, transitions, depth;
+    uint64_t popped, level, level_end, transitions, depth, ample, full;
     int64_t witness[64];
     V witness_state[64];
     int found_kind, found_prop, phase;
@@ -213,6 +213,29 @@ static int papc_examine(papc_ctx *c, V t, uint64_t idx) {
     return 0;
 }
 
+/* the index of a stored state, or -1 */
+static inline int64_t papc_find(papc_ctx *c, V s) {
+    uint64_t h = papc_hash(s), i = h & c->tmask, tag = papc_tag(c, h);
+    uint64_t imask = c->ibits >= 32 ? 0xFFFFFFFFull : ((uint64_t)1 << c->ibits) - 1;
+    for (;;) {
+        uint64_t e = c->tab[i];
+        if (!e) return -1;
+        if ((e >> c->ibits) == tag && papc_same(c, (e & imask) - 1, s, h)) return (int64_t)(e & imask) - 1;
+        i = (i + 1) & c->tmask;
+    }
+}
+
+/* the cycle proviso: is the stored state i still to be expanded after s (index cur), in this
+   level or the next?  At level 0 only the states stored during the level count (the Python
+   expander starts its pending set empty) */
+static inline int papc_later(papc_ctx *c, uint64_t i, uint64_t cur) {
+    return c->level == 0 ? i >= c->level_end : i > cur;
+}
+
+#if PAPC_POR
+/*@POR@*/
+#endif
+
 /* an initial state: 0 stored already, 1 new, 2 new with a finding, -1 out of memory */
 int papc_add_initial(void *p, uint64_t lo, uint64_t hi, int check) {
     papc_ctx *c = (papc_ctx *)p;
@@ -250,8 +273,13 @@ int papc_run(void *p, uint64_t budget) {
         uint32_t pidx = (uint32_t)c->popped;
         c->popped++;
         c->phase = F_ERR_EXPAND; c->cur = s;
+#if PAPC_POR
+        if (papc_por(c, s, pidx)) c->ample++;
+        else { papc_nout = 0; papc_succ(s); c->full++; }
+#else
         papc_nout = 0;
         papc_succ(s);
+#endif
         c->transitions += papc_nout;
         if (papc_nout == 0 && c->check_deadlock && !papc_final(s)) {
             c->found_kind = F_DEADLOCK; c->found_state = s; return R_FOUND;
@@ -290,7 +318,8 @@ int papc_run(void *p, uint64_t budget) {
     return R_CONTINUE;
 }
 
-/* n, transitions, depth, expanded, found kind, found property, pending, store bytes, queued */
+/* n, transitions, depth, expanded, found kind, found property, pending, store bytes, queued,
+   ample expansions, full expansions */
 void papc_info(void *p, uint64_t *out) {
     papc_ctx *c = (papc_ctx *)p;
     out[0] = c->n; out[1] = c->transitions; out[2] = c->depth; out[3] = c->popped;
@@ -300,6 +329,7 @@ void papc_info(void *p, uint64_t *out) {
        an initial state was queued before its check */
     int unqueued = (c->found_kind == F_INV || c->found_kind == F_ERR_EXAMINE) && c->popped > 0;
     out[8] = c->n - c->popped - (uint64_t)unqueued;
+    out[9] = c->ample; out[10] = c->full;
 }
 
 void papc_found_state(void *p, uint64_t *out) { papc_put(((papc_ctx *)p)->found_state, out); }

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..explore import Finding, Limits, ProgressFn, SearchResult, Stats, Terminated, resident_bytes
 from ..model import ModelError
-from .cgen import Unsupported, generate
+from .cgen import Candidate, Unsupported, generate
 
 FLAGS = ["-O2", "-shared", "-fPIC", "-fwrapv", "-w"]
 _R_CONTINUE, _R_DONE, _R_FOUND, _R_MAXSTATES, _R_NOMEM = range(5)
@@ -95,18 +95,20 @@ class Program:
     source: str
 
 
-def native_program(model: Any, slices: list[tuple[int, int, int]] | None) -> Program:
-    """The compiled native search for a :class:`checker.engine.compile.CompiledModel` (with
-    symmetry canonicalization over `slices` when given).  Cached on the model."""
+def native_program(model: Any, slices: list[tuple[int, int, int]] | None,
+                   por: list[Candidate] | None = None) -> Program:
+    """The compiled native search for a :class:`checker.engine.compile.CompiledModel`, with
+    symmetry canonicalization over `slices` and partial-order reduction over the `por`
+    candidates (instance, pc offset, pc mask, safe pcs, cyclic) when given.  Cached on the model."""
     cache = model.__dict__.setdefault("_native", {})
-    key = tuple(slices or ())
+    key = (tuple(slices or ()), tuple((k, o, m, tuple(sf), c) for k, o, m, sf, c in por or ()))
     if key in cache:
         if isinstance(cache[key], NativeUnavailable):
             raise cache[key]
         return cache[key]  # type: ignore[no-any-return]
     try:
         try:
-            source = generate(model.checked, model.layout, slices)
+            source = generate(model.checked, model.layout, slices, por)
         except Unsupported as e:
             raise NativeUnavailable(f"the C engine does not support {e}") from None
         lib = ctypes.CDLL(build(source))
@@ -128,6 +130,16 @@ def native_program(model: Any, slices: list[tuple[int, int, int]] | None) -> Pro
     prog = Program(lib, model.layout.width, source)
     cache[key] = prog
     return prog
+
+
+def por_candidates(model: Any, po: Any, symmetry: bool) -> list[Candidate]:
+    """The ample-set candidates of a :class:`checker.reduce.por.PartialOrder` for the C code:
+    (instance, pc offset, pc mask, safe control states, whether its safe steps may loop), as its
+    Python expander takes them."""
+    lay = model.layout
+    return [(k, lay.pc_offset(m, inst), (1 << lay.pc_type[m.name].width) - 1, sorted(po.safe[k]),
+             bool(po.cyclic_sym[k] if symmetry else po.cyclic[k]))
+            for k, (m, inst) in enumerate(model.instances) if po.safe[k]]
 
 
 class _Handle:
@@ -214,7 +226,8 @@ class NativeFingerprintStore(NativeExactStore):
 
 def native_explore(model: Any, prog: Program, *, store: str = "exact", limits: Limits | None = None,
                    progress: ProgressFn | None = None, progress_every: float = 0.25,
-                   check_deadlock: bool | None = None, chunk: int = 512) -> SearchResult:
+                   check_deadlock: bool | None = None, chunk: int = 512,
+                   counters: dict[str, int] | None = None) -> SearchResult:
     """Breadth-first search in C with :func:`checker.engine.explore.explore`'s semantics (no
     `expand`: the C code canonicalizes under symmetry itself; every property checked)."""
     limits = limits or Limits()
@@ -236,7 +249,7 @@ def native_explore(model: Any, prog: Program, *, store: str = "exact", limits: L
     st: NativeExactStore = NativeFingerprintStore(h) if fp else NativeExactStore(h)
     stats = Stats()
     result = SearchResult(False, "done", stats, st)
-    info = (ctypes.c_uint64 * 9)()
+    info = (ctypes.c_uint64 * 11)()
     started = time.perf_counter()
     deadline = started + limits.timeout if limits.timeout else None
     last_report = started
@@ -247,6 +260,8 @@ def native_explore(model: Any, prog: Program, *, store: str = "exact", limits: L
         lib.papc_info(ctx, info)
         st.n, stats.transitions, stats.depth, stats.queue, st.bytes = info[0], info[1], info[2], info[8], info[7]
         stats.states = st.n
+        if counters is not None:
+            counters["ample"], counters["full"] = info[9], info[10]
 
     try:
         for s0 in model.initial_states():
