@@ -346,7 +346,8 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
 def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | None, sym: Any, po: Any,
                    only: frozenset[int] | None, keep_going: bool, checkpoint: Any, engine: Any) -> tuple[Any, str]:
     """(the compiled native search, "") when the C engine runs this search, else (None, why not).
-    `po` is the partial-order analysis when the reduction applies (its ample sets run in C)."""
+    With "auto", a search option the C engine lacks (dfs, --continue, ...) picks Python without a
+    note; a missing compiler or a construct the generator refuses is said.  `po` is the partial-order analysis when the reduction applies (its ample sets run in C)."""
     if backend not in ("auto", "c"):
         raise UsageError(f"unknown engine {backend!r} (available: auto, c, python)")
     why = ""
@@ -362,7 +363,9 @@ def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | Non
         why = "the distributed workers run the Python engine"
     elif limits is not None and limits.max_depth is not None:
         why = "it does not implement --max-depth"
-    elif sym is not None and sym.slices is None:
+    if why and backend == "auto":
+        return None, ""  # an option only the Python engine has: no note, the report names the engine
+    if sym is not None and sym.slices is None:
         why = "it canonicalizes only machines whose ids stay out of the data"
     if not why:
         from .engine.native import NativeUnavailable, native_program, por_candidates

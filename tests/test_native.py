@@ -197,7 +197,9 @@ def test_refusals_fall_back_with_a_note() -> None:
         assert r.engine == "python" and r.engine_note.endswith(f"does not support {why})")
         assert r.verdict == "holds" and r.stats.states == 4
     spec = api.load(str(ROOT / "specs" / "reference_dns.pap"))
-    assert api.check(spec, strategy="dfs", backend="auto").engine_note.endswith("breadth-first only)")
+    assert api.check(spec, strategy="dfs", backend="c").engine_note.endswith("breadth-first only)")
+    quiet = api.check(spec, strategy="dfs", backend="auto")
+    assert quiet.engine == "python" and quiet.engine_note == ""
     assert api.check(spec, backend="auto").engine == "c"
 
 
