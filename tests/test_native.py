@@ -279,9 +279,11 @@ def test_cli_names_the_engine_and_says_why_not_c() -> None:
 def test_sigterm_ends_a_c_search_with_a_partial_result() -> None:
     import signal
     import time
-    p = _cli("check", "specs/reference_dns.pap", "-D", "ENACTORS=4", "-D", "ENDPOINTS=2", "-D", "PLANS=8",
+    # 36 million states (about 20 s of CPU): still searching when the signal comes, even on a
+    # loaded machine where start-up takes seconds
+    p = _cli("check", "specs/reference_dns.pap", "-D", "ENACTORS=5", "-D", "ENDPOINTS=2", "-D", "PLANS=6",
              "--no-por", "--no-symmetry", "--no-timing", "-q", "--engine", "c")
-    time.sleep(3)
+    time.sleep(10)
     p.send_signal(signal.SIGTERM)
     stdout, _ = p.communicate(timeout=120)
     assert p.returncode == 4, stdout
