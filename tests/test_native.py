@@ -35,9 +35,15 @@ SHIPPED = sorted((ROOT / "specs").glob("*.pap"))
 WORKSHOP = sorted((ROOT / "examples" / "workshop").glob("*/spec.pap"))
 
 
-def _outcome(r: Any) -> tuple[Any, ...]:
+def _outcome(r: Any, model: Any) -> tuple[Any, ...]:
+    """What a search found; a model error as its site (kind, place, what) and value: under
+    partial-order reduction the Python engine raises it from an instance's own successor function,
+    whose sites are copies of the whole successor function's."""
+    def site(e: Any) -> Any:
+        s = model.error_sites[e.code]
+        return (s.kind, s.span, s.detail, e.value)
     return (r.stop_reason, r.complete, r.stats.states, r.stats.transitions, r.stats.depth, r.stats.queue,
-            [(f.kind, f.prop, f.state, f.error and (f.error.code, f.error.value)) for f in r.findings],
+            [(f.kind, f.prop, f.state, f.error and site(f.error)) for f in r.findings],
             sorted(r.witnesses.items()), sorted(r.initial))
 
 
@@ -59,7 +65,7 @@ def search_both(spec: api.Spec, symmetry: bool, store: str, limits: Limits | Non
     if cands:
         kw["expand"] = po.expander(st, model.successors, sym.canon if sym else None, "bfs")  # type: ignore[union-attr]
     py = explore(model, store=st, limits=limits, **kw)
-    both = _outcome(c), _outcome(py)
+    both = _outcome(c, model), _outcome(py, model)
     if cands:
         return (*both[0], counts), (*both[1], po.stats)  # type: ignore[union-attr]
     return both

@@ -93,6 +93,7 @@ class Program:
     lib: Any
     width: int
     source: str
+    por: list[Candidate] | None = None  # the ample-set candidates compiled in
 
 
 def native_program(model: Any, slices: list[tuple[int, int, int]] | None,
@@ -127,7 +128,7 @@ def native_program(model: Any, slices: list[tuple[int, int, int]] | None,
     ]:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
-    prog = Program(lib, model.layout.width, source)
+    prog = Program(lib, model.layout.width, source, por)
     cache[key] = prog
     return prog
 
@@ -341,6 +342,11 @@ def _finding(model: Any, h: _Handle, info: Any, has_inv: bool, deadlock_prop: in
     # a model error: the Python model, replaying the state, gives the error (message, site)
     try:
         if kind == _F_ERR_EXPAND:
+            # as the Python expander: the candidates in order (an instance whose safe steps fail
+            # raises before any other instance is tried), then every transition
+            for k, off, mask, safe, _cyclic in h.prog.por or ():
+                if (s >> off) & mask in safe:
+                    model.instance_successors[k](s)
             model.successors(s)
         else:
             if has_inv:
