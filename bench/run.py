@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,13 +62,19 @@ class PapcheckConfig:
 
 # The first entry is the reference of the ratio columns: papcheck doing the same work as the
 # peers' unreduced searches.
+# The Python engine's rows name it (`--engine python`); the C engine's rows follow.  Every
+# papcheck run gets an empty compile cache, so the C rows include generating and compiling C.
 PAPCHECK_CONFIGS: list[PapcheckConfig] = [
-    PapcheckConfig("papcheck (no reductions)", ("--no-por", "--no-symmetry"), REACHABLE),
-    PapcheckConfig("papcheck (default: POR + symmetry)", ()),
-    PapcheckConfig("papcheck (POR only)", ("--no-symmetry",)),
-    PapcheckConfig("papcheck (symmetry only)", ("--no-por",), ORBITS),
+    PapcheckConfig("papcheck (no reductions)", ("--engine", "python", "--no-por", "--no-symmetry"), REACHABLE),
+    PapcheckConfig("papcheck (default: POR + symmetry)", ("--engine", "python")),
+    PapcheckConfig("papcheck (POR only)", ("--engine", "python", "--no-symmetry",)),
+    PapcheckConfig("papcheck (symmetry only)", ("--engine", "python", "--no-por",), ORBITS),
     PapcheckConfig("papcheck (no reductions, fingerprint store)",
-                   ("--no-por", "--no-symmetry", "--store", "fingerprint"), REACHABLE),
+                   ("--engine", "python", "--no-por", "--no-symmetry", "--store", "fingerprint"), REACHABLE),
+    PapcheckConfig("papcheck C (no reductions)", ("--engine", "c", "--no-por", "--no-symmetry"), REACHABLE),
+    PapcheckConfig("papcheck C (default: auto engine, reductions on)", ()),
+    PapcheckConfig("papcheck C (no reductions, fingerprint store)",
+                   ("--engine", "c", "--no-por", "--no-symmetry", "--store", "fingerprint"), REACHABLE),
 ]
 
 
@@ -121,6 +128,7 @@ class Measurement:
     seconds: list[float] = field(default_factory=list)
     peak_rss_kb: list[int] = field(default_factory=list)
     note: str = ""
+    bytes_per_state: float | None = None  # papcheck's store, as its timing report gives it
 
     @property
     def median_seconds(self) -> float | None:
@@ -143,6 +151,7 @@ class Sample:
     seconds: float | None = None
     peak_rss_kb: int | None = None
     note: str = ""
+    bytes_per_state: float | None = None
 
 
 # ------------------------------------------------------------------------------------ runners
@@ -150,10 +159,11 @@ class Sample:
 
 def run_papcheck(cfg: PapcheckConfig, row: Row, timeout: float, _hint: int | None) -> Sample:
     """papcheck as a whole process: interpreter start-up, parsing and compiling the spec count."""
-    cmd = [sys.executable, "-m", "checker.cli", "check", row.spec,
-           *(f"-D{name}={value}" for name, value in row.defines),
-           "--format", "json", "--no-timing", "-q", *cfg.flags]
-    pr = peers._run(cmd, REPO_ROOT, timeout)
+    with tempfile.TemporaryDirectory(prefix="papcheck-cache-") as cache:
+        cmd = ["env", f"XDG_CACHE_HOME={cache}", sys.executable, "-m", "checker.cli", "check", row.spec,
+               *(f"-D{name}={value}" for name, value in row.defines),
+               "--format", "json", "-q", *cfg.flags]
+        pr = peers._run(cmd, REPO_ROOT, timeout)
     if pr.timed_out:
         return Sample("timeout", seconds=pr.seconds)
     if pr.returncode == 2:
@@ -173,7 +183,7 @@ def run_papcheck(cfg: PapcheckConfig, row: Row, timeout: float, _hint: int | Non
         traces.insert(0, data["model_error"]["trace"])
     depth = len(traces[0]["states"]) - 1 if data["verdict"] == "violated" and traces else None
     return Sample("ok", data["verdict"], data["stats"]["states"], data["stats"]["transitions"],
-                  depth, pr.seconds, pr.maxrss_kb)
+                  depth, pr.seconds, pr.maxrss_kb, bytes_per_state=data["stats"].get("bytes_per_state"))
 
 
 def run_peer(tool: PeerTool, row: Row, timeout: float, hint: int | None) -> Sample:
@@ -229,6 +239,7 @@ def measure(name: str, runner: Runner, row: Row, repeat: int, timeout: float,
             return m
         if i == 0:
             m.verdict, m.states, m.transitions, m.depth = s.verdict, s.states, s.transitions, s.depth
+            m.bytes_per_state = s.bytes_per_state
         elif (s.verdict, s.states, s.transitions) != (m.verdict, m.states, m.transitions):
             m.status, m.note = "error", f"{name}: results differ between repeats"
             return m
@@ -294,7 +305,7 @@ def disagreements(row: Row, ms: list[Measurement], counts: dict[str, str | None]
 # ------------------------------------------------------------------------------------ table
 
 HEADER = ["point", "tool", "verdict", "states", "transitions", "wall s (median)",
-          "peak RSS MB", "time papcheck/tool", "memory papcheck/tool"]
+          "peak RSS MB", "store B/state", "time papcheck/tool", "memory papcheck/tool"]
 
 
 def _ratio(num: float | None, den: float | None) -> str:
@@ -307,7 +318,7 @@ def table_rows(results: list[tuple[Row, list[Measurement]]], reference: str) -> 
         ref = next((m for m in ms if m.tool == reference), None)
         for m in ms:
             if m.status != "ok":
-                rows.append([row.label, m.tool, m.status, "", "", "", "", "", ""])
+                rows.append([row.label, m.tool, m.status, "", "", "", "", "", "", ""])
                 continue
             verdict = m.verdict or ""
             if m.depth is not None:
@@ -320,6 +331,7 @@ def table_rows(results: list[tuple[Row, list[Measurement]]], reference: str) -> 
                 f"{m.transitions:,}" if m.transitions is not None else "",
                 f"{m.median_seconds:.2f}",
                 f"{m.peak_kb / 1024:.1f}" if m.peak_kb is not None else "",
+                f"{m.bytes_per_state:.1f}" if m.bytes_per_state is not None else "",
                 _ratio(ref_s, m.median_seconds),
                 _ratio(ref_kb, m.peak_kb),
             ])
@@ -328,7 +340,7 @@ def table_rows(results: list[tuple[Row, list[Measurement]]], reference: str) -> 
 
 def render_table(rows: list[list[str]]) -> str:
     """A markdown table, padded so that it also reads well in a terminal."""
-    numeric = {3, 4, 5, 6, 7, 8}
+    numeric = {3, 4, 5, 6, 7, 8, 9}
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
 
     def line(cells: list[str]) -> str:

@@ -135,6 +135,8 @@ class CheckResult:
     reductions: Reductions | None = None
     liveness: Any = None  # liveness.LivenessOutcome, when the spec has liveness properties
     phases: Phases = field(default_factory=Phases)  # wall time and peak memory of each phase
+    engine: str = "python"  # which engine ran the safety search: "python" or "c"
+    engine_note: str = ""  # why --engine auto/c searched in Python (one line), else empty
 
     @property
     def exit_code(self) -> int:
@@ -172,7 +174,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
           progress: ProgressFn | None = None, por: bool = True, symmetry: bool = True,
           solver: bool = True, properties: list[str] | None = None,
           keep_going: bool = False, phases: Phases | None = None, checkpoint: Any = None,
-          engine: Any = None) -> CheckResult:
+          engine: Any = None, backend: str = "python") -> CheckResult:
     """Explore the spec's state space and judge every property.
 
     `properties` restricts the check (and the result) to the named properties.  `keep_going`
@@ -181,7 +183,11 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     :class:`checker.engine.checkpoint.Checkpointer`) saves the breadth-first search at level
     boundaries and resumes from its snapshot.  `engine` (a
     :class:`checker.engine.distributed.driver.LevelSearch`: worker processes or Ray) runs the safety
-    search partitioned over its workers."""
+    search partitioned over its workers.  `backend`
+    (`check --engine`) picks the search engine: "python", "c" (the native engine, see
+    :mod:`checker.engine.native`) or "auto" (the same as "c"; the API's default stays "python",
+    the oracle); when C cannot run this search, the result's `engine_note` says why and the
+    Python engine searches."""
     from .reduce.symmetry import SymmetryUnavailable, initial_set_notes
     only = _selected(spec, properties)
     phases = phases if phases is not None else Phases()
@@ -197,7 +203,7 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
     started = time.monotonic()
     try:
         return _check(spec, strategy, store, limits, progress, por, solver, sym, red, only, keep_going, phases,
-                      checkpoint, engine)
+                      checkpoint, engine, backend)
     except (SymmetryUnavailable, TraceNotReproducible) as err:
         # never a crash from a reduction: say where, and search again unreduced
         if sym is None:
@@ -213,12 +219,12 @@ def check(spec: Spec, *, strategy: str = "bfs", store: str = "exact", limits: Li
             limits = Limits(limits.max_states, limits.max_depth,
                             max(limits.timeout - (time.monotonic() - started), 1e-3))
         return _check(spec, strategy, store, limits, progress, por, solver, None, red, only, keep_going, phases,
-                      checkpoint, engine)
+                      checkpoint, engine, backend)
 
 
 def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progress: ProgressFn | None,
            por: bool, solver: bool, sym: Any, red: Reductions, only: frozenset[int] | None, keep_going: bool,
-           phases: Phases, checkpoint: Any = None, engine: Any = None) -> CheckResult:
+           phases: Phases, checkpoint: Any = None, engine: Any = None, backend: str = "python") -> CheckResult:
     model = spec.model
     phases.start("safety search")
     st = make_store(store, model.layout.width)
@@ -228,15 +234,30 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         red.symmetric_machines = [m.name for m in sym.machines]
     expand = None
     po = None
+    por_applies = False
     if por:
         po = spec.partial_order(solver)
-        if any(po.safe):
+        por_applies = any(po.safe)
+    native, engine_note = None, ""
+    if backend != "python":
+        native, engine_note = _native_choice(spec, backend, strategy, limits, sym, po if por_applies else None, only,
+                                             keep_going, checkpoint, engine)
+    if native is not None:
+        from .engine.native import native_explore
+        red.por_active = por_applies
+        counters = {"ample": 0, "full": 0}
+        if po is not None:
+            po.stats = counters  # as the Python expander keeps them
+        search = native_explore(model, native, store=store, limits=limits, progress=progress, counters=counters)
+    else:
+        if por_applies:
             red.por_active = True
-            expand = po.expander(st, model.successors, canon, strategy)
-    if expand is None and canon is not None:
-        expand = sym.expander(model.successors)
-    search = (engine.explore if engine is not None else explore)(model, strategy=strategy, store=st, limits=limits, progress=progress,
-                     expand=expand, canon=canon, only=only, keep_going=keep_going, checkpoint=checkpoint)
+            expand = po.expander(st, model.successors, canon, strategy)  # type: ignore[union-attr]
+        if expand is None and canon is not None:
+            expand = sym.expander(model.successors)
+        search = (engine.explore if engine is not None else explore)(model, strategy=strategy, store=st, limits=limits,
+                         progress=progress, expand=expand, canon=canon, only=only, keep_going=keep_going,
+                         checkpoint=checkpoint)
     if po is not None and red.por_active:
         red.ample_expansions = po.stats["ample"]
         red.full_expansions = po.stats["full"]
@@ -319,9 +340,44 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
     if stop == "done" and live is not None and not live.complete:
         stop = live.stop_reason  # the safety search finished, the liveness graph did not
     result = CheckResult(spec, verdict, stop, props, search.stats, strategy, store,
-                         model_error, search=search, reductions=red, liveness=live, phases=phases)
+                         model_error, search=search, reductions=red, liveness=live, phases=phases,
+                         engine="c" if native is not None else "python", engine_note=engine_note)
     result.expectation = _expectation(spec, result)
     return result
+
+
+def _native_choice(spec: Spec, backend: str, strategy: str, limits: Limits | None, sym: Any, po: Any,
+                   only: frozenset[int] | None, keep_going: bool, checkpoint: Any, engine: Any) -> tuple[Any, str]:
+    """(the compiled native search, "") when the C engine runs this search, else (None, why not).
+    With "auto", a search option the C engine lacks (dfs, --continue, ...) picks Python without a
+    note; a missing compiler or a construct the generator refuses is said.  `po` is the partial-order analysis when the reduction applies (its ample sets run in C)."""
+    if backend not in ("auto", "c"):
+        raise UsageError(f"unknown engine {backend!r} (available: auto, c, python)")
+    why = ""
+    if strategy != "bfs":
+        why = "it searches breadth-first only"
+    elif keep_going:
+        why = "it does not implement --continue"
+    elif only is not None:
+        why = "it does not implement --property"
+    elif checkpoint is not None:
+        why = "it does not take checkpoints"
+    elif engine is not None:
+        why = "the distributed workers run the Python engine"
+    elif limits is not None and limits.max_depth is not None:
+        why = "it does not implement --max-depth"
+    if why and backend == "auto":
+        return None, ""  # an option only the Python engine has: no note, the report names the engine
+    if sym is not None and sym.slices is None:
+        why = "it canonicalizes only machines whose ids stay out of the data"
+    if not why:
+        from .engine.native import NativeUnavailable, native_program, por_candidates
+        candidates = por_candidates(spec.model, po, sym is not None) if po is not None else None
+        try:
+            return native_program(spec.model, sym.slices if sym is not None else None, candidates), ""
+        except NativeUnavailable as e:
+            why = str(e)
+    return None, f"engine: python (the C engine was not used: {why})"
 
 
 def distributed_parts(text: str, path: str, constants: dict[str, Any], symmetry: bool) -> tuple[Any, Any, Any]:

@@ -103,6 +103,9 @@ def _cross_options(f):
 @click.option("--store", type=click.Choice(["exact", "fingerprint"]), default=None,
               help="exact (default) keeps every state; fingerprint keeps 64-bit fingerprints (less memory, tiny risk).")
 @click.option("--explain-por", is_flag=True, help="List which transitions were found independent, and why.")
+@click.option("--engine", "search_engine", type=click.Choice(["auto", "c", "python"]), default="auto",
+              help="Search engine: c compiles the spec to C (needs a C compiler), python is the reference; "
+                   "auto (default) is c. When c cannot run a search, a note says why and python runs it.")
 @click.option("--property", "only_props", multiple=True, metavar="NAME",
               help="Check only this property (repeatable); the others are left out of the report.")
 @click.option("--continue", "keep_going", is_flag=True,
@@ -119,7 +122,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
           reports: tuple[str, ...], gate_flag: bool, fail_on_incomplete: bool | None, config_path: str | None,
           trace_out: str | None, full_states: bool, no_timing: bool, quiet: bool, no_por: bool,
           no_symmetry: bool, no_solver: bool, store: str | None, explain_por: bool, only_props: tuple[str, ...],
-          keep_going: bool, self_check: bool) -> None:
+          keep_going: bool, self_check: bool, search_engine: str = "auto") -> None:
     """Explore every interleaving of each SPEC and judge its properties.
 
     SPEC is a spec file, a directory (every *.pap below it) or a glob; with none, the `specs` of
@@ -181,12 +184,14 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
                            progress=progress.update if progress else None, por=not no_por,
                            symmetry=not no_symmetry, solver=not no_solver, store=store,
                            properties=list(only_props) or None, keep_going=keep_going, phases=phases,
-                           checkpoint=ckpt, engine=engine)
+                           checkpoint=ckpt, engine=engine, backend=search_engine)
     finally:
         if progress:
             progress.close()
         if engine is not None:
             engine.close()
+    if result.engine_note and not quiet:
+        click.echo(f"papcheck: note: {result.engine_note}", err=True)
     if engine is not None and engine.lost:
         click.echo(f"papcheck: a search worker was lost ({engine.lost}); the result is partial", err=True)
     if ckpt is not None and not quiet:

@@ -48,6 +48,9 @@ class Symmetry:
     machines: list[MachineInfo]
     canon: Callable[[int], int]
     source: str
+    # (base offset, stride, count) per machine when canon sorts slices (no ids in the data):
+    # what the native engine transcribes; None for the permuting canonicalizer
+    slices: list[tuple[int, int, int]] | None = None
 
     def describe(self) -> str:
         return ", ".join(f"{m.name} ({m.count} instances)" for m in self.machines)
@@ -411,7 +414,8 @@ def build_symmetry(model: Any, machines: list[MachineInfo]) -> Symmetry | None:
     src = "\n".join(lines) + "\n"
     ns: dict[str, Any] = {"__builtins__": {"sorted": sorted}}
     exec(compile(src, "<papcheck:symmetry>", "exec"), ns)
-    return Symmetry(machines, ns["canon"], src)
+    slices = [(lay.machine_base[m.name], lay.stride[m.name], m.count) for m in machines]
+    return Symmetry(machines, ns["canon"], src, slices)
 
 
 def _mentions_any(t: Type, names: set[str]) -> bool:

@@ -113,7 +113,7 @@ def reductions_text(result: CheckResult) -> str:
         parts.append("partial-order: no independent transitions to exploit")
     if not red.por and not red.symmetry:
         parts.append("none (--no-por --no-symmetry)")
-    return "; ".join(parts) + f"; store {result.store}"
+    return "; ".join(parts) + f"; store {result.store}; engine {result.engine}"
 
 
 def collision_probability(result: CheckResult) -> float | None:
@@ -311,6 +311,7 @@ def result_dict(result: CheckResult, *, timing: bool = True) -> dict[str, Any]:
         "stop_reason": result.stop_reason,
         "strategy": result.strategy,
         "store": result.store,
+        "engine": result.engine,
         "properties": [],
         "model_error": None,
         "expectation": result.expectation,
