@@ -36,12 +36,24 @@ MODEL_ERRORS: dict[str, tuple[str, int]] = {
     "l20_error_which_iteration.pap": ("key 3 is outside", 7),
     "l21_assert_in_loop.pap": ("assertion failed", 7),
     "l23_send_overflow_in_loop.pap": ("full channel", 5),
+    "c04_aggregate_comp.pap": ("'min' over an empty domain", 7),
+    "c12_comp_model_error_filter.pap": ("division by zero", 7),
 }
 
 # spec -> twin with the loop or comprehension written out by hand
 TWINS: dict[str, str] = {"l05_nested.pap": "l05_nested_twin.pap"}
 
-XFAIL: dict[str, str] = {}
+XFAIL: dict[str, str] = {
+    "c07_def_comp.pap": (
+        "a def declared `: set[0..5]` whose body is an image comprehension `{x / 2 for x in evens(t)}` is "
+        "rejected 'elements of unknown range; write the comprehension where a set of known type is "
+        "expected', though the def's declared type is such a place; and the same diagnostic is printed "
+        "twice at 3:40 (papcheck check tests/attack_loops/c07_def_comp.pap: exit 3, '2 errors')"),
+    "c08_init_comp.pap": (
+        "`var g: 0..9 in {x * 3 for x in 0..3}`: the initial domain of a typed variable does not give the "
+        "comprehension its element type (exit 3, 'integers of unknown range' at 3:17); the variable's "
+        "type 0..9 is known there"),
+}
 
 
 def _cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -116,6 +128,17 @@ def test_hand_unrolled_twin(name: str) -> None:
 
 
 LOCATED = re.compile(r"^(?P<path>[^:\n]+\.pap):(?P<line>\d+):(?P<col>\d+): error: ", re.M)
+
+
+def test_duplicate_diagnostic_once() -> None:
+    """A diagnostic is reported once, not once per inlined use (c07 shows it twice today)."""
+    r = _cli("parse", SPECS / "c07_def_comp.pap")
+    located = [ln for ln in (r.stdout + r.stderr).splitlines() if LOCATED.match(ln)]
+    assert len(located) == len(set(located)), located
+
+
+test_duplicate_diagnostic_once = pytest.mark.xfail(strict=True, reason=(
+    "the 'unknown range' error of c07_def_comp.pap is printed twice at the same place"))(test_duplicate_diagnostic_once)
 
 
 @pytest.mark.parametrize("name", _params(BAD))
