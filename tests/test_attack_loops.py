@@ -36,12 +36,15 @@ MODEL_ERRORS: dict[str, tuple[str, int]] = {
     "l20_error_which_iteration.pap": ("key 3 is outside", 7),
     "l21_assert_in_loop.pap": ("assertion failed", 7),
     "l23_send_overflow_in_loop.pap": ("full channel", 5),
+    "l19_error_mid_loop_twin.pap": ("value 3 is outside the type of c", 5),
+    "l41_error_later_step.pap": ("value 4 is outside the type of c", 5),
     "c04_aggregate_comp.pap": ("'min' over an empty domain", 7),
     "c12_comp_model_error_filter.pap": ("division by zero", 7),
 }
 
 # spec -> twin with the loop or comprehension written out by hand
-TWINS: dict[str, str] = {"l05_nested.pap": "l05_nested_twin.pap"}
+TWINS: dict[str, str] = {"l05_nested.pap": "l05_nested_twin.pap", "l19_error_mid_loop.pap": "l19_error_mid_loop_twin.pap",
+                         "l34_por_independent_loops.pap": "l34_por_independent_loops_twin.pap"}
 
 XFAIL: dict[str, str] = {
     "c07_def_comp.pap": (
