@@ -198,6 +198,7 @@ PROVE = {"p01_cascade_true.pap": "PROVED", "p02_cascade_false.pap": "VIOLATED", 
          "c03_forall_over_comp.pap": "PROVED", "l32_loop_over_map_keys_comp.pap": "PROVED"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROVE))
 def test_prove_agrees_with_check(name: str) -> None:
     r = _cli("prove", SPECS / name)
@@ -211,3 +212,13 @@ def test_prove_agrees_with_check(name: str) -> None:
 def test_prove_refuses_dynamic_loop_located(name: str) -> None:
     r = _cli("prove", SPECS / name)
     assert r.returncode == 3 and LOCATED.search(r.stdout + r.stderr), (r.returncode, r.stdout, r.stderr)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "docs/dsl.md has no section on `for` loops or set comprehensions (grep 'comprehension' finds nothing), "
+    "though specs/dynamodb_dns_bulk_purge.pap points at docs/dsl.md, 'Loops and set comprehensions'; "
+    "README's Statements/Expressions lists omit them too. The iteration semantics (domain taken once, "
+    "before the first iteration; order of a set/instance domain; no choose inside) are undocumented"))
+def test_docs_describe_loops_and_comprehensions() -> None:
+    dsl = (ROOT / "docs" / "dsl.md").read_text()
+    assert "comprehension" in dsl.lower() and re.search(r"^#+ .*[Ll]oops", dsl, re.M)
