@@ -296,7 +296,9 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
         if limits is not None and limits.timeout:  # one time budget for both searches
             live_limits = Limits(limits.max_states, limits.max_depth,
                                  max(limits.timeout - search.stats.seconds, 1e-3), limits.max_memory)
-        estimate = _liveness_estimate(spec, search, canon, only, red.por_active)
+        estimate, expected = _liveness_estimate(spec, search, canon, only, red.por_active)
+        if progress is not None:  # say what it will cost before building it
+            progress(Stats(phase=f"liveness graph ({estimate})", expected=expected))
         with phases.measure("liveness graph"):
             live = check_liveness(model, live_limits, progress=progress, canon=canon,
                                   phase=f"liveness graph ({estimate})")
@@ -341,9 +343,10 @@ def _located(spec: Spec, err: Any) -> str:
 
 
 def _liveness_estimate(spec: Spec, search: SearchResult, canon, only: frozenset[int] | None,
-                       por_active: bool) -> str:
+                       por_active: bool) -> tuple[str, int]:
     """What the liveness graph will cost, said before it is built: from the states the safety
-    search stored and the reduction factor expected (the orbits of interchangeable instances)."""
+    search stored and the reduction factor expected (the orbits of interchangeable instances).
+    Returns the sentence and the number of states it expects (at most)."""
     import math
     kinds = [p.kind for i, p in enumerate(spec.checked.properties)
              if p.kind in LIVENESS_KINDS and (only is None or i in only)]
@@ -354,11 +357,12 @@ def _liveness_estimate(spec: Spec, search: SearchResult, canon, only: frozenset[
         factor = math.prod(math.factorial(m.count) for m in sym.machines)
     low = "at least " if por_active else "about "
     if canon is not None and all(k == "recoverable" for k in kinds):
-        what = f"{low}{seen:,} states with symmetry"
+        what, expected = f"{low}{seen:,} states with symmetry", seen
     else:
         what = (f"up to {seen * factor:,} states without reductions" if factor > 1
                 else f"{low}{seen:,} states without reductions")
-    return f"expect {what}; the safety search stored {seen:,}"
+        expected = seen * factor
+    return f"expect {what}; the safety search stored {seen:,}", expected
 
 
 def _selected(spec: Spec, names: list[str] | None) -> frozenset[int] | None:

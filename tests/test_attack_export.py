@@ -344,3 +344,44 @@ def test_reachable_that_may_fail_to_evaluate_is_refused(tmp_path: Path) -> None:
         assert "Verdict: HOLDS" in r.stdout
         assert re.search(r"spec\.pap:5:\d+: error: cannot export to (Promela|Murphi): reachable property 'far' "
                          r"may be a model error to evaluate", r.stdout), r.stdout
+
+
+def test_aggregate_over_a_large_domain_is_refused() -> None:
+    """count/min/max are unrolled (min/max quadratically): over more than 64 values the export
+    stops with a located error naming the aggregate."""
+    from checker import api
+    from checker.export import ExportError, export
+    text = textwrap.dedent(COUNT_SPEC).replace("var v: map[0..2, 0..1]", "var v: map[0..99, 0..1]") \
+        .replace("var c: 0..3", "var c: 0..100").replace("put(i in 0..2)", "put(i in 0..99)") \
+        .replace("count i in 0..2", "count i in 0..99")
+    for target in ("promela", "murphi"):
+        with pytest.raises(ExportError) as info:
+            export(api.load_text(text, "big.pap").checked, target)
+        assert "big.pap:7:20: error" in str(info.value) and "a count over 100 values (at most 64 are translated)" in str(info.value)
+
+
+# The same with boolean and enum keys, whose index texts are not integers (`m[(true)]`,
+# `(b -> 1 : 0)` in Promela, `n[(e_red)]` in Murphi): the choose's guard must read the entries
+# the step wrote.
+CHOOSE_BOOL_ENUM_KEYS_SPEC = """\
+    protocol BoolKey
+    type Color = enum { red, green }
+    var m: map[bool, bool]
+    var n: map[Color, 0..2]
+    var b: bool
+    var c: Color
+    machine M {
+      state a {
+        on t(i in bool, j in Color) {
+          b := i; m[b] := true; c := j; n[c] := 1
+          choose v in bool where not m[v] and n[c] == 1  b := v
+        }
+      }
+    }
+    reachable both: m[true] and m[false]
+"""
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_choose_after_write_through_bool_and_enum_keys(tmp_path: Path, peer: str) -> None:
+    _agrees(_cross(tmp_path, CHOOSE_BOOL_ENUM_KEYS_SPEC, peer))

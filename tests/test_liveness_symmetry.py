@@ -123,3 +123,25 @@ def test_generated_symmetric_recoverable_matches_unreduced(text: str) -> None:
     reduced = api.check(spec)
     assert reduced.liveness.reduction == "symmetry"
     assert recoverable_answers(reduced) == recoverable_answers(full), text
+
+
+def test_cost_is_announced_before_the_graph_is_built(capsys) -> None:
+    """The estimate reaches the progress display before any figure of the liveness graph; off a
+    terminal (a CI log) the display prints it as one line when the graph is large."""
+    seen = []
+    api.check(api.load(str(SPECS / "dynamodb_dns_recovery.pap")), progress=seen.append)
+    live = [s for s in seen if s.phase.startswith("liveness graph")]
+    assert live and live[0].phase.startswith("liveness graph (expect ") and live[0].expected > 0
+    assert all(s.expected == 0 for s in seen if not s.phase.startswith("liveness graph ("))
+
+    from checker.cli.main import _progress_display
+    from checker.engine.explore import Stats
+    shown = _progress_display()
+    shown.enabled = False  # stderr is not a terminal
+    shown.update(Stats(phase="liveness graph (expect about 40 states; ...)", expected=40))
+    assert capsys.readouterr().err == ""
+    big = Stats(phase="liveness graph (expect up to 1,200,000 states without reductions; ...)",
+                expected=1_200_000)
+    shown.update(big)
+    shown.update(big)  # said once
+    assert capsys.readouterr().err == f"papcheck: {big.phase}\n"

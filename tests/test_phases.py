@@ -76,3 +76,65 @@ def test_liveness_graph_reports_progress_and_honours_limits() -> None:
     assert result.verdict == "incomplete"
     assert result.prop("healthy").status == "unknown"
     assert "--max-states" in result.prop("healthy").reason
+
+
+# ------------------------------------------------------------------ counterexample minimization
+
+
+def _violated() -> api.CheckResult:
+    r = api.check(api.load(str(ROOT / "specs/dynamodb_dns.pap"), {"ENACTORS": 3}))
+    assert r.verdict == "violated" and r.counterexample is not None
+    return r
+
+
+def test_minimization_reports_progress_as_a_phase() -> None:
+    from checker.explain.minimize import compiled_actor, min_switch_path
+    r = _violated()
+    model = r.spec.model
+    seen = []
+    found = min_switch_path(model, lambda s: model.violated_invariant(s) >= 0, r.counterexample.length,
+                            compiled_actor(model), progress=seen.append, progress_every=0.0)
+    assert found is not None and seen
+    assert all(s.phase == "minimization" for s in seen)
+    assert [s.states for s in seen] == sorted(s.states for s in seen) and seen[-1].states > 0
+
+
+def test_minimization_honours_the_deadline_and_keeps_the_trace() -> None:
+    from checker.explain.minimize import minimize_result, switches
+    r = _violated()
+    before = [s.state for s in r.counterexample.steps]
+    out = minimize_result(r, deadline=time.perf_counter() - 1)
+    assert [m.note.split(" after ")[0] for m in out] == ["not minimized: stopped by --timeout"]
+    assert [s.state for s in r.counterexample.steps] == before
+    assert out[0].after == out[0].before == switches(r.counterexample) > 0
+    assert r.verdict == "violated"  # the verdict stands
+
+
+def test_minimization_interrupted_keeps_every_trace() -> None:
+    from checker.explain.minimize import minimize_result
+
+    def ctrl_c(stats) -> None:
+        raise KeyboardInterrupt
+
+    r = api.check(api.load(str(ROOT / "specs/dynamodb_dns.pap"), {"ENACTORS": 3}), keep_going=True)
+    traced = [p.name for p in r.properties if p.trace is not None]
+    before = {p.name: [s.state for s in p.trace.steps] for p in r.properties if p.trace is not None}
+    out = minimize_result(r, include_witnesses=True, progress=ctrl_c)
+    stopped = [m for m in out if m.before > 0]
+    assert stopped and all(m.note == "not minimized: interrupted (Ctrl-C)" for m in stopped), out
+    assert {p.name: [s.state for s in p.trace.steps] for p in r.properties if p.trace is not None} == before
+    assert traced
+
+
+def test_check_explain_says_minimization_was_cut_short() -> None:
+    """`check --explain --timeout`: a search that finishes in time, a minimization that does not
+    (its budget is what the search left), and the explanation says so instead of hanging on."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", "specs/dynamodb_dns.pap", "-D", "ENACTORS=3",
+                        "--explain", "--timeout", "0.4", "--no-timing"],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert "Traceback" not in p.stderr
+    if p.returncode == 1:  # the search found the violation before the deadline
+        assert "not minimized: stopped by --timeout" in p.stdout, p.stdout
+    else:  # the search itself was stopped: incomplete, nothing to minimize
+        assert p.returncode == 4, p.stdout + p.stderr

@@ -46,7 +46,8 @@ def _cross_options(f):
 
     @click.option("--cross-check", "cross_peer", type=click.Choice(["spin", "rumur"]), default=None,
                   help="Export the spec, check it with SPIN or Rumur too and compare verdicts, unreduced "
-                       "state counts and shortest counterexamples (exit 70 if they disagree).")
+                       "state counts and shortest counterexamples (exit 70 if they disagree; 3 if the export "
+                       "refuses a construct, after papcheck's own report).")
     @functools.wraps(f)
     def wrapper(*args, cross_peer: str | None, **kwargs):
         click.get_current_context().meta["papcheck.cross"] = cross_peer
@@ -191,7 +192,7 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     if ckpt is not None and not quiet:
         from .long_runs import checkpoint_note
         click.echo(checkpoint_note(ckpt, result), err=True)
-    minimized = _see_minimize(result)
+    minimized = _see_minimize(result, timeout, quiet)
     explained = _see_outputs(result, minimized)  # rendered before the report, so it has the figures
     outcome = gate.outcome_of(result, spec, gate=False)
     crosses = _cross_check([outcome])

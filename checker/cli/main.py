@@ -207,8 +207,15 @@ class _progress_display:
         self.started = time.perf_counter()
         self.status: Any = None  # a rich Status once shown (rich is imported only then)
         self.enabled = sys.stderr.isatty()
+        self.announced = ""
+
+    LARGE = 100_000  # a phase expecting this many states is announced even off a terminal
 
     def update(self, stats) -> None:
+        if getattr(stats, "expected", 0) and stats.phase != self.announced:
+            self.announced = stats.phase  # a phase said what it will cost before it starts
+            if not self.enabled and stats.expected >= self.LARGE:
+                click.echo(f"papcheck: {stats.phase}", err=True)  # a CI log: one line, no live display
         if not self.enabled or time.perf_counter() - self.started < 1.0:
             return
         phase = getattr(stats, "phase", "safety search")

@@ -43,14 +43,27 @@ def _see_options(f):
 
 
 
-def _see_minimize(result) -> list:
+def _see_minimize(result, timeout: float | None = None, quiet: bool = False) -> list:
     """Apply --min-switches to a plain check's result before it is reported."""
     explain, render_dir, min_switches = click.get_current_context().meta.get("papcheck.see", (False, None, False))
     if not min_switches:
         return []
-    from ..explain.minimize import minimize_result
     with result.phases.measure("minimization"):
-        return minimize_result(result)
+        return _minimize(result, timeout, quiet)
+
+
+def _minimize(result, timeout: float | None, quiet: bool, include_witnesses: bool = False) -> list:
+    """minimize_result with a progress line and what is left of --timeout (counted from the start
+    of the run, as the searches count it)."""
+    from ..explain.minimize import minimize_result
+    deadline = result.phases.started + timeout if timeout else None
+    progress = None if quiet else _progress_display()
+    try:
+        return minimize_result(result, include_witnesses=include_witnesses, deadline=deadline,
+                               progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
 
 
 
@@ -169,8 +182,7 @@ def _see_prepare(spec: str, defines, prop_name, min_switches, max_states, timeou
         raise UsageError(f"--property {prop_name}: no such property (the spec has: {names})")
     minimized = []
     if min_switches:
-        from ..explain.minimize import minimize_result
-        minimized = minimize_result(result, include_witnesses=prop_name is not None)
+        minimized = _minimize(result, timeout, False, include_witnesses=prop_name is not None)
     return result, minimized
 
 

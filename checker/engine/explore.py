@@ -88,6 +88,7 @@ class Stats:
     peak_memory_kb: int = 0
     store_bytes: int = 0
     phase: str = "safety search"  # which search these figures are of (for a progress display)
+    expected: int = 0  # the states this phase expects to visit (an estimate said before it starts), 0: unknown
 
     @property
     def states_per_second(self) -> float:
@@ -245,6 +246,11 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
         frontier = PackedFifo()  # a fingerprint store keeps no states: keep the queued ones packed
     pop = frontier.popleft if strategy == "bfs" else frontier.pop  # type: ignore[union-attr]
     batch = getattr(store, "insert_batch", None)  # one call per expansion instead of per successor
+    if isinstance(frontier, PackedFifo):
+        extend: Callable[[list[Any], int], None] = frontier.extend_level
+    else:
+        def extend(ts: list[Any], d: int) -> None:
+            frontier.extend([(t, d) for t in ts])
     stored_ahead = 0
     found: Finding | None = None
     before = 0.0  # search seconds of earlier sessions (a resumed checkpoint)
@@ -276,8 +282,11 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
                 result.initial.append(s0)
                 frontier.append((s0, 0))
                 found = found or examine(s0)
-        while frontier and found is None:
-            s, d = pop()
+        while found is None:
+            try:
+                s, d = pop()
+            except IndexError:  # the frontier is empty: the search is done
+                break
             if d > level:  # a level boundary (breadth-first): every state of level d-1 expanded
                 level = d
                 if checkpoint is not None and checkpoint.due():
@@ -304,25 +313,35 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
                     found = Finding("deadlock", s, deadlock_prop)
                     break
             d1 = d + 1
-            if batch is not None:
+            if batch is not None:  # the fingerprint store: successors stored in one call
                 ts = batch(ts, s)
-                stored_ahead = len(ts)  # stored already; those after a violation are not counted
-            for t in ts:
-                if fast:  # the exact store's parent map, inline: no method call per transition
-                    if t in pmap:
-                        continue
-                    pmap[t] = s
-                elif batch is None and not insert(t, s):
-                    continue
-                if batch is not None:
-                    stored_ahead -= 1
                 if has_inv or pending:
-                    found = examine(t)
-                    if found is not None:
-                        if d1 > stats.depth:
-                            stats.depth = d1
-                        break
-                frontier.append((t, d1))
+                    for k, t in enumerate(ts):
+                        found = examine(t)
+                        if found is not None:
+                            stored_ahead = len(ts) - k - 1  # stored already, not counted
+                            if d1 > stats.depth:
+                                stats.depth = d1
+                            ts = ts[:k]
+                            break
+                extend(ts, d1)
+                if found is not None:
+                    break
+            else:
+                for t in ts:
+                    if fast:  # the exact store's parent map, inline: no method call per transition
+                        if t in pmap:
+                            continue
+                        pmap[t] = s
+                    elif not insert(t, s):
+                        continue
+                    if has_inv or pending:
+                        found = examine(t)
+                        if found is not None:
+                            if d1 > stats.depth:
+                                stats.depth = d1
+                            break
+                    frontier.append((t, d1))
             if max_states is not None and len(store) >= max_states:
                 result.stop_reason = "max_states"
                 break

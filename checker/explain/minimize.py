@@ -18,12 +18,14 @@ when it does not.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from ..api import CheckResult, PropertyResult
 from ..engine.compile import CompiledModel
+from ..engine.explore import ProgressFn, Stats, Terminated
 from ..engine.model import Label, Model, ModelError, State
 from ..engine.trace import Trace, build_trace, explain_failure
 
@@ -34,6 +36,10 @@ class TooBig(Exception):
     """The minimizing search would visit more states than its budget."""
 
 
+class OutOfTime(Exception):
+    """The minimizing search reached its deadline (what is left of `--timeout`)."""
+
+
 def switches(trace: Trace) -> int:
     """Context switches of a trace: steps taken by a different instance than the step before."""
     acts = [s.instance for s in trace.steps[1:]]
@@ -42,13 +48,19 @@ def switches(trace: Trace) -> int:
 
 def min_switch_path(model: Model[Any], is_target: Callable[[State], bool], length: int,
                     actor: Callable[[Label], Hashable], *,
-                    budget: int = DEFAULT_BUDGET) -> tuple[list[State], list[Label], int] | None:
+                    budget: int = DEFAULT_BUDGET, deadline: float | None = None,
+                    progress: ProgressFn | None = None, progress_every: float = 0.25,
+                    phase: str = "minimization") -> tuple[list[State], list[Label], int] | None:
     """A path of exactly `length` steps from an initial state to a target state, with the fewest
     context switches among all such paths, or None when no target is reached at that depth.
 
     Returns (states, labels, switches).  Ties go to the path found first in the model's successor
-    order, so the result is deterministic.  Raises :class:`TooBig` past `budget` states.
+    order, so the result is deterministic.  Raises :class:`TooBig` past `budget` states and
+    :class:`OutOfTime` at `deadline` (a `time.perf_counter()` reading); `progress` gets a
+    :class:`Stats` (this `phase`) about four times a second.
     """
+    started = reported = time.perf_counter()
+    expanded = transitions = 0
     depth: dict[State, int] = {}
     # levels[d][state][actor of the step into it] = (switches, previous actor, label, previous state)
     cur: dict[State, dict[Hashable, tuple]] = {}
@@ -60,10 +72,20 @@ def min_switch_path(model: Model[Any], is_target: Callable[[State], bool], lengt
     for d in range(length):
         nxt: dict[State, dict[Hashable, tuple]] = {}
         for s, lasts in cur.items():
+            expanded += 1
+            if not expanded & 63 and (deadline is not None or progress is not None):
+                now = time.perf_counter()
+                if deadline is not None and now >= deadline:
+                    raise OutOfTime(f"stopped by --timeout after {len(depth):,} states up to depth {d}")
+                if progress is not None and now - reported >= progress_every:
+                    reported = now
+                    progress(Stats(states=len(depth), transitions=transitions, depth=d,
+                                   seconds=now - started, queue=len(cur), phase=phase))
             try:
                 succs = model.labeled_successors(s)
             except ModelError:
                 continue  # a model error ends every path through s
+            transitions += len(succs)
             # Cheapest way into s whatever its last actor (first one on ties: deterministic).
             b_last, b_cost = None, None
             for last, entry in lasts.items():
@@ -146,13 +168,19 @@ def _target(model: CompiledModel, p: PropertyResult, index: int) -> Callable[[St
 
 
 def minimize_result(result: CheckResult, *, budget: int = DEFAULT_BUDGET,
-                    include_witnesses: bool = False) -> list[Minimized]:
+                    include_witnesses: bool = False, deadline: float | None = None,
+                    progress: ProgressFn | None = None) -> list[Minimized]:
     """Replace each counterexample (and witness) trace of `result` in place by a shortest one with
     the fewest context switches; the explanation of a violated invariant is recomputed for the
-    new final state.  Model-error traces are left alone (their last step has no state)."""
+    new final state.  Model-error traces are left alone (their last step has no state).
+
+    At `deadline` (a `time.perf_counter()` reading: what `--timeout` leaves) or on Ctrl-C/SIGTERM
+    the traces not yet minimized stay as the search found them, each with a note saying why: the
+    verdict and the counterexamples stand, only their schedules are not the calmest."""
     model = result.spec.model
     actor = compiled_actor(model)
     out: list[Minimized] = []
+    stopped = ""
     for index, p in enumerate(result.properties):
         if p.trace is None or (p.status == "witnessed" and not include_witnesses):
             continue
@@ -164,10 +192,22 @@ def minimize_result(result: CheckResult, *, budget: int = DEFAULT_BUDGET,
         out.append(info)
         if before == 0:
             continue
+        if stopped:
+            info.note = f"not minimized: {stopped}"
+            continue
         try:
-            found = min_switch_path(model, target, p.trace.length, actor, budget=budget)
+            found = min_switch_path(model, target, p.trace.length, actor, budget=budget, deadline=deadline,
+                                    progress=progress, phase=f"minimization ({p.name})")
         except TooBig as e:
             info.note = f"not minimized: {e}"
+            continue
+        except OutOfTime as e:
+            stopped = "stopped by --timeout"
+            info.note = f"not minimized: {e}"
+            continue
+        except KeyboardInterrupt as e:
+            stopped = "terminated" if isinstance(e, Terminated) or Terminated.received else "interrupted (Ctrl-C)"
+            info.note = f"not minimized: {stopped}"
             continue
         if found is None:  # cannot happen for a BFS trace; keep the original rather than guess
             info.note = "not minimized: no target state at that depth"

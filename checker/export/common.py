@@ -1372,14 +1372,43 @@ def _canon(text: str) -> str:
             j += 1
         inner = text[i + 1:j - 1]
         v = _const_arith(inner)
+        if v is None:
+            lit = _strip_parens(inner)
+            bool_key = _BOOL_KEY.fullmatch(lit)  # Promela's index of a bool key: `(b -> 1 : 0)`
+            if bool_key:
+                v = 1 if _strip_parens(bool_key.group(1)) == "true" else 0
+            elif _LITERAL_KEY.fullmatch(lit):  # Murphi's bool or enum key
+                out.append(f"[{lit}]")
+                i = j
+                continue
         out.append(f"[{v}]" if v is not None else "[" + _canon(inner) + "]")
         i = j
     return "".join(out)
 
 
+def _strip_parens(text: str) -> str:
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _plain(text: str) -> bool:
-    """Is every index of a (canonical) cell text an integer literal?"""
-    return all(x.lstrip("-").isdigit() for x in _INDEX.findall(text))
+    """Is every index of a (canonical) cell text a literal (an integer, a boolean, an enum member)?"""
+    return all(x.lstrip("-").isdigit() or _LITERAL_KEY.fullmatch(x) for x in _INDEX.findall(text))
+
+
+_BOOL_KEY = re.compile(r"(\(*\s*(?:true|false)\s*\)*)\s*->\s*1\s*:\s*0")
+_LITERAL_KEY = re.compile(r"true|false|(?:p\d+_)?e_[A-Za-z0-9_]+")
 
 
 _INDEX = re.compile(r"\[([^\[\]]*)\]")

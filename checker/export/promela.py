@@ -12,7 +12,9 @@ Properties are options of the same loop that change nothing and report an error 
 flag outside the state vector, ``c_decl``): an invariant's option is enabled where it is false,
 a ``reachable`` property's where it is true, a deadlock's where no firing is enabled and not
 every instance is final.  These options never add a state.  Model errors (a value outside its
-type, a full channel, a zero divisor, a failed ``assert``) report ``pap_model_error``.  Run pan
+type, a full channel, a zero divisor, a failed ``assert``) report ``pap_model_error``, end the
+``d_step`` (a jump to its last label) and set ``pap_halt``, which every option requires false:
+nothing runs after a model error, as in papcheck.  Run pan
 with ``-c0`` (do not stop at errors: full count) and breadth-first (``-DBFS``): the one report
 of each error is then at its shallowest depth.  The C code is fixed text; no spec text reaches
 it.  See checker/crosscheck/peers.py and docs/export.md.

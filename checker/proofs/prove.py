@@ -57,13 +57,18 @@ def load_with_assumptions(path: str, constants: dict[str, Any], assumes: list[st
     if not assumes:
         return spec, []
     source = read_source(path)
-    extra = "".join(f"\ninvariant __assume_{i}: ({a})" for i, a in enumerate(assumes))
+    if any("\n" in a or "\r" in a for a in assumes):
+        raise UsageError("--assume: an assumption is one line")
+    extra = "".join(f"\ninvariant __assume_{i}: {a}" for i, a in enumerate(assumes))
     src2 = SourceFile(source.path, source.text + extra + "\n")
     try:
         checked = check_spec(parse(src2), src2, constants)
         checked.diagnostics.raise_if_errors()
     except SpecError as e:
-        msg = "; ".join(d.message for d in e.diagnostics.errors)
+        # the assumptions were checked as invariants appended to the spec: say it in their words
+        msg = "; ".join(d.message.replace("the invariant property", "an assumption")
+                        .replace("the file ends too early", "the assumption ends too early")
+                        for d in e.diagnostics.errors)
         raise UsageError(f"--assume: {msg}") from None
     exprs = [p.decl.expr for p in checked.properties if p.name.startswith("__assume_")]
     # the assumption must read constants only: resolve them in the copy, translate there
@@ -212,13 +217,13 @@ def render_text(o: ProveOutcome) -> str:
         lines.append("")
         lines.append(f"Inference: {inf.candidates} candidate clauses, {inf.true_at_small} true in every reachable "
                      f"state at " + ", ".join(f"{k} = {v}" for k, v in inf.at_constants.items())
-                     + f"; Houdini kept {len(inf.inductive)} ({inf.seconds:.1f} s)")
+                     + f"; {len(inf.inductive)} kept as helpers")
         if inf.proved:
             lines.append("Helper invariants found (inductive for every size), ready to paste:")
             for k, c in enumerate(inf.inductive):
                 lines.append(f"invariant helper{k}: {c.text()}")
         else:
-            lines.append("Inference did not find helpers that make the invariants inductive")
+            lines.append(f"Inference did not find helpers that make the invariants inductive: {inf.why}")
     n = len(p.obligations)
     done = sum(1 for ob in p.obligations if ob.status == "proved")
     if o.exit_code == EXIT_PROVED:
@@ -260,6 +265,12 @@ def render_json(o: ProveOutcome) -> str:
     doc: dict[str, Any] = {"spec": o.spec_name, "path": o.path, "verdict": verdict, "exit_code": o.exit_code,
                            "constants": {"symbolic": p.symbolic, "pinned": p.pinned}, "assumptions": p.assumptions,
                            "obligations": obs}
+    inf = o.inferred
+    if inf is not None:  # no timing: the same spec gives the same bytes
+        doc["inferred"] = {"candidates": inf.candidates, "true_at_small_constants": inf.true_at_small,
+                           "small_constants": inf.at_constants, "proved": inf.proved,
+                           **({"why_not": inf.why} if inf.why else {}),
+                           "helpers": [f"invariant helper{k}: {c.text()}" for k, c in enumerate(inf.inductive)]}
     real = o.real_counterexample()
     if real is not None:
         doc["real_counterexample"] = {"constants": real.spec.constants, "length": real.counterexample.length}

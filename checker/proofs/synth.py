@@ -92,7 +92,15 @@ def run_grid(path: str, pinned: dict[str, Any], varied: list[tuple[str, int, int
     out = []
     for i, combo in enumerate(grid):
         values = dict(zip(names, combo))
-        spec = api.load_source(source, {**pinned, **values})
+        try:
+            spec = api.load_source(source, {**pinned, **values})
+        except UsageError as e:
+            # the constants are resolved as if given with -D: name the option the user gave
+            for n in names:
+                if str(e).startswith((f"-D {n}:", f"-D {n}=")):
+                    lo_hi = next(f"{lo}..{hi}" for m, lo, hi in varied if m == n)
+                    raise UsageError(f"--vary {n}={lo_hi}: " + str(e).split(": ", 1)[1]) from None
+            raise
         r = api.check(spec, limits=Limits(timeout=timeout) if timeout else None)
         p = Point(values, r.verdict, states=r.stats.states)
         bad = next((x for x in r.properties if x.status in ("violated", "unreachable")), None)

@@ -29,6 +29,7 @@ from ..lang.types import MapT, RangeT, SetT
 OPS = ("<", "<=", "==", "!=")
 MAX_SAMPLE_STATES = 20000
 BATCH = 300  # two-literal candidates added per CTI
+KILL_BATCH = 20  # and per step that killed a candidate
 
 
 class Explicit(Protocol):
@@ -95,6 +96,8 @@ class InferResult:
     rounds: int
     seconds: float
     at_constants: dict[str, Any]
+    why: str = ""  # why nothing was proved
+    rounds_small: int = 0
 
 
 # ----------------------------------------------------------------------------- vocabulary
@@ -355,153 +358,346 @@ def builder(checked: CheckedSpec, c: Clause) -> Any:
     return build
 
 
-def houdini(prover_factory: Any, clauses: list[Clause], spec_invs: list[tuple[str, Any]], checked: CheckedSpec,
-            deadline: float) -> tuple[list[Clause], bool, int]:
-    """The largest inductive subset of the candidates plus the spec's invariants."""
-    from .induction import Prover
-    cands = list(clauses)
-    rounds = 0
-    spec_alive = True
-    while True:
-        rounds += 1
-        invs = [(f"cand{k}", builder(checked, c)) for k, c in enumerate(cands)] + list(spec_invs)
-        p: Prover = prover_factory(invs)
-        z3 = p.z3
-        n = len(cands)
-        dead: set[int] = set()
-        # initiation
-        s = p.solver()
-        s.add(p.axioms, p.init)
-        for k in range(len(invs)):
-            v, err = p.inv(invs[k][1], p.init_state)
-            s.push()
-            s.add(z3.Or(z3.Not(v), err))
-            if s.check() != z3.unsat:
-                dead.add(k)
-            s.pop()
-        if not dead:
-            hyp = [p.axioms, p.types] + [p.holds(k) for k in range(len(invs))]
-            for a in p.acts:
-                if time.perf_counter() > deadline:
-                    return cands, False, rounds
-                s = p.solver()
-                s.add(*hyp, a.enabled)
-                r = s.check(a.error)
-                if r != z3.unsat:
-                    return cands, False, rounds  # a transition may fail: nothing is proved
-                s.add(z3.Not(a.error))
-                posts = [p.inv(invs[k][1], a.post) for k in range(len(invs))]
-                while True:
-                    alive = [k for k in range(len(invs)) if k not in dead]
-                    if not alive:
-                        break
-                    s.push()
-                    s.add(z3.Or(*[z3.Or(z3.Not(posts[k][0]), posts[k][1]) for k in alive]))
-                    r = s.check()
+class Concrete:
+    """The candidates at small concrete constants, quantifier-free: a clause is the conjunction,
+    over its bindings, of the disjunction of its literals; each literal at a binding is built once
+    per state (the candidates share them)."""
+
+    def __init__(self, checked: CheckedSpec, prover: Any):
+        self.c, self.p, self.z3 = checked, prover, prover.z3
+        tr = prover.tr
+        z3 = self.z3
+        self.machines = {m.name: m for m in checked.machines}
+        self.count = {m: z3.simplify(n).as_long() for m, n in tr.counts.items()}
+        self.keys: dict[str, list] = {}
+        self.elems: dict[str, list] = {}
+        for v in checked.shared:
+            st = tr.var_types[id(v)]
+            if isinstance(v.type, MapT):
+                kt = _type_name(checked, v)
+                if kt:
+                    self.keys[kt] = [x.as_long() for x in tr.values(tr.named_type(kt)) or []]
+            if isinstance(v.type, SetT) and st.elem is not None:
+                self.elems[v.name] = [x.as_long() for x in tr.values(st.elem) or []]
+        self.atoms: dict[tuple, Any] = {}
+        self.kills: list[Any] = []  # the models that killed candidates, in the last run
+
+    def _term(self, state: dict[str, Any], t: Term, b: tuple) -> Any:
+        z3 = self.z3
+        i, e, p, _ = b
+        if t.kind == "shared":
+            return state[f"v:{t.name}"]
+        if t.kind == "local":
+            return state[f"l:{t.machine}:{t.name}"][z3.IntVal(i)]
+        if t.kind == "entry":
+            return state[f"v:{t.name}"][z3.IntVal(e)]
+        return z3.IntVal(e if t.name == "e" else p)
+
+    def _atom(self, sid: int, state: dict[str, Any], x: Any, b: tuple) -> Any:
+        # a literal by identity: hashing the nested dataclasses again on every lookup costs more
+        # than the z3 term (the candidates of one quantifier prefix share their literals)
+        key = (sid, id(x) if isinstance(x, Lit) else x, b)
+        got = self.atoms.get(key)
+        if got is None:
+            z3 = self.z3
+            if isinstance(x, tuple):  # ("at", machine, state index): the instance is NOT there
+                got = self._term_pc(state, x[1], b[0]) != x[2]
+            elif x == "p":  # p is NOT a member of the set
+                got = z3.Not(state[f"v:{b[3]}"][z3.IntVal(b[2])])
+            else:
+                a, c = self._term(state, x.a, b), self._term(state, x.b, b)
+                got = a < c if x.op == "<" else a <= c if x.op == "<=" else a == c if x.op == "==" else a != c
+            got = z3.simplify(got)
+            if z3.is_true(got) or z3.is_false(got):  # decided by the step: a Python bool
+                got = z3.is_true(got)
+            self.atoms[key] = got
+        return got
+
+    def _term_pc(self, state: dict[str, Any], machine: str, i: int) -> Any:
+        return state[f"pc:{machine}"][self.z3.IntVal(i)]
+
+    def value(self, sid: int, state: dict[str, Any], c: Clause) -> Any:
+        z3 = self.z3
+        insts = range(self.count[c.machine]) if c.machine else [0]
+        keys = self.keys.get(c.key_type, []) if c.key_type else [0]
+        elems = self.elems.get(c.set_var, []) if c.set_var else [0]
+        guard = None
+        if c.guard:
+            guard = ("at", c.machine, next(s.index for s in self.machines[c.machine].states if s.name == c.guard))
+        parts = []
+        for i in insts:
+            for e in keys:
+                for p in elems:
+                    b = (i, e, p, c.set_var)
+                    lits = [self._atom(sid, state, x, b) for x in c.lits]
+                    if guard is not None:
+                        lits.append(self._atom(sid, state, guard, b))
+                    if c.set_var:
+                        lits.append(self._atom(sid, state, "p", b))
+                    if any(x is True for x in lits):
+                        continue
+                    lits = [x for x in lits if x is not False]
+                    if not lits:
+                        return z3.BoolVal(False)
+                    parts.append(lits[0] if len(lits) == 1 else self._nary(z3.Z3_mk_or, lits))
+        if not parts:
+            return z3.BoolVal(True)
+        return parts[0] if len(parts) == 1 else self._nary(z3.Z3_mk_and, parts)
+
+    def _nary(self, mk: Any, args: list) -> Any:
+        """And/Or through the C API: z3's Python And/Or coerce every argument, which is most of
+        the time of building thousands of candidates."""
+        z3 = self.z3
+        ctx = args[0].ctx
+        arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+        return z3.BoolRef(mk(ctx.ref(), len(args), arr), ctx)
+
+
+class Houdini:
+    """Houdini at one point of small constants, incremental: one solver per transition holding
+    the transition and `b_k => pre_k` for every candidate k; a query asks, under the assumptions
+    b_k of the live candidates, for a step that breaks one of them.  A model kills every live
+    candidate false in its post-state.  The spec's invariants are protected: a model breaking one
+    is a CTI, returned to the caller, who adds clauses that block it."""
+
+    def __init__(self, checked: CheckedSpec, prover: Any):
+        self.p, self.z3 = prover, prover.z3
+        self.cc = Concrete(checked, prover)
+        self.clauses: list[Clause] = []
+        self.b: list[Any] = []
+        self.posts: list[list[Any]] = [[] for _ in prover.acts]  # None: the same as before the step
+        self.n_goals = 0
+        self.gave_up = ""  # why the last run stopped early
+        self.ok: list[Any] = []
+        self.fails: list[Any] = []
+        z3 = self.z3
+        self.solvers: list[Any] = []
+        spec_pre = [prover.holds(k) for k in range(len(prover.invariants))]
+        self.spec_post = []
+        for a in prover.acts:
+            s = z3.Solver()
+            s.set("timeout", prover.timeout_ms)
+            # steps that fail (a model error) are left out of the ordinary queries, behind
+            # `ok`, and asked about once per fixpoint: such a step is a CTI too
+            ok = z3.Bool(f"ok!{len(self.solvers)}")
+            s.add(prover.axioms, prover.types, a.enabled, z3.Implies(ok, z3.Not(a.error)), *spec_pre)
+            fails = z3.Bool(f"fails!{len(self.solvers)}")
+            s.add(z3.Implies(fails, a.error))
+            self.ok.append(ok)
+            self.fails.append(fails)
+            self.solvers.append(s)
+            self.spec_post.append(z3.Or(*[z3.Or(z3.Not(v), err) for v, err in
+                                          (prover.inv(e, a.post) for _, e in prover.invariants)]))
+
+    def add(self, clauses: list[Clause]) -> None:
+        z3 = self.z3
+        pre_sid = 0
+        for c in clauses:
+            k = len(self.clauses)
+            self.clauses.append(c)
+            b = z3.Bool(f"cand!{k}")
+            self.b.append(b)
+            pre = self.cc.value(pre_sid, self.p.pre, c)
+            for j, a in enumerate(self.p.acts):
+                self.solvers[j].add(z3.Implies(b, pre))
+                post = self.cc.value(j + 1, a.post, c)
+                # a clause the transition does not touch cannot break there: left out of the goal
+                self.posts[j].append(None if post.eq(pre) else post)
+
+    def run(self, alive: set[int], deadline: float) -> tuple[set[int], Any]:
+        """The live candidates at the fixpoint, and a model breaking a spec invariant (or None).
+        A solver that gives up kills the candidates it was asked about (never a wrong keep)."""
+        z3 = self.z3
+        self.kills = []
+        self.gave_up = ""
+        changed = True
+        while changed:
+            changed = False
+            for j, s in enumerate(self.solvers):
+                while alive:
+                    if time.perf_counter() > deadline:
+                        self.gave_up = "out of --infer-budget"
+                        return set(), None
+                    live = sorted(alive)
+                    touched = [k for k in live if self.posts[j][k] is not None]
+                    self.n_goals += 1
+                    g = z3.Bool(f"goal!{self.n_goals}")
+                    s.add(z3.Implies(g, z3.Or(self.spec_post[j], *[z3.Not(self.posts[j][k]) for k in touched])))
+                    r = s.check(g, self.ok[j], *[self.b[k] for k in live])
                     if r == z3.unsat:
-                        s.pop()
+                        r = s.check(self.fails[j], *[self.b[k] for k in live])
+                        if r == z3.sat:
+                            return alive, (s.model(), j)
+                        if r != z3.unsat:
+                            self.gave_up = f"the solver gave up at the small constants ({s.reason_unknown()})"
+                            return set(), None
                         break
                     if r != z3.sat:
-                        s.pop()
-                        for k in alive:  # unknown: test one by one
-                            s.push()
-                            s.add(z3.Or(z3.Not(posts[k][0]), posts[k][1]))
-                            if s.check() != z3.unsat:
-                                dead.add(k)
-                            s.pop()
-                        break
+                        self.gave_up = f"the solver gave up at the small constants ({s.reason_unknown()})"
+                        return set(), None
                     m = s.model()
-                    killed = [k for k in alive if z3.is_false(m.eval(z3.And(posts[k][0], z3.Not(posts[k][1])),
-                                                                          model_completion=True))]
-                    s.pop()
+                    if z3.is_true(m.eval(self.spec_post[j], model_completion=True)):
+                        return alive, (m, j)
+                    killed = {k for k in touched if z3.is_false(m.eval(self.posts[j][k], model_completion=True))}
                     if not killed:
-                        # the model does not pin the quantified facts down: test one by one
-                        for k in alive:
-                            s.push()
-                            s.add(z3.Or(z3.Not(posts[k][0]), posts[k][1]))
-                            if s.check() != z3.unsat:
-                                dead.add(k)
-                            s.pop()
-                        break
-                    dead.update(killed)
-                if dead:
-                    break
-        if not dead:
-            return cands, spec_alive and bool(spec_invs), rounds
-        if any(k >= n for k in dead):
-            spec_alive = False
-        cands = [c for k, c in enumerate(cands) if k not in dead]
-        spec_invs = [x for k, x in enumerate(spec_invs) if n + k not in dead]
-        if time.perf_counter() > deadline:
-            return cands, False, rounds
+                        self.gave_up = "a step broke no candidate the model decides (internal)"
+                        return set(), None
+                    self.kills.append(m)
+                    alive = alive - killed
+                    changed = True
+        return alive, None
+
+    def core(self, alive: set[int]) -> set[int]:
+        """The live candidates the spec's invariants need: for each transition, an unsat core of
+        'a step breaks a needed clause', closed backwards from the spec's invariants."""
+        z3 = self.z3
+        need: set[int] = set()
+        todo: list[int | None] = [None]  # None: the spec's invariants
+        done: set[int | None] = set()
+        live = sorted(alive)
+        while todo:
+            k = todo.pop()
+            if k in done:
+                continue
+            done.add(k)
+            for j, s in enumerate(self.solvers):
+                if k is not None and self.posts[j][k] is None:
+                    continue
+                goal = self.spec_post[j] if k is None else z3.Not(self.posts[j][k])
+                g = z3.Bool(f"core!{j}!{k}")
+                s.add(z3.Implies(g, goal))
+                s.set("core.minimize", True)
+                queries = [(g, self.ok[j])] + ([(self.fails[j],)] if k is None else [])  # and: never fails
+                names: set[str] = set()
+                for q in queries:
+                    if s.check(*q, *[self.b[x] for x in live]) != z3.unsat:
+                        return set(alive)
+                    names |= {str(x) for x in s.unsat_core()}
+                for x in live:
+                    if str(self.b[x]) in names and x not in need:
+                        need.add(x)
+                        todo.append(x)
+        return need
 
 
 def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[str], timeout_ms: int,
           explicit: Explicit, budget: float = 120.0) -> InferResult:
-    """Houdini over the one-literal candidates; while a spec invariant has a CTI, add the
-    two-literal candidates that the CTI's pre-state violates (they would block it) and repeat."""
-    from .induction import Prover
+    """Houdini at small constants over the one-literal candidates; while a spec invariant has a
+    CTI there, add the two-literal candidates its pre-state violates (they block it) and go on.
+    Then keep the candidates the spec's invariants need (unsat cores) and check them, with the
+    spec's invariants, for every size; a helper z3 refutes there is dropped (Houdini again)."""
+    from .induction import Prover, read_state
     t0 = time.perf_counter()
     deadline = t0 + budget
     pinned = {n: c.value for n, c in checked.constants.items() if c.overridden}
     spec = explicit.load(path, pinned)
     cands = candidates(checked)
     n_all = len(cands)
-    at = {n: v for n, v in spec.constants.items() if n in symbolic}
+    allowed = _allowed(checked, assumes)
+    at = _nearest_allowed({n: v for n, v in spec.constants.items() if n in symbolic}, allowed)
+    if at is None:
+        return InferResult(n_all, 0, [], False, 0, time.perf_counter() - t0, pinned,
+                           "no small constants near the spec's satisfy the assumptions")
     kept = filter_true(path, {**pinned, **at}, cands, explicit)
-    while kept is None:  # too many states: shrink the largest constant and try again
-        big = max((n for n, v in at.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
-                  key=lambda n: at[n], default=None)
-        if big is None:
+    while kept is None:  # too many states: shrink the largest constant (within the assumptions)
+        smaller: dict[str, Any] | None = None
+        cur: dict[str, Any] = at
+        for big in sorted((n for n, v in cur.items() if isinstance(v, int) and not isinstance(v, bool) and v > 1),
+                          key=lambda n: (-cur[n], n)):
+            if allowed({**cur, big: cur[big] - 1}):
+                smaller = {**cur, big: cur[big] - 1}
+                break
+        if smaller is None:
             kept = []
             break
-        at[big] -= 1
+        at = smaller
         kept = filter_true(path, {**pinned, **at}, cands, explicit)
     kept = prune(kept)
     n_true = len(kept)
+    consts = {**pinned, **at}
     spec_invs = [(p.name, p.decl.expr) for p in checked.properties
                  if p.kind == "invariant" and p.decl.expr is not None and not p.name.startswith("__assume_")]
-    spec_names = {n for n, _ in spec_invs}
 
-    consts = {**pinned, **at}
-
-    def concrete(invs: list) -> Prover:
-        return Prover(checked, assumes, timeout_ms, invs, concrete=consts)
-
-    def symbolic_(invs: list) -> Prover:
-        return Prover(checked, assumes, timeout_ms, invs)
-    active = [c for c in kept if len(c.lits) == 1]
+    def failed(rounds: int, why: str) -> InferResult:
+        return InferResult(n_all, n_true, [], False, rounds, time.perf_counter() - t0, consts, why)
+    small = Prover(checked, assumes, timeout_ms, spec_invs, concrete=consts)
+    h = Houdini(checked, small)
+    h.add([c for c in kept if len(c.lits) == 1])
     pool = [c for c in kept if len(c.lits) > 1]
+    checked_small = _checked_at(checked, consts)
     rounds = 0
-    while time.perf_counter() < deadline:
-        # Houdini at the small constants first (quantifier-free queries), then for every size
-        final, _, r = houdini(concrete, active, [], checked, deadline)
-        rounds += r
-        final, proved, r = houdini(symbolic_, final, spec_invs, checked, deadline)
-        rounds += r
-        if proved:
-            return InferResult(n_all, n_true, final, True, rounds, time.perf_counter() - t0, consts)
-        # a CTI of a spec invariant relative to the survivors, at the small constants
-        p = concrete([(f"cand{k}", builder(checked, c)) for k, c in enumerate(final)] + spec_invs)
-        cti = None
-        for ob, hyp, goal, act in p.obligations():
-            if ob.invariant in spec_names or ob.kind == "no_error":
-                p._solve(ob, hyp + [goal], act, p.pre if act is not None else p.init_state, True)
-                if ob.cti is not None:
-                    cti = ob.cti
-                    break
+    while True:
+        rounds += 1
+        alive, cti = h.run(set(range(len(h.clauses))), deadline)
+        if h.gave_up:
+            return failed(rounds, h.gave_up)
         if cti is None:
             break
-        blocked = set(true_in(spec.checked if not at else _checked_at(checked, consts), [cti.pre], pool))
-        # the simplest blocking clauses first: fewer quantified names, no set member, a guard
-        new = sorted((c for c in pool if c not in blocked), key=_simplicity)[:BATCH]
+        # clauses that block the CTI, and the steps that killed candidates on the way (a helper
+        # of the helpers): the simplest first (fewer quantified names, no set member, a guard)
+        added: set[Clause] = set()
+        new: list[Clause] = []
+        for m, limit in [(cti[0], BATCH)] + [(m, KILL_BATCH) for m in h.kills]:
+            pre = read_state(h.z3, m, small.pre, checked_small)
+            blocked = set(true_in(checked_small, [pre], pool))
+            more = sorted((c for c in pool if c not in blocked and c not in added), key=_simplicity)[:limit]
+            added.update(more)
+            new += more
         if not new:
+            return failed(rounds, "no template clause true at the small constants blocks the CTI there")
+        pool = [c for c in pool if c not in added]
+        h.add(new)
+    helpers = [h.clauses[k] for k in sorted(h.core(alive))]
+    # for every size: drop the helpers z3 refutes until nothing changes
+    while time.perf_counter() < deadline:
+        rounds += 1
+        invs = spec_invs + [(f"helper{k}", builder(checked, c)) for k, c in enumerate(helpers)]
+        obs = Prover(checked, assumes, timeout_ms, invs).run(minimize=False)
+        if all(o.status == "proved" for o in obs):
+            return InferResult(n_all, n_true, helpers, True, rounds, time.perf_counter() - t0, consts)
+        bad = {o.invariant for o in obs if o.status != "proved"}
+        if "" in bad or bad & {n for n, _ in spec_invs}:
+            if not bad & {f"helper{k}" for k in range(len(helpers))}:
+                break
+        keep = [c for k, c in enumerate(helpers) if f"helper{k}" not in bad]
+        if len(keep) == len(helpers):
             break
-        pool = [c for c in pool if c in blocked or c not in new]
-        # a candidate killed before may be inductive together with the new ones: give it another go
-        ones = [c for c in kept if len(c.lits) == 1 and c not in final]
-        active = final + ones + new
-    return InferResult(n_all, n_true, [], False, rounds, time.perf_counter() - t0, {**pinned, **at})
+        helpers = keep
+    return failed(rounds, "the helpers found at the small constants are not inductive for every size"
+                  if time.perf_counter() < deadline else "out of --infer-budget")
+
+
+def _allowed(checked: CheckedSpec, assumes: list[Any]) -> Any:
+    """Whether values of the symbolic constants satisfy their facts and the assumptions: the
+    small constants must, or the explicit search would keep clauses of states the proof excludes
+    (and drop clauses the protocol needs, from states past a violation)."""
+    from .translate import Translator
+    tr = Translator(checked, assumes)
+    z3 = tr.z3
+    ax = z3.And(*tr.axioms)
+
+    def ok(values: dict[str, Any]) -> bool:
+        subst = [(tr.consts[n], z3.BoolVal(v) if isinstance(v, bool) else z3.IntVal(v))
+                 for n, v in values.items() if n in tr.consts]
+        return bool(z3.is_true(z3.simplify(z3.substitute(ax, *subst))))
+    return ok
+
+
+def _nearest_allowed(at: dict[str, Any], allowed: Any) -> dict[str, Any] | None:
+    """The spec's own constants when allowed, else the allowed point nearest to them (each int
+    constant within 3 of its value, not negative): the fewest changes, then the smallest values."""
+    if allowed(at):
+        return at
+    names = sorted(at)
+    doms = [[at[n]] if isinstance(at[n], bool) or not isinstance(at[n], int) else
+            list(range(max(0, at[n] - 3), at[n] + 4)) for n in names]
+    best = None
+    for combo in itertools.product(*doms):
+        values = dict(zip(names, combo))
+        key = (sum(abs(v - at[n]) for n, v in values.items() if not isinstance(v, bool)), combo)
+        if (best is None or key < best[0]) and allowed(values):
+            best = (key, values)
+    return None if best is None else best[1]
 
 
 def _simplicity(c: Clause) -> tuple:
