@@ -46,17 +46,7 @@ MODEL_ERRORS: dict[str, tuple[str, int]] = {
 TWINS: dict[str, str] = {"l05_nested.pap": "l05_nested_twin.pap", "l19_error_mid_loop.pap": "l19_error_mid_loop_twin.pap",
                          "l34_por_independent_loops.pap": "l34_por_independent_loops_twin.pap"}
 
-XFAIL: dict[str, str] = {
-    "c07_def_comp.pap": (
-        "a def declared `: set[0..5]` whose body is an image comprehension `{x / 2 for x in evens(t)}` is "
-        "rejected 'elements of unknown range; write the comprehension where a set of known type is "
-        "expected', though the def's declared type is such a place; and the same diagnostic is printed "
-        "twice at 3:40 (papcheck check tests/attack_loops/c07_def_comp.pap: exit 3, '2 errors')"),
-    "c08_init_comp.pap": (
-        "`var g: 0..9 in {x * 3 for x in 0..3}`: the initial domain of a typed variable does not give the "
-        "comprehension its element type (exit 3, 'integers of unknown range' at 3:17); the variable's "
-        "type 0..9 is known there"),
-}
+XFAIL: dict[str, str] = {}
 
 
 def _cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -139,9 +129,6 @@ def test_duplicate_diagnostic_once() -> None:
     located = [ln for ln in (r.stdout + r.stderr).splitlines() if LOCATED.match(ln)]
     assert len(located) == len(set(located)), located
 
-
-test_duplicate_diagnostic_once = pytest.mark.xfail(strict=True, reason=(
-    "the 'unknown range' error of c07_def_comp.pap is printed twice at the same place"))(test_duplicate_diagnostic_once)
 
 
 @pytest.mark.parametrize("name", _params(BAD))
