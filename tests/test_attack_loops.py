@@ -192,3 +192,14 @@ def test_prove_refuses_dynamic_loop_located(name: str) -> None:
 def test_docs_describe_loops_and_comprehensions() -> None:
     dsl = (ROOT / "docs" / "dsl.md").read_text()
     assert "comprehension" in dsl.lower() and re.search(r"^#+ .*[Ll]oops", dsl, re.M)
+
+
+@pytest.mark.parametrize("stmt", ["recv v from q", "recv(q)"])
+def test_recv_in_body_says_why(stmt: str, tmp_path: Path) -> None:
+    """`recv` in a body (here a loop's) is named: a transition receives in its header only."""
+    spec = tmp_path / "recv.pap"
+    spec.write_text((SPECS / "bad" / "b13_recv_in_loop.pap").read_text().replace("recv v from q", stmt))
+    r = _cli("check", spec, "-q")
+    out = r.stdout + r.stderr
+    assert r.returncode == 3 and "'recv' is not a statement" in out and "on NAME recv X from CHANNEL" in out, out
+    assert LOCATED.search(out), out
