@@ -184,11 +184,6 @@ def test_prove_refuses_dynamic_loop_located(name: str) -> None:
     assert r.returncode == 3 and LOCATED.search(r.stdout + r.stderr), (r.returncode, r.stdout, r.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "docs/dsl.md has no section on `for` loops or set comprehensions (grep 'comprehension' finds nothing), "
-    "though specs/dynamodb_dns_bulk_purge.pap points at docs/dsl.md, 'Loops and set comprehensions'; "
-    "README's Statements/Expressions lists omit them too. The iteration semantics (domain taken once, "
-    "before the first iteration; order of a set/instance domain; no choose inside) are undocumented"))
 def test_docs_describe_loops_and_comprehensions() -> None:
     dsl = (ROOT / "docs" / "dsl.md").read_text()
     assert "comprehension" in dsl.lower() and re.search(r"^#+ .*[Ll]oops", dsl, re.M)

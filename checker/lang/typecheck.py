@@ -349,7 +349,8 @@ class ExpressionTyper:
         if isinstance(elem, IntT):
             self.error(where.span, "the elements of this set are integers of unknown range; write the "
                                    "comprehension where a set of known type is expected (assigned to, or "
-                                   "compared with, a set variable), or range over a type or constant bounds")
+                                   "compared with, a set variable; the body of a def declared to give a set), or "
+                                   "range over a type or constant bounds")
         else:
             self.error(where.span, f"a set holds bools, range values or enum members, not {_a(elem)}")
         raise _Abort()
