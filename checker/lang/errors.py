@@ -96,10 +96,16 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, span: Span, message: str, notes: Iterable[Note] = ()) -> None:
-        self.items.append(Diagnostic("error", span, message, tuple(notes)))
+        self._add(Diagnostic("error", span, message, tuple(notes)))
 
     def warning(self, span: Span, message: str, notes: Iterable[Note] = ()) -> None:
-        self.items.append(Diagnostic("warning", span, message, tuple(notes)))
+        self._add(Diagnostic("warning", span, message, tuple(notes)))
+
+    def _add(self, d: Diagnostic) -> None:
+        """Record d once: a `def` body is checked at every use, so one problem in it would
+        otherwise be reported once per use, all at the same place."""
+        if d not in self.items:
+            self.items.append(d)
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -864,6 +864,12 @@ class _Builder(Transformer[Token, ast.Spec]):
         sp = _mspan(meta)
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Field):
             return ast.MethodCall(e.func.base, e.func.name, e.args, span=sp)
+        head = e.func if isinstance(e, ast.Call) else e
+        if isinstance(head, ast.Name) and head.name == "recv":
+            raise SpecError.single(self.source, sp,
+                                   "'recv' is not a statement: a transition receives one message in its "
+                                   "header, before its body runs (`on NAME recv X from CHANNEL { ... }`); "
+                                   "a body or a loop cannot receive")
         raise SpecError.single(self.source, sp,
                                "this is an expression, not a statement; did you mean ':=' or "
                                "a set operation such as s.add(x)?")

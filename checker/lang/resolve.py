@@ -78,6 +78,7 @@ class _Resolver(ExpressionTyper):
         self.defs = expansion.defs
         self.inline_sites = expansion.sites
         self._def_param_types: dict[str, list[Type] | None] = {}
+        self._def_result_types: dict[str, Type | None] = {}
         self.spec = spec
         self.source = source
         self.overrides = dict(overrides)
@@ -460,7 +461,7 @@ class _Resolver(ExpressionTyper):
                     raise _Abort()
                 self.choices[key] = values
                 return values
-            elem, _ = self.domain(e, scope)
+            elem, _ = self.domain(e, scope, t if is_scalar(t) else None)
             if isinstance(elem, ChanT) or (not compatible(t, value_type(elem)) and not compatible(t, elem)):
                 self.error(e.span, f"the initial domain of '{d.name}' holds values of type {elem}, "
                                    f"but '{d.name}' has type {t}")
@@ -781,6 +782,14 @@ class _Resolver(ExpressionTyper):
                 self._def_param_types[d.name] = None
         return self._def_param_types[d.name]
 
+    def def_result_type(self, d: ast.DefDecl) -> Type | None:
+        if d.name not in self._def_result_types:
+            try:
+                self._def_result_types[d.name] = self.resolve_type(d.result)
+            except _Abort:
+                self._def_result_types[d.name] = None
+        return self._def_result_types[d.name]
+
     def def_decl(self, d: ast.DefDecl) -> None:
         """Check a definition's body once, with only the globals and its parameters in scope."""
         try:
@@ -791,7 +800,9 @@ class _Resolver(ExpressionTyper):
             for p, t in zip(d.params, types):
                 if not self.declare(scope, p.name, self.new_bound(p.name, t, p.span), p.span):
                     return
-            result = self.resolve_type(d.result)
+            result = self.def_result_type(d)
+            if result is None:
+                return
             actual = self.expr(d.body, scope, result)
             if not compatible(result, actual):
                 self.error(d.body.span, f"the body of '{d.name}' has type {actual}, but '{d.name}' "

@@ -91,14 +91,19 @@ class ExpressionTyper:
     def check_inline_site(self, site: Any, scope: _Scope) -> None:
         raise NotImplementedError
 
+    def def_result_type(self, d: Any) -> Type | None:
+        raise NotImplementedError
+
     def declare(self, scope: _Scope, name: str, sym: Any, span: Span) -> bool:
         raise NotImplementedError
 
     def new_bound(self, name: str, typ: Type, span: Span) -> BoundSym:
         raise NotImplementedError
 
-    def domain(self, e: ast.Expr, scope: _Scope) -> tuple[Type, tuple[Any, ...]]:
-        """Check a domain (type name, lo..hi, set expression or literal); return (elem type, descriptor)."""
+    def domain(self, e: ast.Expr, scope: _Scope, elem_expected: Type | None = None) -> tuple[Type, tuple[Any, ...]]:
+        """Check a domain (type name, lo..hi, set expression or literal); return (elem type, descriptor).
+        elem_expected: the element type the context gives (a variable's type for its initial domain
+        `var g: 0..9 in {x * 3 for x in 0..3}`), which a comprehension's elements take."""
         if isinstance(e, ast.RangeExpr):
             lo = self.expr(e.lo, scope, IntT())
             hi = self.expr(e.hi, scope, IntT())
@@ -146,7 +151,7 @@ class ExpressionTyper:
             self.domains[id(e)] = desc
             self.types[id(e)] = SetT(elem_t or IntT())
             return elem_t or IntT(), desc
-        t = self.expr(e, scope)
+        t = self.expr(e, scope, SetT(elem_expected) if elem_expected is not None else None)
         if isinstance(t, SetT):
             desc = ("set", t)
             self.domains[id(e)] = desc
@@ -196,6 +201,9 @@ class ExpressionTyper:
         site = self.inline_sites.get(id(e))
         if site is not None:  # an inlined `def` body: check the arguments as written at the use
             self.check_inline_site(site, scope)
+            declared = self.def_result_type(site[0])
+            if declared is not None:  # the body has the definition's declared type, whatever the use
+                expected = declared
         if isinstance(e, ast.IntLit):
             return IntT()
         if isinstance(e, ast.BoolLit):
@@ -341,7 +349,8 @@ class ExpressionTyper:
         if isinstance(elem, IntT):
             self.error(where.span, "the elements of this set are integers of unknown range; write the "
                                    "comprehension where a set of known type is expected (assigned to, or "
-                                   "compared with, a set variable), or range over a type or constant bounds")
+                                   "compared with, a set variable; the body of a def declared to give a set), or "
+                                   "range over a type or constant bounds")
         else:
             self.error(where.span, f"a set holds bools, range values or enum members, not {_a(elem)}")
         raise _Abort()
