@@ -89,6 +89,7 @@ def sandbox(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "specs", d / "specs")
     shutil.copytree(ROOT / "examples", d / "examples")
     shutil.copytree(ROOT / "tests" / "bad_specs", d / "tests" / "bad_specs")  # the error examples
+    shutil.copytree(ROOT / "tests" / "attack_prove", d / "tests" / "attack_prove")  # the prover's refusals
     (d / "bad.pap").write_text((ROOT / "tests/data/readme_bad.pap").read_text())
     bin_dir = d / "bin"
     bin_dir.mkdir()
