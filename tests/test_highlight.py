@@ -65,3 +65,8 @@ def test_lexer_does_not_import_the_checker():
                           "print(sorted(m for m in sys.modules if m.startswith(('pygls', 'lark', 'z3'))))"],
                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_any_is_a_keyword_only_after_in():
+    toks = [(t, v) for t, v in PapLexer().get_tokens("var r: map[E, G] in any\nvar any: 0..1 = 0\n") if v.strip()]
+    assert (Keyword, "any") in toks and (Name.Class, "any") in toks

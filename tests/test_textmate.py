@@ -91,3 +91,15 @@ def test_grammar_matches_the_pygments_lexer_on_every_spec(tokens):
                     break
     assert checked > 1000
 
+
+
+def test_any_is_a_keyword_only_after_in(tmp_path):
+    if not (EXT / "node_modules" / "vscode-textmate").is_dir():
+        pytest.skip("editors/vscode/node_modules is missing (npm ci)")
+    spec = tmp_path / "any.pap"
+    spec.write_text("protocol A\nvar r: set[0..1] in any\nvar any: 0..1 = 0\n")
+    r = subprocess.run(["node", "test/tokenize.js", str(spec)], cwd=EXT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    scopes = {(line, start): s for line, start, _end, s in json.loads(r.stdout)[str(spec)]}
+    assert any(x.startswith("keyword.control") for x in scopes[(2, 20)])  # `in any`
+    assert not any(x.startswith("keyword") for x in scopes.get((3, 4), []))  # `var any`

@@ -46,6 +46,7 @@ class PapLexer(RegexLexer):
             (words(TYPES, suffix=r"\b"), Keyword.Type),
             (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (words(STATEMENTS, suffix=r"\b"), Keyword),
+            (r"(?<=\bin\s)any\b", Keyword),  # `var x: T in any`: a keyword there only, a name elsewhere
             (words(BUILTINS, suffix=r"\b"), Name.Builtin),
             (r"[A-Za-z_]\w*", Name),
             (r"[0-9]+", Number.Integer),

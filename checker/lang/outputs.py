@@ -33,5 +33,5 @@ def one_for_one(text: str) -> str:
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """`1 step`, `2 steps`: a count with its noun in the right number."""
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+    """`1 step`, `2 steps`, `12,000 states`: a count with its noun in the right number."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"

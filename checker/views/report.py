@@ -68,7 +68,7 @@ def render_text(result: CheckResult, *, full_states: bool = False) -> str:
         out.append("  (none declared: only model errors are checked)")
     st = result.stats
     out.append("")
-    out.append(f"States: {st.states:,} distinct, {st.transitions:,} transitions, depth {st.depth}"
+    out.append(f"States: {st.states:,} distinct, {counted(st.transitions, 'transition')}, depth {st.depth}"
                + ("" if result.verdict != "incomplete" else f", {st.queue:,} left in the queue"))
     out.append("Reductions: " + reductions_text(result))
     if result.reductions is not None:
