@@ -151,7 +151,7 @@ def html_report(result: CheckResult, prop_name: str | None = None,
                    f'<td class="status-{escape(p.status)}">{escape(word)}</td>'
                    f"<td>{escape(detail)}</td><td>{escape(p.doc)}</td></tr>")
     out.append("</table>")
-    out.append(f'<p class="note">{st.states:,} distinct states, {counted(st.transitions, 'transition')}, depth '
+    out.append(f'<p class="note">{st.states:,} distinct states, {counted(st.transitions, "transition")}, depth '
                f"{st.depth}; strategy {escape(result.strategy)}.</p></section>")
 
     steps_data: list[dict] = []
