@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from checker.cli.main import main
+from click.testing import CliRunner  # noqa: E402
+
+from checker.cli.main import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "attack_native"
