@@ -14,9 +14,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from click.testing import CliRunner  # noqa: E402
+from click.testing import CliRunner
 
-from checker.cli.main import main  # noqa: E402
+from checker.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "attack_native"
