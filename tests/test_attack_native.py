@@ -42,6 +42,10 @@ FINDS = {
     "int_ovf128_chain.pap":
         "(K*K*K*K*x) / (K*K*K*K) with K = 2**32 divides by a wrapped 0 in C: C exits 70 (internal "
         "error: the native engine reported a model error the Python model does not raise); Python HOLDS",
+    "int_min128_div_trap.pap":
+        "(B - x) / -1 with B - x = -2**127 overflows __int128 in C (wraps to -2**127, Python gives 2**127), "
+        "so r = 1 in C where Python has r = -1: C exits 70 (internal error: trace step not "
+        "reproducible: the model is not deterministic); Python HOLDS with 3 states",
 }
 
 SPECS = sorted(CORPUS.glob("*.pap"))
