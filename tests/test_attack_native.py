@@ -94,3 +94,14 @@ def test_the_c_engine_runs_most_of_the_corpus() -> None:
     """An attack that only exercises the fallback proves nothing: count it."""
     used = sum(compare(p, CONFIGS[0][1])[1] for p in SPECS[::4])
     assert used >= 0.7 * len(SPECS[::4])
+
+
+@pytest.mark.parametrize("name", ["cnames.pap", "cnames2.pap", "unicode.pap"])
+def test_spec_text_stays_out_of_the_c_source(name: str) -> None:
+    from checker import api
+    from checker.engine.native.cgen import spec_functions
+
+    spec = api.load(str(CORPUS / name))
+    src = spec_functions(spec.checked, spec.model.layout, None)
+    for word in ("printf", "NULL", "malloc", "memcpy", "__LINE__", "sizeof", "system", "rm -rf", "stdio", "quote"):
+        assert word not in src, word
