@@ -46,6 +46,10 @@ FINDS = {
         "(B - x) / -1 with B - x = -2**127 overflows __int128 in C (wraps to -2**127, Python gives 2**127), "
         "so r = 1 in C where Python has r = -1: C exits 70 (internal error: trace step not "
         "reproducible: the model is not deterministic); Python HOLDS with 3 states",
+    "quant_var_range_top.pap":
+        "exists v in B - x..B with B = 2**127 - 1: the C loop bound `hi + 1` wraps to -2**127, the "
+        "loop never runs, so the quantifier is false: C VIOLATED in the initial state (1 state); "
+        "Python HOLDS with 4 states",
 }
 
 SPECS = sorted(CORPUS.glob("*.pap"))
