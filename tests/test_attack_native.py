@@ -61,6 +61,9 @@ FINDS = {
         "abs(A * x) * abs(A * x) * (A * x % (A * 4)): abs and % had no interval: C VIOLATED, Python HOLDS",
     "int_ovf_count_mul.pap":
         "(count ...) * A * A * A: a count had no interval: C VIOLATED (2 states), Python HOLDS",
+    "quant_type_top.pap":
+        "exists/choose/parameter over x..x with x's type ending at 2**127 - 1: the loop bound x + 1 "
+        "wrapped, no loop ran: C VIOLATED in the initial state (1 state), Python HOLDS (4 states)",
 }
 
 SPECS = sorted(CORPUS.glob("*.pap"))
@@ -152,3 +155,12 @@ def test_ordinary_specs_still_run_in_c(spec: Path) -> None:
     assert len(SHIPPED) >= 15
     rc, d, err = run(str(spec), "auto", ["--max-states", "20000"])
     assert d is not None and d["engine"] == "c", err
+
+
+def test_a_range_ending_at_the_largest_value_runs_in_c() -> None:
+    """The loop fix, not a fallback: the range loops reaching 2**127 - 1 run in C and agree."""
+    from tests.attack_native_harness import run
+
+    _check(CORPUS / "quant_type_top.pap", CONFIGS[0][1])
+    _rc, d, err = run(str(CORPUS / "quant_type_top.pap"), "c", CONFIGS[0][1])
+    assert d is not None and d["engine"] == "c" and d["stats"]["states"] == 4, err
