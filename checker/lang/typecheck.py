@@ -31,6 +31,7 @@ from .types import (
 )
 
 MAX_SCALAR = 1 << 16
+MAX_DOMAIN = 1 << 24  # values of a quantifier, choose or parameter domain lo..hi with constant bounds
 BUILTINS = ("min", "max", "len", "abs")
 
 
@@ -117,6 +118,10 @@ class ExpressionTyper:
                 from .evaluate import Evaluator
                 ev = Evaluator(self)
                 a, b = ev.eval(e.lo, {}), ev.eval(e.hi, {})
+                if b - a + 1 > MAX_DOMAIN:  # the engines list a constant domain's values
+                    self.error(e.span, f"domain too large to enumerate: {b - a + 1} values "
+                                       f"(a constant range holds at most {MAX_DOMAIN})")
+                    raise _Abort()
                 elem = RangeT(a, b) if a <= b else IntT()
             self.domains[id(e)] = desc
             self.types[id(e)] = elem

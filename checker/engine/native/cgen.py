@@ -61,12 +61,72 @@ def _lit(src: str) -> int | None:
     return int(s) if s.lstrip("-").isdigit() else None
 
 
+def _loop(name: str, lo: str, hi: str) -> str:
+    """A for header running V `name` from lo to hi inclusive (none when lo > hi) without ever
+    computing hi + 1, which wraps when hi is the largest V; `continue` in the body still steps.
+    lo and hi are evaluated more than once: pass constants or temporaries."""
+    g = f"g_{name}"
+    return f"for (V {name} = {lo}, {g} = ({lo} <= {hi}); {g}; {g} = ({name} != {hi}), {name} += {g})"
+
+
 class CGen(_Gen):
     """The Python generator's location and interval logic, with C for every emitted line."""
 
     def __init__(self, checked: CheckedSpec, layout: Layout):
         super().__init__(checked, layout)
         self.line_comments = True
+
+    # ---------------------------------------------------------------------------- intervals
+    def interval(self, e: ast.Expr, ctx: _Ctx) -> tuple[int, int] | None:
+        """The Python generator's intervals, plus division, remainder, abs and aggregates, so
+        that every arithmetic node has one (see _bounded)."""
+        if isinstance(e, ast.Binary) and e.op in ("/", "%"):
+            a, b = self.interval(e.left, ctx), self.interval(e.right, ctx)
+            if a is None or b is None:
+                return None
+            m = max(abs(a[0]), abs(a[1])) if e.op == "/" else max(abs(b[0]), abs(b[1]))
+            return (-m, m)  # |a / b| <= |a| and |a % b| < |b|, truncating or flooring
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.name == "abs":
+            a = self.interval(e.args[0], ctx)
+            if a is None:
+                return None
+            m = max(abs(a[0]), abs(a[1]))
+            return (0 if a[0] <= 0 <= a[1] else min(abs(a[0]), abs(a[1])), m)
+        if isinstance(e, ast.Quant) and e.kind in ("count", "min", "max"):
+            d = self.domain_interval(e.domain, ctx)
+            if e.kind == "count":
+                return (0, max(0, d[1] - d[0] + 1)) if d is not None else None
+            b = self.c.refs[id(e)]
+            return self.interval(e.body, ctx.with_bind(b, "", d))
+        return super().interval(e, ctx)
+
+    def domain_interval(self, dom: ast.Expr, ctx: _Ctx) -> tuple[int, int] | None:
+        """An interval holding every value of a quantifier's domain, or None."""
+        desc = self.c.domains[id(dom)]
+        kind = desc[0]
+        t = desc[1] if kind in ("type", "set") else None
+        if kind == "set":
+            t = t.elem  # type: ignore[union-attr]
+        if t is not None:
+            return (t.lo, t.hi) if isinstance(t, RangeT) else (0, max(0, t.size - 1))
+        if kind == "range":
+            lo, hi = self.interval(desc[1], ctx), self.interval(desc[2], ctx)
+            return (lo[0], hi[1]) if lo is not None and hi is not None else None
+        ivs = [self.interval(y, ctx) for y in desc[1]]
+        if not ivs or any(i is None for i in ivs):
+            return None
+        return (min(i[0] for i in ivs), max(i[1] for i in ivs))  # type: ignore[index]
+
+    def _bounded(self, e: ast.Expr, ctx: _Ctx) -> None:
+        """Refuse an arithmetic node unless its value provably lies within +-2^120.  With every
+        operand exact (by induction: leaves are values of at most 126 bits or constants within
+        2^120, and every arithmetic operand passed this test), a wrapping 128-bit + - * / or
+        negation whose true result fits gives the true result, so C computes Python's integers."""
+        iv = self.interval(e, ctx)
+        if iv is None:
+            raise Unsupported("arithmetic whose values have no proven bound")
+        if iv[0] < -_SAFE or iv[1] > _SAFE:
+            raise Unsupported("arithmetic beyond 120 bits")
 
     # ------------------------------------------------------------------------------ values
     def encoded_key(self, k: ast.Expr, ktype: Type, ctx: _Ctx, span: Span, kind: str) -> str | int:
@@ -179,6 +239,8 @@ class CGen(_Gen):
             idx = pct.members.index(e.state)
             return f"(V)({self.read(ctx.S, base, pct)} == {clit(idx)})"
         if isinstance(e, ast.Unary):
+            if e.op != "not":
+                self._bounded(e, ctx)
             inner = self.expr(e.operand, ctx)
             return f"(V)(!({inner}))" if e.op == "not" else f"(-({inner}))"
         if isinstance(e, ast.Binary):
@@ -196,6 +258,7 @@ class CGen(_Gen):
             if f in ("min", "max"):
                 return self._fold(f"papc_{f}", args)
             if f == "abs":
+                self._bounded(e, ctx)
                 return f"papc_abs({args[0]})"
             at = self.typ(e.args[0])
             if isinstance(at, SetT):
@@ -248,6 +311,7 @@ class CGen(_Gen):
             a, b = self.expr(e.left, ctx, t), self.expr(e.right, ctx, t)
             return {"union": f"(({a}) | ({b}))", "intersect": f"(({a}) & ({b}))", "minus": f"(({a}) & ~({b}))"}[op]
         if op in ("/", "%"):
+            self._bounded(e, ctx)
             eid = self.site("div", e.span)
             fn = "papc_div" if op == "/" else "papc_mod"
             return f"{fn}({self.expr(e.left, ctx)}, {self.expr(e.right, ctx)}, {eid})"
@@ -260,9 +324,7 @@ class CGen(_Gen):
             return self._ordered(a, b, op)
         if op in ("<", "<=", ">", ">=", "+", "-", "*"):
             if op in ("+", "-", "*"):
-                iv = self.interval(e, ctx)
-                if iv is not None and (iv[0] < -_SAFE or iv[1] > _SAFE):
-                    raise Unsupported("arithmetic beyond 120 bits")
+                self._bounded(e, ctx)
             a, b = self.expr(e.left, ctx), self.expr(e.right, ctx)
             if op in ("+", "-", "*"):
                 return f"(({a}) {op} ({b}))"
@@ -321,19 +383,19 @@ class CGen(_Gen):
         return f"(V){neg}((({sset}) >> ({x})) & 1)"
 
     def c_domain(self, dom: ast.Expr, ctx: _Ctx) -> tuple[list[int] | None, str, str, str | None, tuple[int, int] | None]:
-        """(static values or None, C prelude computing the bounds, the loop header's bounds
-        "lo; hi" as C, a bit filter template or None, interval), as Python's domain_iter."""
+        """(static values or None, C prelude computing the bounds, the loop's inclusive bounds
+        "lo; hi" as C (see _loop), a bit filter template or None, interval), as Python's domain_iter."""
         desc = self.c.domains[id(dom)]
         kind = desc[0]
         if kind == "type":
             t = desc[1]
             vals = list(range(t.lo, t.hi + 1)) if isinstance(t, RangeT) else list(range(t.size))
-            return vals, "", f"{clit(vals[0])}; {clit(vals[-1] + 1)}", None, (vals[0], vals[-1])
+            return vals, "", f"{clit(vals[0])}; {clit(vals[-1])}", None, (vals[0], vals[-1])
         if kind == "range":
             lo_iv, hi_iv = self.interval(desc[1], ctx), self.interval(desc[2], ctx)
             lo, hi = self.expr(desc[1], ctx), self.expr(desc[2], ctx)
             lv, hv = self.fresh("_lo"), self.fresh("_hi")
-            prelude = f"V {lv} = {lo}; V {hv} = ({hi}) + 1;"
+            prelude = f"V {lv} = {lo}; V {hv} = {hi};"
             if lo_iv and hi_iv and lo_iv[0] == lo_iv[1] and hi_iv[0] == hi_iv[1] and \
                     not _can_fail(desc[1]) and not _can_fail(desc[2]):
                 vals = list(range(lo_iv[0], hi_iv[0] + 1))
@@ -346,10 +408,10 @@ class CGen(_Gen):
             if all(n is not None for n in lits):
                 vals = sorted(set(lits))  # type: ignore[arg-type]
                 if not vals:
-                    return [], "", "0; 0", None, None
+                    return [], "", "((V)1); ((V)0)", None, None
                 # iterate the hull, keeping the listed values
                 filt = "(" + " || ".join(f"{{v}} == {clit(n)}" for n in vals) + ")"
-                return vals, "", f"{clit(vals[0])}; {clit(vals[-1] + 1)}", filt, (vals[0], vals[-1])
+                return vals, "", f"{clit(vals[0])}; {clit(vals[-1])}", filt, (vals[0], vals[-1])
             # values known at run time only: a bit set over the hull of their intervals, which
             # iterates them sorted and without repeats, as Python's sorted(set(...)) does
             ivs = [self.interval(y, ctx) for y in desc[1]]
@@ -360,7 +422,7 @@ class CGen(_Gen):
                 raise Unsupported("a domain listing values over more than 121 possible values")
             sv = self.fresh("_set")
             adds = "".join(f" {sv} |= (V)1 << (({e}) - {clit(hlo)});" for e in elems)
-            return (None, f"V {sv} = 0;{adds}", f"{clit(hlo)}; {clit(hhi + 1)}",
+            return (None, f"V {sv} = 0;{adds}", f"{clit(hlo)}; {clit(hhi)}",
                     f"(({sv} >> ({{v}} - {clit(hlo)})) & 1)", (hlo, hhi))
         st = desc[1]
         elem = st.elem
@@ -370,7 +432,7 @@ class CGen(_Gen):
         evals = list(range(elo, elo + n)) if not isinstance(elem, BoolT) else [0, 1]
         sv = self.fresh("_set")
         filt = f"(({sv} >> ({{v}} - {clit(elo)})) & 1)" if elo else f"(({sv} >> ({{v}})) & 1)"
-        return None, f"V {sv} = {sset};", f"{clit(elo)}; {clit(elo + n)}", filt, (evals[0], evals[-1])
+        return None, f"V {sv} = {sset};", f"{clit(elo)}; {clit(elo + n - 1)}", filt, (evals[0], evals[-1])
 
     def quant(self, e: ast.Quant, ctx: _Ctx) -> str:
         b: BoundSym = self.c.refs[id(e)]
@@ -394,7 +456,7 @@ class CGen(_Gen):
         else:
             step = f"if ({body}) {{ {r} = 1; break; }}"
             init = 0
-        return f"({{ {prelude} V {r} = {init}; for (V {name} = {lo}; {name} < {hi}; {name}++) {{ {skip}{step} }} {r}; }})"
+        return f"({{ {prelude} V {r} = {init}; {_loop(name, lo, hi)} {{ {skip}{step} }} {r}; }})"
 
     def aggregate_c(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static: list[int] | None, prelude: str,
                     bounds: str, filt: str | None, iv: tuple[int, int] | None) -> str:
@@ -411,12 +473,12 @@ class CGen(_Gen):
         skip = f"if (!{filt.format(v=name)}) continue; " if filt else ""
         acc = self.fresh("_acc")
         if e.kind == "count":
-            return (f"({{ {prelude} V {acc} = 0; for (V {name} = {lo}; {name} < {hi}; {name}++) "
+            return (f"({{ {prelude} V {acc} = 0; {_loop(name, lo, hi)} "
                     f"{{ {skip}if ({body}) {acc}++; }} {acc}; }})")
         site = self.site("empty", e.span, e.kind)
         seen, x = self.fresh("_any"), self.fresh()
         cmp = "<" if e.kind == "min" else ">"
-        return (f"({{ {prelude} V {acc} = 0; int {seen} = 0; for (V {name} = {lo}; {name} < {hi}; {name}++) "
+        return (f"({{ {prelude} V {acc} = 0; int {seen} = 0; {_loop(name, lo, hi)} "
                 f"{{ {skip}V {x} = {body}; if (!{seen} || {x} {cmp} {acc}) {acc} = {x}; {seen} = 1; }} "
                 f"if (!{seen}) papc_fail({site}); {acc}; }})")
 
@@ -463,7 +525,7 @@ class CGen(_Gen):
         name = f"b{b.uid}"
         lo, hi = bounds.split("; ")
         lines.append(f"{ind}{{ {prelude}")
-        lines.append(f"{ind}for (V {name} = {lo}; {name} < {hi}; {name}++) {{")
+        lines.append(f"{ind}{_loop(name, lo, hi)} {{")
         ind2 = ind + "    "
         inner = ctx.with_bind(b, name, iv)
         if filt:
@@ -549,12 +611,12 @@ class CGen(_Gen):
             if _dom[0] == "type":
                 t = _dom[1]
                 vals = list(range(t.lo, t.hi + 1)) if isinstance(t, RangeT) else list(range(t.size))
-                prelude, bounds, filt, iv = "", f"{clit(vals[0])}; {clit(vals[-1] + 1)}", None, (vals[0], vals[-1])
+                prelude, bounds, filt, iv = "", f"{clit(vals[0])}; {clit(vals[-1])}", None, (vals[0], vals[-1])
             else:
                 dom_expr = next(p.domain for p in tr.decl.params if p.name == b.name)
                 _, prelude, bounds, filt, iv = self.c_domain(dom_expr, ctx)  # type: ignore[arg-type]
             lo, hi = bounds.split("; ")
-            lines.append(f"{ind}{{ {prelude} for (V {name} = {lo}; {name} < {hi}; {name}++) {{")
+            lines.append(f"{ind}{{ {prelude} {_loop(name, lo, hi)} {{")
             closes += 2
             ind += "    "
             if filt:

@@ -25,7 +25,7 @@ static jmp_buf papc_jb;
 __attribute__((noinline, cold, noreturn)) static void papc_jump(int code) { longjmp(papc_jb, code); }
 __attribute__((noinline, cold)) static V papc_fail(int site) { (void)site; papc_jump(1); return 0; }
 static inline V papc_div(V a, V b, int site) { if (b == 0) papc_fail(site); return a / b; }
-static inline V papc_mod(V a, V b, int site) { if (b == 0) papc_fail(site); return a % b; }
+static inline V papc_mod(V a, V b, int site) { if (b == 0) papc_fail(site); return b == -1 ? 0 : a % b; }
 static inline V papc_min(V a, V b) { return a < b ? a : b; }
 static inline V papc_max(V a, V b) { return a > b ? a : b; }
 static inline V papc_abs(V a) { return a < 0 ? -a : a; }
