@@ -536,6 +536,7 @@ def test_the_tla_export_unrolls_loops_as_the_other_exports_do() -> None:
     `pap_tN`); a domain that depends on the state is bound once, before the first iteration,
     and each copy is guarded by its value's membership.  Every loop spec here parses (no TLC
     here: the module's meaning is checked by its structure, not by running it)."""
+    from checker.export import ExportError
     from checker.export.tla import to_tla
     tla = pytest.importorskip("tla")
     modules = {}
@@ -562,6 +563,11 @@ def test_the_tla_export_unrolls_loops_as_the_other_exports_do() -> None:
     assert fill.count("(IF (") >= 6, fill  # 0..2 x i..2: six copies of the inner body, each with its if
     post = _action(modules["nested"], "A_M_s_post")
     assert "PapCheck(Len(" in post and "Append(" in post, post  # a send in a loop checks the capacity
+    wide = NESTED_TLA.replace("var n: 0..3 = 0", "var n: 0..9000 = 0").replace("n < 3", "n < 9000")
+    with pytest.raises(ExportError) as info:  # more candidate values than any export unrolls: located
+        to_tla(api.load_text(wide, "w.pap").checked)
+    assert "w.pap:9:24: error: cannot export to TLA+: a domain of 9001 values is too large to unroll" \
+        in info.value.diagnostics.render()
 
 
 def test_the_dsl_md_example_is_as_documented() -> None:

@@ -5,8 +5,10 @@
   are strings, sets ``SUBSET``, maps functions, records records, channels sequences.
 * One action per transition, ``A_M_S_T(self, params)``, whose body is the transition's statements
   read as a relation: each statement updates a symbolic current value of the variables, an
-  ``if`` becomes ``IF``, a ``choose`` an ``\\E`` over the rest of the body, and the primed
-  variables equal the final values.  ``Next`` is the disjunction over instances and parameter
+  ``if`` becomes ``IF``, a ``choose`` an ``\\E`` over the rest of the body, a ``for`` loop
+  one copy of its body per value (``LET``-named values per iteration; a domain that depends on
+  the state is bound before the first iteration and guards each copy), and the primed variables
+  equal the final values.  ``Next`` is the disjunction over instances and parameter
   values, so a TLC step is a papcheck step.
 * Model errors (a value outside its type, a full channel, a failed ``assert``) are TLC
   ``Assert`` calls; a zero divisor is TLC's own error.  ``/`` and ``%`` truncate as papcheck's.
@@ -390,12 +392,12 @@ class _Tla:
             return t, type_values(t), None
         if kind == "range":
             lo, hi = self.int_bounds(desc[1], env), self.int_bounds(desc[2], env)
-            vals = range(lo[0], hi[1] + 1)
-            if len(vals) > MAX_UNROLL:
-                raise self.fail(dom, f"a domain of {len(vals)} values is too large to unroll")
+            span = range(lo[0], hi[1] + 1)
+            if len(span) > MAX_UNROLL:
+                raise self.fail(dom, f"a domain of {len(span)} values is too large to unroll")
             if lo[0] == lo[1] and hi[0] == hi[1]:  # both bounds known: a static range
-                return IntT(), list(vals), None
-            return IntT(), list(vals), self.domain(dom, env)
+                return IntT(), list(span), None
+            return IntT(), list(span), self.domain(dom, env)
         st = self.types.get(id(dom))
         et = st.elem if isinstance(st, SetT) else IntT()
         if kind == "lit":
@@ -403,9 +405,9 @@ class _Tla:
                 vals = type_values(et)
             else:
                 ivs = [self.int_bounds(x, env) for x in desc[1]]
+                if sum(iv[1] - iv[0] + 1 for iv in ivs) > MAX_UNROLL:
+                    raise self.fail(dom, "a domain of too many candidate values to unroll")
                 vals = sorted({v for iv in ivs for v in range(iv[0], iv[1] + 1)})
-                if len(vals) > MAX_UNROLL:
-                    raise self.fail(dom, f"a domain of {len(vals)} values is too large to unroll")
             return et, vals, self.domain(dom, env)
         if isinstance(et, (BoolT, EnumT, RangeT)):
             return et, type_values(et), self.domain(dom, env)
