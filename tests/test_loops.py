@@ -635,6 +635,29 @@ def test_the_tla_export_of_a_loop_has_papchecks_states_and_verdicts(name: str) -
     assert len(states) == api.check(api.load_text(full, "t.pap", consts), por=False, symmetry=False).stats.states
 
 
+def test_a_model_error_inside_a_loop_is_an_assert_in_the_tla_export() -> None:
+    """A value outside its range in the third iteration: papcheck reports a model error, and the
+    TLA+ module's `PapCheck` (TLC's Assert) fails in the same step."""
+    pytest.importorskip("tla")
+    from tests.tla_eval import ModelError
+    text = """protocol Overflow
+var x: 0..3 = 0
+var lo: 0..2 = 0
+machine M {
+  state s {
+    on low(v: 0..2) { lo := v }
+    on add { for i in lo..2 { x := x + i } }
+    on reset { x := 0 }
+  }
+}
+invariant small: x <= 3
+"""
+    assert api.check(api.load_text(text), por=False, symmetry=False).model_error is not None
+    with pytest.raises(ModelError, match="papcheck model error"):
+        _tla_graph(text)
+    _tla_graph(text.replace("x + i", "min(x + i, 3)"))  # within range: no error
+
+
 def test_the_dsl_md_example_is_as_documented() -> None:
     from pathlib import Path
     text = (Path(__file__).resolve().parent.parent / "docs" / "dsl.md").read_text()
