@@ -29,7 +29,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = sorted(glob.glob(os.path.join(ROOT, "specs", "*.pap"))
                  + glob.glob(os.path.join(ROOT, "examples", "workshop", "*", "*.pap")))
 BIG = ("dynamodb_dns.pap", "dynamodb_dns_skip_active.pap")  # ~350k states each
-TLA_REFUSED = ("dynamodb_dns_bulk_purge.pap",)  # the TLA+ export does not unroll `for` loops yet
 
 needs_spin = pytest.mark.skipif(not peers.available("spin"), reason="spin or a C compiler not installed")
 needs_rumur = pytest.mark.skipif(not peers.available("rumur"), reason="rumur or a C compiler not installed")
@@ -98,10 +97,6 @@ def test_tla_exports_parse() -> None:
     tla = pytest.importorskip("tla")
     models = sorted(glob.glob(os.path.join(ROOT, "models", "*.pap")))
     for path in SHIPPED + models:
-        if os.path.basename(path) in TLA_REFUSED:  # a `for` loop: refused, located (test_loops.py)
-            with pytest.raises(ExportError, match=r"cannot export to TLA\+: a `for` loop"):
-                export(api.load(path).checked, "tla")
-            continue
         files = export(api.load(path).checked, "tla")
         tla.parse(files[".tla"])  # raises ValueError on a syntax error
         assert "SPECIFICATION Spec" in files[".cfg"]

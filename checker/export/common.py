@@ -56,7 +56,7 @@ class ExportError(SpecError):
 HANDLED_EXPRS: tuple[type, ...] = (
     ast.IntLit, ast.BoolLit, ast.Name, ast.SelfRef, ast.SetLit, ast.RecordLit, ast.Index, ast.Field, ast.At,
     ast.Unary, ast.Binary, ast.RangeExpr, ast.In, ast.Quant, ast.Cond, ast.Call, ast.Comprehension)
-# (the TLA+ translator refuses a For itself, located and by name: it does not unroll loops yet)
+# (the TLA+ translator unrolls a For itself: _Tla.loop)
 HANDLED_STMTS: tuple[type, ...] = (
     ast.Assign, ast.If, ast.Choose, ast.Send, ast.MethodCall, ast.Assert, ast.Skip, ast.For)
 

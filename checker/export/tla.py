@@ -5,8 +5,10 @@
   are strings, sets ``SUBSET``, maps functions, records records, channels sequences.
 * One action per transition, ``A_M_S_T(self, params)``, whose body is the transition's statements
   read as a relation: each statement updates a symbolic current value of the variables, an
-  ``if`` becomes ``IF``, a ``choose`` an ``\\E`` over the rest of the body, and the primed
-  variables equal the final values.  ``Next`` is the disjunction over instances and parameter
+  ``if`` becomes ``IF``, a ``choose`` an ``\\E`` over the rest of the body, a ``for`` loop
+  one copy of its body per value (``LET``-named values per iteration; a domain that depends on
+  the state is bound before the first iteration and guards each copy), and the primed variables
+  equal the final values.  ``Next`` is the disjunction over instances and parameter
   values, so a TLC step is a papcheck step.
 * Model errors (a value outside its type, a full channel, a failed ``assert``) are TLC
   ``Assert`` calls; a zero divisor is TLC's own error.  ``/`` and ``%`` truncate as papcheck's.
@@ -30,7 +32,7 @@ from typing import Any
 from ..lang import ast
 from ..lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, InstT, MachineInfo, TransitionInfo, VarSym
 from ..lang.types import BoolT, ChanT, EnumT, IntT, MapT, RangeT, RecordT, SetT, Type
-from .common import ExportError, _func, refuse_unknown_nodes, safe
+from .common import MAX_UNROLL, ExportError, _func, refuse_unknown_nodes, safe, type_values
 
 HELPERS = """PapAbs(x) == IF x < 0 THEN -x ELSE x
 PapDiv(a, b) == LET q == PapAbs(a) \\div PapAbs(b) IN IF (a < 0) = (b < 0) THEN q ELSE -q
@@ -45,6 +47,8 @@ class _Tla:
         self.types = checked.types
         self.refs = checked.refs
         self.domains = checked.domains
+        self.names = 0  # LET names of the values loops compute (pap_tN)
+        self.lowering: Any = None  # for the interval analysis of loop bounds (int_bounds)
         refuse_unknown_nodes(checked, "TLA+")
 
     def fail(self, node: Any, what: str) -> ExportError:
@@ -320,12 +324,149 @@ class _Tla:
             parts.append(self.block(list(s.body) + rest, inner, finish))
             return f"(\\E {name} \\in {self.domain(s.domain, env)} : {self.conj(parts)})"
         if isinstance(s, ast.For):
-            raise self.fail(s, "a `for` loop (the Promela and Murphi exports unroll loops; the TLA+ one does not yet)")
+            defs: list[str] = []
+            cur2, checks = self.loop(s, env, defs)
+            after = self.conj(checks + [self.block(rest, {**env, "cur": cur2}, finish)])
+            return f"(LET {' '.join(defs)} IN {after})" if defs else after
         if isinstance(s, ast.Assert):
             return self.conj([f"PapCheck({self.expr(s.cond, env)})", self.block(rest, env, finish)])
         if isinstance(s, ast.Skip):
             return self.block(rest, env, finish)
         raise self.fail(s, "unsupported statement")
+
+    # ---- loops: unrolled into LET definitions, one value of each written variable per iteration
+    def fresh(self) -> str:
+        self.names += 1
+        return f"pap_t{self.names}"
+
+    def bind(self, text: str, defs: list[str]) -> str:
+        """A LET name for `text` (a variable's value after an iteration or an `if` in a loop):
+        later statements read the name, so the module grows linearly with the unrolled body."""
+        if text.startswith("pap_t") and text[5:].isdigit():
+            return text
+        name = self.fresh()
+        defs.append(f"{name} == {text}")
+        return name
+
+    def loop(self, s: ast.For, env: dict, defs: list[str]) -> tuple[dict, list[str]]:
+        """`for x in D { body }` unrolled: (the variables' values after it, its model-error
+        checks), with LET definitions appended to `defs`.  The loop variable is the value's
+        literal; a domain whose values depend on the state is evaluated once, before the first
+        iteration (`pap_tN == D`), and each candidate value's iteration is guarded by its
+        membership (`IF v \\in pap_tN THEN <body's values> ELSE <values before>`)."""
+        b = self.refs[id(s)]
+        et, cands, dom = self.candidates(s, env)
+        d0 = self.bind(dom, defs) if dom is not None else None
+        cur = dict(env["cur"])
+        checks: list[str] = []
+        ivs = env.get("iv", {})
+        for v in cands:
+            lit = self.value(v, et) if not isinstance(et, IntT) else (str(v) if v >= 0 else f"(-{-v})")
+            inner = {**env, b.uid: lit, "cur": dict(cur), "iv": {**ivs, b.uid: ("", (v, v), None)}
+                     if isinstance(v, int) and not isinstance(v, bool) else ivs}
+            after, cks = self.body(list(s.body), inner, defs)
+            changed = sorted(k for k in after if after[k] != cur.get(k))
+            if d0 is None:
+                cur.update({k: self.bind(after[k], defs) for k in changed})
+                checks += cks
+                continue
+            mem = f"({lit} \\in {d0})"
+            for k in changed:
+                cur[k] = self.bind(f"(IF {mem} THEN {after[k]} ELSE {cur.get(k, k)})", defs)
+            if cks:
+                checks.append(f"(IF {mem} THEN {self.conj(cks)} ELSE TRUE)")
+        return cur, checks
+
+    def candidates(self, s: ast.For, env: dict) -> tuple[Type, list, str | None]:
+        """A loop domain's element type, its candidate values in ascending order, and the text of
+        the domain to test them against (None: every candidate belongs, the domain is static)."""
+        dom = s.domain
+        desc = self.domains.get(id(dom))
+        if desc is None:
+            raise self.fail(dom, "unsupported domain")
+        kind = desc[0]
+        if kind == "type":
+            t = desc[1]
+            if not isinstance(t, (BoolT, EnumT, RangeT)):
+                raise self.fail(dom, "a `for` loop over this type")
+            return t, type_values(t), None
+        if kind == "range":
+            lo, hi = self.int_bounds(desc[1], env), self.int_bounds(desc[2], env)
+            span = range(lo[0], hi[1] + 1)
+            if len(span) > MAX_UNROLL:
+                raise self.fail(dom, f"a domain of {len(span)} values is too large to unroll")
+            if lo[0] == lo[1] and hi[0] == hi[1]:  # both bounds known: a static range
+                return IntT(), list(span), None
+            return IntT(), list(span), self.domain(dom, env)
+        st = self.types.get(id(dom))
+        et = st.elem if isinstance(st, SetT) else IntT()
+        if kind == "lit":
+            if isinstance(et, (BoolT, EnumT, RangeT)):
+                vals = type_values(et)
+            else:
+                ivs = [self.int_bounds(x, env) for x in desc[1]]
+                if sum(iv[1] - iv[0] + 1 for iv in ivs) > MAX_UNROLL:
+                    raise self.fail(dom, "a domain of too many candidate values to unroll")
+                vals = sorted({v for iv in ivs for v in range(iv[0], iv[1] + 1)})
+            return et, vals, self.domain(dom, env)
+        if isinstance(et, (BoolT, EnumT, RangeT)):
+            return et, type_values(et), self.domain(dom, env)
+        raise self.fail(dom, "a `for` loop over a domain whose values are not bounded by its type")
+
+    def int_bounds(self, e: ast.Expr, env: dict) -> tuple[int, int]:
+        """Static bounds of an integer expression (the interval analysis the other exports use)."""
+        if self.lowering is None:
+            from .common import Lowering
+            from .promela import PromelaDialect
+            self.lowering = Lowering(self.spec, PromelaDialect())
+        iv = self.lowering.interval(e, env.get("iv", {}))
+        if iv is None:
+            raise self.fail(e, "cannot bound the values of this loop bound")
+        return iv
+
+    def body(self, stmts: list, env: dict, defs: list[str]) -> tuple[dict, list[str]]:
+        """A loop body's statements as values: (each variable's value after them, the model-error
+        checks in order).  A loop body has no `choose` (the checker refuses one), so it is a
+        function of the state: an `if` merges its branches' values with IF, its checks hold
+        under their branch's condition."""
+        cur = dict(env["cur"])
+        checks: list[str] = []
+        for s in stmts:
+            e2 = {**env, "cur": cur}
+            if isinstance(s, ast.If):
+                conds = [self.expr(c, e2) for c, _ in s.branches]
+                outs = [self.body(list(b), e2, defs) for _, b in s.branches]
+                other, other_cks = self.body(list(s.orelse), e2, defs)
+                keys = sorted({k for o, _ in outs for k in o if o[k] != cur.get(k)}
+                              | {k for k in other if other[k] != cur.get(k)})
+                new = {}
+                for k in keys:
+                    val = other.get(k, cur.get(k, k))
+                    for c, (o, _) in reversed(list(zip(conds, outs))):
+                        val = f"(IF {c} THEN {o.get(k, cur.get(k, k))} ELSE {val})"
+                    new[k] = self.bind(val, defs)
+                # kept even without checks: TLC evaluates the conditions where papcheck does, so a
+                # condition's own model error (a key outside a map's domain) is reported too
+                chk = self.conj(other_cks)
+                for c, (_, cks) in reversed(list(zip(conds, outs))):
+                    chk = f"(IF {c} THEN {self.conj(cks)} ELSE {chk})"
+                checks.append(chk)
+                cur.update(new)
+            elif isinstance(s, ast.For):
+                cur, cks = self.loop(s, e2, defs)
+                checks += cks
+            elif isinstance(s, (ast.Assign, ast.MethodCall, ast.Send, ast.Assert, ast.Skip)):
+                def grab(env3: dict) -> str:
+                    grabbed.update(env3["cur"])
+                    return "TRUE"
+                grabbed: dict = {}
+                text = self.block([s], e2, grab)  # one statement: its checks, then TRUE
+                cur = grabbed
+                if text != "TRUE":
+                    checks.append(text)
+            else:
+                raise self.fail(s, "this statement inside a `for` loop")
+        return cur, checks
 
     @staticmethod
     def conj(parts: list[str]) -> str:
@@ -337,7 +478,7 @@ class _Tla:
     def action(self, m: MachineInfo, tr: TransitionInfo) -> tuple[str, str, list[tuple[str, str]]]:
         """(name, definition, [(param, domain)]) of a transition's action."""
         name = f"A_{safe(m.name)}_{safe(tr.state.name)}_{safe(tr.name)}"
-        env: dict = {"self": "self", "cur": {}}
+        env: dict = {"self": "self", "cur": {}, "iv": {"self_iv": (0, m.count - 1)}}
         params = []
         for sym, desc in tr.params:
             pn = self.bound(sym)
