@@ -290,3 +290,16 @@ def test_infer_proves_the_bare_cas_spec_and_its_helpers_paste(tmp_path: Any) -> 
     for consts in ({"ENACTORS": 2, "ENDPOINTS": 3, "PLANS": 5, "PURGE_AGE": 0},
                    {"ENACTORS": 3, "ENDPOINTS": 1, "PLANS": 6, "PURGE_AGE": 1}):
         assert api.check(api.load(str(pasted), consts)).verdict == "holds"
+
+
+def test_infer_drops_helpers_another_one_implies() -> None:
+    from checker.prover.infer import Clause, Lit, Term, unimplied
+    a, p, e = Term("shared", "applied"), Term("bound", "p"), Term("bound", "e")
+    lt = Clause("", "", "s", "", (Lit("<", p, a),))
+    ne = Clause("", "", "s", "", (Lit("!=", a, p),))  # implied by p < applied (the terms swapped)
+    ge = Clause("", "", "s", "", (Lit("<=", a, p),))  # contradicts it: kept
+    two = Clause("", "", "s", "", (Lit("<", p, a), Lit("==", a, e)))  # weaker than lt
+    guarded = Clause("M", "", "s", "go", (Lit("<", p, a),))  # another quantifier prefix: kept
+    assert unimplied([ne, lt, ge, two, guarded]) == [lt, ge, guarded]
+    unguarded = Clause("M", "", "s", "", (Lit("<", p, a),))
+    assert unimplied([guarded, unguarded]) == [unguarded]

@@ -647,7 +647,7 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
             return failed(rounds, "no template clause true at the small constants blocks the CTI there")
         pool = [c for c in pool if c not in added]
         h.add(new)
-    helpers = [h.clauses[k] for k in sorted(h.core(alive))]
+    helpers = unimplied([h.clauses[k] for k in sorted(h.core(alive))])
     # for every size: drop the helpers z3 refutes until nothing changes
     while time.perf_counter() < deadline:
         rounds += 1
@@ -665,6 +665,40 @@ def infer(path: str, checked: CheckedSpec, assumes: list[Any], symbolic: list[st
         helpers = keep
     return failed(rounds, "the helpers found at the small constants are not inductive for every size"
                   if time.perf_counter() < deadline else "out of --infer-budget")
+
+
+_OUTCOMES = {"<": {"lt"}, "<=": {"lt", "eq"}, "==": {"eq"}, "!=": {"lt", "gt"}}
+_FLIP = {"lt": "gt", "gt": "lt", "eq": "eq"}
+
+
+def _lit_implies(x: Lit, y: Lit) -> bool:
+    """x implies y: the same two terms, and every order of them x allows, y allows."""
+    if (x.a, x.b) == (y.a, y.b):
+        return _OUTCOMES[x.op] <= _OUTCOMES[y.op]
+    if (x.a, x.b) == (y.b, y.a):
+        return {_FLIP[o] for o in _OUTCOMES[x.op]} <= _OUTCOMES[y.op]
+    return False
+
+
+def _implies(c: Clause, d: Clause) -> bool:
+    """c implies d, syntactically: the same quantifiers, c unguarded or guarded alike, and each
+    literal of c implies one of d's."""
+    if (c.machine, c.key_type, c.set_var, c.indexed) != (d.machine, d.key_type, d.set_var, d.indexed):
+        return False
+    if c.guard and c.guard != d.guard:
+        return False
+    return all(any(_lit_implies(x, y) for y in d.lits) for x in c.lits)
+
+
+def unimplied(clauses: list[Clause]) -> list[Clause]:
+    """The clauses without those another one implies (their conjunction is the same formula, so
+    it stays inductive), in their order: fewer helpers to read and paste."""
+    strongest = sorted(range(len(clauses)), key=lambda k: (len(clauses[k].lits), clauses[k].guard != "", k))
+    keep: list[int] = []
+    for k in strongest:
+        if not any(_implies(clauses[j], clauses[k]) for j in keep):
+            keep = [j for j in keep if not _implies(clauses[k], clauses[j])] + [k]
+    return [clauses[k] for k in sorted(keep)]
 
 
 def _allowed(checked: CheckedSpec, assumes: list[Any]) -> Any:
