@@ -83,3 +83,45 @@ def test_generated_protocols(text: str) -> None:
         _same(spec, symmetry)
         _same(spec, symmetry, 5)
         _same(spec, symmetry, 40)
+
+
+def test_terminated_mid_level_gives_partial_figures() -> None:
+    """SIGTERM (as the command line raises it) mid-level: the states found so far are settled and
+    stored, the figures are partial and consistent (every parent stored before its child)."""
+    from checker.engine.explore import Terminated
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 8})
+    calls = []
+
+    def stop(stats: Any) -> None:
+        calls.append(stats.states)
+        if len(calls) == 3:
+            raise Terminated
+
+    r = api.check(spec, store="fingerprint", por=False, symmetry=False, progress=stop)
+    store = r.search.store
+    assert isinstance(store, LevelStore)
+    assert r.stop_reason == "terminated" and r.verdict == "incomplete"
+    assert 0 < r.stats.states == len(store) and r.stats.transitions > 0
+    assert all(p == LevelStore.NO_PARENT or p < i for i, p in enumerate(store.parents))
+    assert len(set(store.visited)) == len(store)
+
+
+def test_a_checkpoint_of_an_older_format_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    from checker.engine.checkpoint import DATA, Checkpointer, CheckpointError
+    with open(tmp_path / DATA, "wb") as f:
+        pickle.dump({"format": 2, "digest": "x", "snapshot": None}, f)
+    with pytest.raises(CheckpointError, match="checkpoint format 2, this version reads format 3.*start afresh"):
+        Checkpointer(str(tmp_path), 0, {"source": ""}, resume=True)
+
+
+def test_traces_are_rebuilt_from_parent_indices() -> None:
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 0})
+    r = api.check(spec, store="fingerprint", por=False, symmetry=False)
+    store = r.search.store
+    assert isinstance(store, LevelStore) and r.verdict == "violated"
+    bad = r.search.findings[0].state
+    path = store.fingerprint_path(bad)
+    assert path[-1] == bad and path[0] in r.search.initial
+    assert all(b in spec.model.successors(a) for a, b in zip(path, path[1:]))

@@ -18,6 +18,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .frontier import PackedFifo
@@ -468,7 +469,7 @@ def _explore_levels(model: Model[Any], store: LevelStore, limits: Limits, progre
         finding or the state limit; `event` (a deadlock or model error at visited[p]) comes after
         them.  Sets the figures; returns the finding that stops the search, if any."""
         nonlocal queue
-        for t in buffer.keys() & visited:  # one C pass over every stored state
+        for t in filter(buffer.__contains__, visited):  # one C pass over every stored state, no copy
             del buffer[t]
         base = len(visited)
         keep, q = len(buffer), -1  # q: the expansion after which the state limit stops the search
@@ -494,9 +495,12 @@ def _explore_levels(model: Model[Any], store: LevelStore, limits: Limits, progre
                 if hit is not None:
                     keep = k + 1
                     break
-        new = list(buffer)[:keep] if keep < len(buffer) else list(buffer)
-        visited.extend(new)
-        parents.extend(list(buffer.values())[:keep])
+        if keep == len(buffer):
+            visited.extend(buffer)
+            parents.extend(buffer.values())
+        else:
+            visited.extend(islice(buffer, keep))
+            parents.extend(islice(buffer.values(), keep))
         if hit is not None:
             par = parents[-1]
             stats.transitions = cum[par - lo]

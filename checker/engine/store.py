@@ -6,6 +6,10 @@ and memory grows with the state size.  :class:`FingerprintStore` keeps a 64-bit 
 state and the fingerprint of its parent in segmented flat arrays (about 28 bytes a state); two states
 with equal fingerprints are taken as one, so a collision can hide states, with the probability
 it reports (TLC's estimate).  States of up to 63 bits are their own fingerprint (plus one): no collision.
+:class:`LevelStore` is `--store fingerprint` for a breadth-first search without partial-order
+reduction on states of up to 64 bits: every state in one array, parent indices in another (16
+bytes a state), duplicates removed a level at a time by the explorer (no per-state probing in
+Python, which made the hash table cost 1.7 times the exact store's time).
 """
 
 from __future__ import annotations
