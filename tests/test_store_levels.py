@@ -112,7 +112,7 @@ def test_a_checkpoint_of_an_older_format_is_refused(tmp_path: Path) -> None:
     from checker.engine.checkpoint import DATA, Checkpointer, CheckpointError
     with open(tmp_path / DATA, "wb") as f:
         pickle.dump({"format": 2, "digest": "x", "snapshot": None}, f)
-    with pytest.raises(CheckpointError, match="checkpoint format 2, this version reads format 3.*start afresh"):
+    with pytest.raises(CheckpointError, match=r"checkpoint format 2, this version reads format 3.*start afresh"):
         Checkpointer(str(tmp_path), 0, {"source": ""}, resume=True)
 
 

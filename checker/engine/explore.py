@@ -460,7 +460,7 @@ def _explore_levels(model: Model[Any], store: LevelStore, limits: Limits, progre
     first_level = level
     queue = 0
     settled = True  # the level's dict is settled (nothing in it, or nothing more to do with it)
-    buffer: dict[State, int] = {}
+    buffer: dict[int, int] = {}  # a level's successor -> its parent's index in `visited`
     cum = array("Q")  # the transition count after each expansion of the level
 
     def settle(d: int, hi: int, p: int, event: Finding | None) -> Finding | None:
@@ -533,7 +533,7 @@ def _explore_levels(model: Model[Any], store: LevelStore, limits: Limits, progre
         while found is None and lo < len(visited):
             d, hi = level, len(visited)
             if d > first_level and checkpoint is not None and checkpoint.due():
-                checkpoint.save(_snapshot(d, visited[lo:hi], store, stats, expanded,
+                checkpoint.save(_snapshot(d, list(visited[lo:hi]), store, stats, expanded,
                                           before + time.perf_counter() - started, pending, 0,
                                           check_deadlock, cut_by_depth, result, expand))
             stats.depth = max(stats.depth, d)

@@ -312,6 +312,15 @@ class LevelStore:
     def __contains__(self, state: int) -> bool:
         return state in self.visited  # a C scan: for a trace or a test, not per state
 
+    def insert(self, state: Any, parent: Any) -> bool:
+        """The Store protocol's insert, one C scan per call: the explorer's level loop appends in
+        bulk instead; this is for tests and tools."""
+        if state in self.visited:
+            return False
+        self.parents.append(self.NO_PARENT if parent is None else self.visited.index(parent))
+        self.visited.append(state)
+        return True
+
     def parent(self, state: State) -> State | None:
         raise TypeError("a fingerprint store keeps no parent states; use checker.engine.explore.path_to")
 
