@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A measured design for the next fingerprint store, not used by papcheck: breadth-first search
-with delayed duplicate detection (Korf's DDD; TLC's disk-based search does the same per level).
+"""The measured prototype of papcheck's level store (`checker.engine.store.LevelStore`, the
+explorer's `_explore_levels`: `--store fingerprint` without POR): breadth-first search with
+delayed duplicate detection (Korf's DDD; TLC's disk-based search does the same per level).
 
     python bench/store_levels.py                 # 4x2x6 (1,537,314 states, depth 33)
     python bench/store_levels.py --point 2x1x20  # 1,141,483 states, depth 75
@@ -15,7 +16,7 @@ links are a second `array('Q')`.  The cost is one scan of `visited` per level: d
 element visits at about 60 ns each, small for wide searches, large for searches thousands of
 levels deep (then a hash index for small levels would be needed).
 
-What integrating it needs (not done): violations examined at the level's end in discovery order,
+What integrating it needed (done in checker/engine/explore.py): violations examined at the level's end in discovery order,
 with the transition count at the parent's expansion (to report the figures the exact store
 reports); a deadlock or model error flushes the level first; `--max-states` checked at flushes;
 the partial-order reduction's proviso asks `state in store` mid-level, so with POR the hash table

@@ -29,7 +29,7 @@ from .engine.explore import (
     path_to,
 )
 from .engine.phases import Phases
-from .engine.store import make_store
+from .engine.store import LevelStore, make_store
 from .engine.trace import Trace, build_trace, explain_failure, model_error_message
 from .lang.errors import Diagnostics, SourceFile, SpecError, UsageError
 from .lang.parser import parse, read_source
@@ -250,6 +250,9 @@ def _check(spec: Spec, strategy: str, store: str, limits: Limits | None, progres
             po.stats = counters  # as the Python expander keeps them
         search = native_explore(model, native, store=store, limits=limits, progress=progress, counters=counters)
     else:
+        if (store == "fingerprint" and strategy == "bfs" and not por_applies and not keep_going and engine is None
+                and model.layout.width <= 64):
+            st = LevelStore(model.layout.width)  # level by level, duplicates removed at C speed
         if por_applies:
             red.por_active = True
             expand = po.expander(st, model.successors, canon, strategy)  # type: ignore[union-attr]

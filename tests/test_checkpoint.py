@@ -48,6 +48,10 @@ def _json(r: api.CheckResult) -> str:
     ("specs/reference_dns.pap", {"ENACTORS": 3, "PLANS": 6}, {}),  # POR and symmetry on
     ("specs/reference_dns.pap", {"ENACTORS": 3, "PLANS": 6}, {"store": "fingerprint"}),
     ("specs/reference_dns.pap", {"ENACTORS": 3, "PLANS": 6, "FIX": 0}, {"store": "fingerprint"}),
+    # without POR the fingerprint store is the level store (two arrays)
+    ("specs/reference_dns.pap", {"ENACTORS": 3, "PLANS": 6}, {"store": "fingerprint", "por": False}),
+    ("specs/reference_dns.pap", {"ENACTORS": 3, "PLANS": 6, "FIX": 0}, {"store": "fingerprint", "por": False,
+                                                                       "symmetry": False}),
     ("specs/dynamodb_dns.pap", {}, {}),  # the incident: a violation after the resume
     ("specs/dynamodb_dns.pap", {}, {"keep_going": True, "por": False}),
 ])

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ..lang.errors import UsageError
-from .store import ExactStore, FingerprintStore, Store
+from .store import ExactStore, FingerprintStore, LevelStore, Store
 
-FORMAT = 2  # 2: the fingerprint store indexes a segment by other hash bits, and hashes only states wider than 63 bits
+FORMAT = 3  # 3: a breadth-first fingerprint search without POR keeps a level store (two arrays); 2: the fingerprint store indexes a segment by other hash bits, and hashes only states wider than 63 bits
 DATA = "search.ckpt"
 META = "checkpoint.json"
 
@@ -70,6 +70,8 @@ class Snapshot:
 
 
 def dump_store(store: Store) -> tuple[str, dict[str, Any]]:
+    if isinstance(store, LevelStore):
+        return "fingerprint", {"visited": store.visited, "parents": store.parents}
     if isinstance(store, FingerprintStore):
         # the whole table: segments, the directory (whose slots share segments: pickle keeps that)
         return "fingerprint", {"table": dict(vars(store))}
@@ -86,6 +88,13 @@ def load_store(store: Store, kind: str, data: dict[str, Any]) -> None:
     if kind != getattr(store, "name", None):
         raise CheckpointMismatch(f"the checkpoint holds a {kind} store, this search uses a "
                                  f"{getattr(store, 'name', '?')} store")
+    if isinstance(store, LevelStore) != ("visited" in data):
+        raise CheckpointMismatch("the checkpoint holds another layout of the fingerprint store (one search used "
+                                 "partial-order reduction or depth-first search, the other not)")
+    if isinstance(store, LevelStore):
+        store.visited.extend(data["visited"])
+        store.parents.extend(data["parents"])
+        return
     if isinstance(store, FingerprintStore):
         vars(store).update(data["table"])
         return
@@ -155,7 +164,10 @@ class Checkpointer:
             raise CheckpointError(f"--resume {self.directory}: the checkpoint cannot be read ({type(e).__name__})") \
                 from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise CheckpointError(f"--resume {self.directory}: not a checkpoint of this papcheck version")
+            fmt = data.get("format") if isinstance(data, dict) else None
+            raise CheckpointError(f"--resume {self.directory}: not a checkpoint of this papcheck version "
+                                  f"(checkpoint format {fmt if fmt is not None else 'unknown'}, this version reads "
+                                  f"format {FORMAT}); start afresh")
         if data.get("digest") != self.digest:
             raise CheckpointMismatch(self._mismatch(meta.get("identity") or {}))
         return cast(Snapshot, data["snapshot"])
@@ -184,4 +196,6 @@ def _consts(c: Any) -> str:
 def _store_len(snap: Snapshot) -> int:
     if snap.store_kind == "exact":
         return len(snap.store_data["states"])
+    if "visited" in snap.store_data:
+        return len(snap.store_data["visited"])
     return int(snap.store_data["table"]["n"])

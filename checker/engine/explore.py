@@ -14,14 +14,16 @@ import os
 import resource
 import sys
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .frontier import PackedFifo
 from .model import Label, Model, ModelError, State
-from .store import ExactStore, Store
+from .store import ExactStore, LevelStore, Store
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpointer, Snapshot
@@ -184,6 +186,11 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
                 m = inv_mask(t) & sel
                 return (m & -m).bit_length() - 1 if m else -1
     reach = model.witnesses
+    if isinstance(store, LevelStore):
+        if strategy != "bfs" or keep_going:
+            raise ValueError("the level store serves a breadth-first search that stops at its first violation")
+        return _explore_levels(model, store, limits, progress, progress_every, check_deadlock, deadlock_prop,
+                               expand, canon, inv if has_inv else None, props, reach_mask, checkpoint)
     insert = store.insert
     pmap: Any = getattr(store, "parent_map", None)  # optional fast path: a dict state -> parent
     fast = pmap is not None
@@ -380,6 +387,225 @@ def explore(model: Model[Any], *, strategy: str = "bfs", store: Store | None = N
         result.complete = False
     elif result.stop_reason == "decided":
         result.stop_reason = "violation"
+    elif result.stop_reason == "done":
+        if cut_by_depth:
+            result.stop_reason = "max_depth"
+        result.complete = not cut_by_depth
+    return result
+
+
+def _explore_levels(model: Model[Any], store: LevelStore, limits: Limits, progress: ProgressFn | None,
+                    progress_every: float, check_deadlock: bool, deadlock_prop: int,
+                    expand: Callable[[State, int], list[Any]], canon: Callable[[State], State] | None,
+                    inv: Callable[[State], int] | None, props: list[Any], reach_mask: int,
+                    checkpoint: Checkpointer | None) -> SearchResult:
+    """explore() on a LevelStore: breadth-first, level by level, with delayed duplicate detection.
+
+    Each level's successors go into a dict (successor -> index of its parent in `store.visited`),
+    in discovery order; at the level's end (or at a deadlock, a model error, a time or memory
+    limit, Ctrl-C) the ones stored before are removed in one C pass against `store.visited`, and
+    the rest are checked in discovery order and appended.  The figures are those of explore()'s
+    per-state loop on an exact store: a violation is the first new state, in discovery order, that
+    fails a check, with the transitions counted up to its parent's expansion; `--max-states` stops
+    after the expansion at which the store reached the limit (the level may have been expanded
+    further: that work is dropped); the queue is what that loop would still have queued."""
+    stats = Stats()
+    result = SearchResult(False, "done", stats, store)
+    started = time.perf_counter()
+    visited, parents, none = store.visited, store.parents, LevelStore.NO_PARENT
+    reach = model.witnesses
+    max_states, max_depth = limits.max_states, limits.max_depth
+    deadline = started + limits.timeout if limits.timeout else None
+    max_memory = limits.max_memory
+    pending = reach_mask
+    cut_by_depth = False
+    expanded = 0
+    before = 0.0
+    found: Finding | None = None
+    last_report = started
+
+    def examine(t: State) -> Finding | None:
+        nonlocal pending
+        try:
+            if inv is not None:
+                bad = inv(t)
+                if bad >= 0:
+                    return Finding("invariant", t, bad)
+            if pending:
+                hit = reach(t) & pending
+                if hit:
+                    for p in props:
+                        if hit >> p.index & 1:
+                            result.witnesses[p.index] = t
+                    pending &= ~hit
+        except ModelError as e:
+            return Finding("model_error", t, error=e)
+        return None
+
+    snap = checkpoint.resumed if checkpoint is not None else None
+    if snap is not None:
+        from .checkpoint import load_store
+        load_store(store, snap.store_kind, snap.store_data)
+        level, lo = snap.level, len(visited) - len(snap.frontier)
+        stats.transitions, stats.depth, expanded = snap.transitions, max(snap.level - 1, 0), snap.expanded
+        pending, check_deadlock, cut_by_depth = snap.pending, snap.check_deadlock, snap.cut_by_depth
+        before = snap.seconds
+        result.initial = list(snap.initial)
+        result.witnesses = dict(snap.witnesses)
+        if getattr(expand, "counters", None) is not None:
+            expand.counters.update(snap.counters)  # type: ignore[attr-defined]
+        snap.store_data = {}
+    else:
+        level = lo = 0
+    first_level = level
+    queue = 0
+    settled = True  # the level's dict is settled (nothing in it, or nothing more to do with it)
+    buffer: dict[int, int] = {}  # a level's successor -> its parent's index in `visited`
+    cum = array("Q")  # the transition count after each expansion of the level
+
+    def settle(d: int, hi: int, p: int, event: Finding | None) -> Finding | None:
+        """The level's successors found by expanding visited[lo:p] (the dict `buffer`): drop the
+        ones stored before, check and store the new ones in discovery order, up to the first
+        finding or the state limit; `event` (a deadlock or model error at visited[p]) comes after
+        them.  Sets the figures; returns the finding that stops the search, if any."""
+        nonlocal queue
+        for t in filter(buffer.__contains__, visited):  # one C pass over every stored state, no copy
+            del buffer[t]
+        base = len(visited)
+        keep, q = len(buffer), -1  # q: the expansion after which the state limit stops the search
+        if max_states is not None and p > lo and base + keep >= max_states:
+            if base >= max_states:
+                q = lo
+            else:
+                for k, par in enumerate(buffer.values()):
+                    if k == max_states - base - 1:
+                        q = par
+                        break
+            keep = 0
+            for par in buffer.values():
+                if par > q:
+                    break
+                keep += 1
+        hit = None
+        if inv is not None or pending:
+            for k, t in enumerate(buffer):
+                if k == keep:
+                    break
+                hit = examine(t)
+                if hit is not None:
+                    keep = k + 1
+                    break
+        if keep == len(buffer):
+            visited.extend(buffer)
+            parents.extend(buffer.values())
+        else:
+            visited.extend(islice(buffer, keep))
+            parents.extend(islice(buffer.values(), keep))
+        if hit is not None:
+            par = parents[-1]
+            stats.transitions = cum[par - lo]
+            stats.depth = d + 1
+            queue = hi - par - 1 + keep - 1
+        elif q >= 0:
+            stats.transitions = cum[q - lo]
+            queue = hi - q - 1 + keep
+            result.stop_reason = "max_states"
+        else:
+            queue = hi - p + keep - (1 if event is not None else 0)
+            hit = event
+        buffer.clear()
+        return hit
+
+    try:
+        if snap is None:
+            seen: set[State] = set()
+            for s0 in model.initial_states():
+                if canon is not None:
+                    s0 = canon(s0)
+                if s0 not in seen:
+                    seen.add(s0)
+                    visited.append(s0)
+                    parents.append(none)
+                    result.initial.append(s0)
+                    found = found or examine(s0)
+            del seen
+            queue = len(visited)
+        while found is None and lo < len(visited):
+            d, hi = level, len(visited)
+            if d > first_level and checkpoint is not None and checkpoint.due():
+                checkpoint.save(_snapshot(d, list(visited[lo:hi]), store, stats, expanded,
+                                          before + time.perf_counter() - started, pending, 0,
+                                          check_deadlock, cut_by_depth, result, expand))
+            stats.depth = max(stats.depth, d)
+            if max_depth is not None and d >= max_depth:
+                cut_by_depth = True
+                queue = 0
+                break
+            cum = array("Q")
+            event = None
+            p = lo
+            transitions = stats.transitions
+            settled = False
+            try:
+                for s in visited[lo:hi]:
+                    try:
+                        ts = expand(s, d)
+                    except ModelError as e:
+                        event = Finding("model_error", s, error=e)
+                        break
+                    transitions += len(ts)
+                    cum.append(transitions)
+                    if not ts and check_deadlock and not model.is_final(s):
+                        event = Finding("deadlock", s, deadlock_prop)
+                        break
+                    for t in ts:
+                        if t not in buffer:
+                            buffer[t] = p
+                    p += 1
+                    expanded += 1
+                    if not expanded & 511:
+                        now = time.perf_counter()
+                        if deadline is not None and now >= deadline:
+                            result.stop_reason = "timeout"
+                            break
+                        if max_memory is not None and resident_bytes() >= max_memory:
+                            result.stop_reason = "max_memory"
+                            break
+                        if progress is not None and now - last_report >= progress_every:
+                            last_report = now
+                            stats.states, stats.seconds, stats.queue = len(visited), now - started, hi - p
+                            stats.transitions = transitions
+                            progress(stats)
+            except KeyboardInterrupt:
+                stats.transitions = transitions
+                settled = True
+                found = settle(d, hi, p, None)
+                raise
+            stats.transitions = transitions
+            settled = True
+            found = settle(d, hi, p, event)
+            if result.stop_reason != "done":
+                break
+            lo = hi
+            level = d + 1
+    except KeyboardInterrupt as e:
+        result.stop_reason = "terminated" if isinstance(e, Terminated) else "interrupted"
+        if not settled:
+            buffer.clear()
+    except MemoryError:
+        found = None
+        buffer.clear()
+        result.stop_reason = "max_memory"
+
+    stats.states = len(visited)
+    stats.seconds = before + time.perf_counter() - started
+    stats.queue = queue
+    stats.peak_memory_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats.store_bytes = store.memory_bytes()
+    if found is not None:
+        result.findings.append(found)
+        result.stop_reason = "violation"
+        result.complete = False
     elif result.stop_reason == "done":
         if cut_by_depth:
             result.stop_reason = "max_depth"
