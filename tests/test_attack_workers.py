@@ -26,7 +26,8 @@ SPECS = ROOT / "tests" / "attack_workers"
 ALL = sorted(p.stem for p in SPECS.glob("*.pap") if p.stem != "slow_big")
 FAST = ["init_violation", "multi_init_viol", "depth1_many", "depth1_two_inv", "divzero_d1",
         "one_state", "reachable_init", "sym_bad", "deadlock_many", "two_errors_same_level"]
-KNOWN_BAD = {"error_and_deadlock", "deadlock_then_err_deeper", "init_deadlock_then_err"}
+DOCUMENTED = {"two_inv_order"}  # docs: the invariant named may differ within a level
+KNOWN_BAD = DOCUMENTED | {"error_and_deadlock", "deadlock_then_err_deeper", "init_deadlock_then_err"}
 
 
 def _cli(spec: str, *extra: str, fmt: str = "json", env: dict | None = None,
@@ -218,3 +219,15 @@ def test_max_states_is_not_overshot_by_a_level() -> None:
     seq = json.loads(_cli("slow_big", "--max-states", "1000", "--no-por").stdout)
     par = json.loads(_cli("slow_big", "--max-states", "1000", "--workers", "2").stdout)
     assert par["stats"]["states"] <= seq["stats"]["states"]
+
+
+@pytest.mark.slow
+def test_two_invariants_in_one_level_named_deterministically() -> None:
+    """Documented divergence: the sequential search names j (met first), the workers name i
+    (the smallest packed state). Both are violated at depth 1; the workers finish the level yet
+    report the other one as 'not decided'. Assert only that the choice is fixed for any N."""
+    seq = _summary(_cli("two_inv_order").stdout)
+    assert seq["props"] == [("i", "unknown", None), ("j", "violated", 2)]
+    outs = {_cli("two_inv_order", "--workers", str(n)).stdout for n in (1, 2, 3, 4)}
+    assert len(outs) == 1
+    assert _summary(outs.pop())["props"] == [("i", "violated", 2), ("j", "unknown", None)]
