@@ -103,13 +103,6 @@ def test_text_output_same_across_runs_and_hash_seeds(spec: str) -> None:
 
 @pytest.mark.parametrize("spec", ["error_and_deadlock", "deadlock_then_err_deeper",
                                   "init_deadlock_then_err"])
-@pytest.mark.xfail(strict=True, reason=(
-    "verdict differs from the sequential search: a deadlock and a model error found while "
-    "expanding the same level. `papcheck check tests/attack_workers/error_and_deadlock.pap` "
-    "says VIOLATED: deadlock (1 step, rc 1); with `--workers 2` it says MODEL ERROR division by "
-    "zero (2 steps) and property nd 'unknown'. init_deadlock_then_err.pap: a 0-step deadlock in one initial state becomes a 1-step model error. docs/distributed.md promises the same verdict and "
-    "property statuses; the driver ranks a model error above a deadlock within a level, while "
-    "the sequential search reports whichever it meets first (the smaller-depth deadlock state)."))
 def test_deadlock_and_model_error_in_one_level(spec: str) -> None:
     _agree(spec, (2,))
 

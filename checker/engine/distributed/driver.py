@@ -5,8 +5,13 @@ Per level: every owner expands its frontier and returns one batch per owner (suc
 smallest parent it saw); the batches go to their owners, which store the new states and check the
 properties.  The level that first shows a violation is finished on every owner (so the figures
 reported with a violation are those of whole levels, the same for any number of workers); among
-its findings the reported one is, in this order, a model error, a deadlock (both found expanding
-level d), an invariant violation (a state of level d+1), each the smallest packed state of its kind.
+its findings the reported one is the sequential search's choice wherever that is fixed by length
+and kind: the shortest counterexample first, so a deadlock of a level-d state (d steps) before a
+model error met expanding level d (d+1 steps: the last one fails) and before a violation of a
+level-(d+1) state (d+1 steps); at d+1 steps a model error met expanding level d, then a model
+error met checking a property of a level-(d+1) state, then an invariant violation, each the
+smallest packed state of its kind (the sequential search meets these three in its queue order,
+which the partition does not keep: the tie-break documented in docs/distributed.md).
 
 A backend (:mod:`.local`: worker processes on this machine; :mod:`.search`: Ray) subclasses
 :class:`LevelSearch` and provides the transport: start or reset the owners, deliver the initial
@@ -134,11 +139,13 @@ class LevelSearch:
                 stats.transitions += sum(x["transitions"] for x in summaries)
                 err = [x["error"] for x in summaries if x["error"] is not None]
                 dead = [x["deadlock"] for x in summaries if x["deadlock"] is not None]
-                if err:
+                # the shortest counterexample first: a deadlock of level d (d steps) before a model
+                # error met expanding level d (d+1 steps)
+                if dead:
+                    found = Finding("deadlock", min(dead), deadlock_prop)
+                elif err:
                     s = min(err)
                     found = Finding("model_error", s, error=_model_error(model, s))
-                elif dead:
-                    found = Finding("deadlock", min(dead), deadlock_prop)
                 level += 1
                 f2, frontier = self._received(got, result, stats, model)
                 if found is None and f2 is not None:
