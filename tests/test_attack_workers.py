@@ -109,6 +109,7 @@ def test_deadlock_and_model_error_in_one_level(spec: str) -> None:
 
 @pytest.mark.parametrize("flag", [("--continue",), ("--property", "py"),
                                   ("--checkpoint", "/tmp/papcheck-attack-ckpt"),
+                                  ("--resume", "/tmp/papcheck-attack-no-such-dir"),
                                   ("--strategy", "dfs")])
 def test_unsupported_flags_are_usage_errors(flag: tuple[str, ...]) -> None:
     got = _cli("several_props", "--workers", "2", *flag)
