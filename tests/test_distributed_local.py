@@ -115,6 +115,28 @@ def test_violation_figures_are_those_of_whole_levels() -> None:
     assert rs[0].stats.states >= full.stats.states
 
 
+@pytest.mark.parametrize("store", ["exact", "fingerprint"])
+def test_max_states_stores_exactly_the_limit(store: str) -> None:
+    # --max-states bounds memory: the owners' shares of the last level sum to what is left, and
+    # a share left over by one owner goes to the owners that held states back (top_up)
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 1})
+    total = api.check(spec, por=False, symmetry=False, store=store).stats.states
+    for limit in (1, 7, 100, 1001):
+        for n in (1, 2, 3):
+            r = _run(spec, n, symmetry=False, store=store, limits=api.Limits(max_states=limit))
+            assert r.verdict == "incomplete" and r.stop_reason == "max_states", (limit, n)
+            assert r.stats.states == limit < total, (limit, n)
+    r = _run(spec, 2, symmetry=False, store=store, limits=api.Limits(max_states=total))
+    assert r.stats.states == total and r.stop_reason in ("max_states", "done")
+
+
+def test_max_states_keeps_a_violation_found_below_the_limit() -> None:
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 0})
+    seq = api.check(spec, por=False, symmetry=False)
+    r = _run(spec, 2, symmetry=False, limits=api.Limits(max_states=seq.stats.states * 10))
+    assert r.verdict == seq.verdict == "violated" and _lengths(r) == _lengths(seq)
+
+
 def test_workers_under_different_hash_seeds(monkeypatch) -> None:
     spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 2})
     plain = report.render_json(_run(spec, 2, symmetry=False), timing=False)

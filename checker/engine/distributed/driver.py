@@ -69,9 +69,14 @@ class LevelSearch:
         """Owner i receives batches[i] (the initial states it owns); their receive() answers."""
         raise NotImplementedError
 
-    def _level(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """One level: every owner expands, the batches reach their owners, which receive them.
-        The expansion summaries and the receive() answers."""
+    def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One level: every owner expands, the batches reach their owners, which receive them
+        (owner j stores at most budgets[j] new states, when not None).  The expansion summaries
+        and the receive() answers."""
+        raise NotImplementedError
+
+    def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
+        """Owner j stores up to budgets[j] more of the states its last receive held back."""
         raise NotImplementedError
 
     def _parent(self, owner: int, state: State) -> State | None:
@@ -134,7 +139,7 @@ class LevelSearch:
                     cut = True
                     break
                 stats.depth = level
-                summaries, got = self._level()
+                summaries, got = self._level(_budgets(limits.max_states, stats.states, n))
                 self.figures.rss = [x["rss"] for x in summaries]
                 stats.transitions += sum(x["transitions"] for x in summaries)
                 err = [x["error"] for x in summaries if x["error"] is not None]
@@ -153,7 +158,23 @@ class LevelSearch:
                     stats.depth = level
                 elif found is None and frontier:
                     stats.depth = level
-                if limits.max_states is not None and stats.states >= limits.max_states and found is None:
+                truncated = any(g.get("truncated") for g in got)
+                while truncated and found is None and limits.max_states is not None \
+                        and stats.states < limits.max_states:
+                    # an owner's share ran out while another's was left over: share what is left
+                    # among the owners that hold states back, until the limit is reached exactly
+                    held = [j for j, g in enumerate(got) if g.get("truncated")]
+                    shares = _budgets(limits.max_states, stats.states, len(held))
+                    budgets = [0] * n
+                    for j, b in zip(held, shares):
+                        budgets[j] = b or 0
+                    more = self._top_up(budgets)
+                    for g, m in zip(got, more):
+                        g["truncated"] = m["truncated"]
+                    found, grown = self._received(more, result, stats, model)
+                    frontier += grown
+                    truncated = any(g["truncated"] for g in got)
+                if limits.max_states is not None and found is None and (truncated or stats.states >= limits.max_states):
                     result.stop_reason = "max_states"
                     break
                 now = time.perf_counter()
@@ -209,6 +230,15 @@ class LevelSearch:
             t, prop = min(bad)
             return Finding("invariant", t, prop), frontier
         return None, frontier
+
+
+def _budgets(max_states: int | None, stored: int, n: int) -> list[int | None]:
+    """Each owner's share of the states `--max-states` leaves (they sum to exactly what is left):
+    the stored total never exceeds the limit."""
+    if max_states is None:
+        return [None] * n
+    left = max(max_states - stored, 0)
+    return [left // n + (1 if i < left % n else 0) for i in range(n)]
 
 
 def _model_error(model: Model[Any], s: State) -> ModelError | None:

@@ -181,7 +181,7 @@ class LocalPool(WorkerProcesses, LevelSearch):
         self._clean = True
         return got
 
-    def _level(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         n = self.workers
         self._clean = False
         for i in range(n):
@@ -192,13 +192,16 @@ class LocalPool(WorkerProcesses, LevelSearch):
             summaries.append(self._answer(i))
             blobs.append([self._recv_bytes(i) for _ in range(n - 1)])  # for each j != i, in order
         for j in range(n):
-            self._send(j, "receive")
+            self._send(j, "receive", budgets[j])
             for i in range(n):
                 if i != j:
                     self._send_bytes(j, blobs[i][j if j < i else j - 1])
         got = [self._answer(j) for j in range(n)]
         self._clean = True
         return summaries, got
+
+    def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
+        return self.call("top_up", [(b,) for b in budgets])
 
     def _parent(self, owner: int, state: State) -> State | None:
         self._send(owner, "parent", state)
@@ -259,7 +262,7 @@ def _worker_main(conn: Any, parent: int, maker: Callable[..., Any], margs: tuple
                 elif op == "receive":
                     batches = [keep] + [pickle.loads(conn.recv_bytes()) for _ in range(owner.n - 1)]
                     keep = None
-                    conn.send(("ok", owner.receive(*batches)))
+                    conn.send(("ok", owner.receive(*batches, budget=payload)))
                 elif op == "seed":
                     conn.send(("ok", owner.receive(payload)))
                 elif op == "call":
