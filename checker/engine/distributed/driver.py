@@ -58,6 +58,7 @@ class LevelSearch:
         self.factory, self.workers = factory, workers
         self.figures = WorkerFigures()
         self.lost: str | None = None
+        self.stored: dict[int, int] = {}  # owner -> states it stored, as its last answer said
 
     # -- the transport (a backend provides these) ---------------------------------------------
 
@@ -124,6 +125,7 @@ class LevelSearch:
         frontier = 0
         cut = False
         summaries: list[dict[str, Any]] = []
+        self.stored = {}
         try:
             self._prepare(n, (kind, canon is not None, check_deadlock))
             init: list[dict[Any, None]] = [dict() for _ in range(n)]
@@ -193,6 +195,9 @@ class LevelSearch:
         except self._lost_errors() as e:
             result.stop_reason = "worker_lost"
             self.lost = _first_line(e)
+            # the states stored when each owner last answered: the last complete level, plus
+            # what the owners that answered before the loss stored of the next one
+            stats.states = max(stats.states, sum(self.stored.values()))
         stats.seconds = time.perf_counter() - started
         stats.queue = frontier
         if summaries:

@@ -177,9 +177,15 @@ class LocalPool(WorkerProcesses, LevelSearch):
         self._clean = False
         for i, b in enumerate(batches):
             self._send(i, "seed", b)
-        got = [self._answer(i) for i in range(len(batches))]
+        got = [self._stored(i, self._answer(i)) for i in range(len(batches))]
         self._clean = True
         return got
+
+    def _stored(self, i: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Note what owner i has stored as each answer arrives (a worker lost later in the level
+        leaves the others' figures)."""
+        self.stored[i] = answer["states"]
+        return answer
 
     def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         n = self.workers
@@ -196,12 +202,12 @@ class LocalPool(WorkerProcesses, LevelSearch):
             for i in range(n):
                 if i != j:
                     self._send_bytes(j, blobs[i][j if j < i else j - 1])
-        got = [self._answer(j) for j in range(n)]
+        got = [self._stored(j, self._answer(j)) for j in range(n)]
         self._clean = True
         return summaries, got
 
     def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
-        return self.call("top_up", [(b,) for b in budgets])
+        return [self._stored(j, a) for j, a in enumerate(self.call("top_up", [(b,) for b in budgets]))]
 
     def _parent(self, owner: int, state: State) -> State | None:
         self._send(owner, "parent", state)
