@@ -107,6 +107,14 @@ def test_several_initial_states_are_seeded(tmp_path: Path, invariant: str) -> No
     _compare(spec, (1, 2))
 
 
+def test_max_states_stores_exactly_the_limit() -> None:
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 1})
+    for limit in (7, 1001):
+        for n in (2, 3):
+            r = _run(spec, n, symmetry=False, limits=api.Limits(max_states=limit))
+            assert r.verdict == "incomplete" and r.stop_reason == "max_states" and r.stats.states == limit
+
+
 def test_workers_under_different_hash_seeds(monkeypatch) -> None:
     spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 2})
     plain = report.render_json(_run(spec, 2), timing=False)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,28 @@ def test_violation_figures_are_those_of_whole_levels() -> None:
     assert rs[0].stats.states >= full.stats.states
 
 
+@pytest.mark.parametrize("store", ["exact", "fingerprint"])
+def test_max_states_stores_exactly_the_limit(store: str) -> None:
+    # --max-states bounds memory: the owners' shares of the last level sum to what is left, and
+    # a share left over by one owner goes to the owners that held states back (top_up)
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 1})
+    total = api.check(spec, por=False, symmetry=False, store=store).stats.states
+    for limit in (1, 7, 100, 1001):
+        for n in (1, 2, 3):
+            r = _run(spec, n, symmetry=False, store=store, limits=api.Limits(max_states=limit))
+            assert r.verdict == "incomplete" and r.stop_reason == "max_states", (limit, n)
+            assert r.stats.states == limit < total, (limit, n)
+    r = _run(spec, 2, symmetry=False, store=store, limits=api.Limits(max_states=total))
+    assert r.stats.states == total and r.stop_reason in ("max_states", "done")
+
+
+def test_max_states_keeps_a_violation_found_below_the_limit() -> None:
+    spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 0})
+    seq = api.check(spec, por=False, symmetry=False)
+    r = _run(spec, 2, symmetry=False, limits=api.Limits(max_states=seq.stats.states * 10))
+    assert r.verdict == seq.verdict == "violated" and _lengths(r) == _lengths(seq)
+
+
 def test_workers_under_different_hash_seeds(monkeypatch) -> None:
     spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 3, "PLANS": 6, "FIX": 2})
     plain = report.render_json(_run(spec, 2, symmetry=False), timing=False)
@@ -129,12 +153,15 @@ def test_a_killed_worker_ends_the_search_incomplete() -> None:
     spec = api.load(str(ROOT / "specs/reference_dns.pap"), {"ENACTORS": 5, "PLANS": 8, "FIX": 1})
     pool = LocalPool(_factory(spec), 2)
     killed: list[int] = []
+    stored = threading.Event()  # the first level's figures are in (not a fixed sleep: a loaded machine)
+
+    def seen(stats) -> None:
+        if stats.states > 0:
+            stored.set()
 
     def kill_one() -> None:
-        deadline = time.monotonic() + 60
-        while not pool.procs and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(3)
+        if not stored.wait(300):
+            return
         pid = pool.pids()[1]
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
@@ -142,7 +169,7 @@ def test_a_killed_worker_ends_the_search_incomplete() -> None:
     t = threading.Thread(target=kill_one)
     t.start()
     try:
-        r = api.check(spec, por=False, symmetry=False, engine=pool)
+        r = api.check(spec, por=False, symmetry=False, engine=pool, progress=seen)
     finally:
         t.join()
         pool.close()
@@ -245,14 +272,53 @@ def test_no_process_of_a_local_search_listens_beyond_loopback() -> None:
         p.communicate(timeout=30)
 
 
+def _start_big_on_a_terminal() -> tuple[subprocess.Popen, Callable[[], str]]:
+    """_start_big with stderr on a pseudo-terminal, so that the progress line shows; the text
+    written there so far (a thread drains it)."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", "specs/reference_dns.pap", "-D", "ENACTORS=5",
+                          "-D", "PLANS=8", "--no-symmetry", "--workers", "2", "--format", "json", "--no-timing"],
+                         cwd=ROOT, env={**ENV, "TERM": "xterm", "COLUMNS": "200"}, text=True,
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                b = os.read(master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        os.close(master)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return p, lambda: b"".join(chunks).decode("utf-8", "replace")
+
+
+def _wait_for_stored_states(p: subprocess.Popen, stderr: Callable[[], str]) -> bool:
+    """Wait (up to 5 minutes: a loaded machine) for a progress line with states > 0."""
+    end = time.monotonic() + 300
+    while time.monotonic() < end and p.poll() is None:
+        if any(int(m.replace(",", "")) > 0 for m in re.findall(r"states ([\d,]+)", stderr())):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_sigterm_stops_a_local_search_with_partial_figures_and_exit_4() -> None:
-    p = _start_big()
+    p, stderr = _start_big_on_a_terminal()
     try:
         workers = _wait_for_workers(p, 2)
-        time.sleep(3)  # a few levels
+        assert _wait_for_stored_states(p, stderr), stderr()[-2000:]
         assert p.poll() is None
         p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=60)
+        out, _ = p.communicate(timeout=60)
+        time.sleep(0.2)  # the drain thread reads the last bytes
+        err = stderr()
     finally:
         if p.poll() is None:
             p.kill()

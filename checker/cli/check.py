@@ -167,6 +167,8 @@ def check(specs: tuple[str, ...], defines: tuple[str, ...], strategy: str | None
     if not quiet and spec_obj.diagnostics.warnings:
         click.echo(spec_obj.diagnostics.render(), err=True)
     from .long_runs import checkpointer
+    if (workers or cluster) and (checkpoint_dir or resume_dir):  # before the checkpoint directory is read
+        raise UsageError("--workers and --cluster do not take --property, --continue, --checkpoint or --resume yet")
     ckpt = checkpointer(spec_obj, checkpoint_dir, checkpoint_every, resume_dir, strategy=strategy, store=store,
                         por=not no_por, symmetry=not no_symmetry, solver=not no_solver, properties=only_props,
                         keep_going=keep_going, max_depth=max_depth)

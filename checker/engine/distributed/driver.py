@@ -5,8 +5,13 @@ Per level: every owner expands its frontier and returns one batch per owner (suc
 smallest parent it saw); the batches go to their owners, which store the new states and check the
 properties.  The level that first shows a violation is finished on every owner (so the figures
 reported with a violation are those of whole levels, the same for any number of workers); among
-its findings the reported one is, in this order, a model error, a deadlock (both found expanding
-level d), an invariant violation (a state of level d+1), each the smallest packed state of its kind.
+its findings the reported one is the sequential search's choice wherever that is fixed by length
+and kind: the shortest counterexample first, so a deadlock of a level-d state (d steps) before a
+model error met expanding level d (d+1 steps: the last one fails) and before a violation of a
+level-(d+1) state (d+1 steps); at d+1 steps a model error met expanding level d, then a model
+error met checking a property of a level-(d+1) state, then an invariant violation, each the
+smallest packed state of its kind (the sequential search meets these three in its queue order,
+which the partition does not keep: the tie-break documented in docs/distributed.md).
 
 A backend (:mod:`.local`: worker processes on this machine; :mod:`.search`: Ray) subclasses
 :class:`LevelSearch` and provides the transport: start or reset the owners, deliver the initial
@@ -53,6 +58,7 @@ class LevelSearch:
         self.factory, self.workers = factory, workers
         self.figures = WorkerFigures()
         self.lost: str | None = None
+        self.stored: dict[int, int] = {}  # owner -> states it stored, as its last answer said
 
     # -- the transport (a backend provides these) ---------------------------------------------
 
@@ -64,9 +70,14 @@ class LevelSearch:
         """Owner i receives batches[i] (the initial states it owns); their receive() answers."""
         raise NotImplementedError
 
-    def _level(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """One level: every owner expands, the batches reach their owners, which receive them.
-        The expansion summaries and the receive() answers."""
+    def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One level: every owner expands, the batches reach their owners, which receive them
+        (owner j stores at most budgets[j] new states, when not None).  The expansion summaries
+        and the receive() answers."""
+        raise NotImplementedError
+
+    def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
+        """Owner j stores up to budgets[j] more of the states its last receive held back."""
         raise NotImplementedError
 
     def _parent(self, owner: int, state: State) -> State | None:
@@ -114,6 +125,7 @@ class LevelSearch:
         frontier = 0
         cut = False
         summaries: list[dict[str, Any]] = []
+        self.stored = {}
         try:
             self._prepare(n, (kind, canon is not None, check_deadlock))
             init: list[dict[Any, None]] = [dict() for _ in range(n)]
@@ -129,16 +141,18 @@ class LevelSearch:
                     cut = True
                     break
                 stats.depth = level
-                summaries, got = self._level()
+                summaries, got = self._level(_budgets(limits.max_states, stats.states, n))
                 self.figures.rss = [x["rss"] for x in summaries]
                 stats.transitions += sum(x["transitions"] for x in summaries)
                 err = [x["error"] for x in summaries if x["error"] is not None]
                 dead = [x["deadlock"] for x in summaries if x["deadlock"] is not None]
-                if err:
+                # the shortest counterexample first: a deadlock of level d (d steps) before a model
+                # error met expanding level d (d+1 steps)
+                if dead:
+                    found = Finding("deadlock", min(dead), deadlock_prop)
+                elif err:
                     s = min(err)
                     found = Finding("model_error", s, error=_model_error(model, s))
-                elif dead:
-                    found = Finding("deadlock", min(dead), deadlock_prop)
                 level += 1
                 f2, frontier = self._received(got, result, stats, model)
                 if found is None and f2 is not None:
@@ -146,7 +160,23 @@ class LevelSearch:
                     stats.depth = level
                 elif found is None and frontier:
                     stats.depth = level
-                if limits.max_states is not None and stats.states >= limits.max_states and found is None:
+                truncated = any(g.get("truncated") for g in got)
+                while truncated and found is None and limits.max_states is not None \
+                        and stats.states < limits.max_states:
+                    # an owner's share ran out while another's was left over: share what is left
+                    # among the owners that hold states back, until the limit is reached exactly
+                    held = [j for j, g in enumerate(got) if g.get("truncated")]
+                    shares = _budgets(limits.max_states, stats.states, len(held))
+                    budgets = [0] * n
+                    for j, b in zip(held, shares):
+                        budgets[j] = b or 0
+                    more = self._top_up(budgets)
+                    for g, m in zip(got, more):
+                        g["truncated"] = m["truncated"]
+                    found, grown = self._received(more, result, stats, model)
+                    frontier += grown
+                    truncated = any(g["truncated"] for g in got)
+                if limits.max_states is not None and found is None and (truncated or stats.states >= limits.max_states):
                     result.stop_reason = "max_states"
                     break
                 now = time.perf_counter()
@@ -165,6 +195,9 @@ class LevelSearch:
         except self._lost_errors() as e:
             result.stop_reason = "worker_lost"
             self.lost = _first_line(e)
+            # the states stored when each owner last answered: the last complete level, plus
+            # what the owners that answered before the loss stored of the next one
+            stats.states = max(stats.states, sum(self.stored.values()))
         stats.seconds = time.perf_counter() - started
         stats.queue = frontier
         if summaries:
@@ -202,6 +235,15 @@ class LevelSearch:
             t, prop = min(bad)
             return Finding("invariant", t, prop), frontier
         return None, frontier
+
+
+def _budgets(max_states: int | None, stored: int, n: int) -> list[int | None]:
+    """Each owner's share of the states `--max-states` leaves (they sum to exactly what is left):
+    the stored total never exceeds the limit."""
+    if max_states is None:
+        return [None] * n
+    left = max(max_states - stored, 0)
+    return [left // n + (1 if i < left % n else 0) for i in range(n)]
 
 
 def _model_error(model: Model[Any], s: State) -> ModelError | None:

@@ -177,11 +177,17 @@ class LocalPool(WorkerProcesses, LevelSearch):
         self._clean = False
         for i, b in enumerate(batches):
             self._send(i, "seed", b)
-        got = [self._answer(i) for i in range(len(batches))]
+        got = [self._stored(i, self._answer(i)) for i in range(len(batches))]
         self._clean = True
         return got
 
-    def _level(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _stored(self, i: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Note what owner i has stored as each answer arrives (a worker lost later in the level
+        leaves the others' figures)."""
+        self.stored[i] = answer["states"]
+        return answer
+
+    def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         n = self.workers
         self._clean = False
         for i in range(n):
@@ -192,13 +198,16 @@ class LocalPool(WorkerProcesses, LevelSearch):
             summaries.append(self._answer(i))
             blobs.append([self._recv_bytes(i) for _ in range(n - 1)])  # for each j != i, in order
         for j in range(n):
-            self._send(j, "receive")
+            self._send(j, "receive", budgets[j])
             for i in range(n):
                 if i != j:
                     self._send_bytes(j, blobs[i][j if j < i else j - 1])
-        got = [self._answer(j) for j in range(n)]
+        got = [self._stored(j, self._answer(j)) for j in range(n)]
         self._clean = True
         return summaries, got
+
+    def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
+        return [self._stored(j, a) for j, a in enumerate(self.call("top_up", [(b,) for b in budgets]))]
 
     def _parent(self, owner: int, state: State) -> State | None:
         self._send(owner, "parent", state)
@@ -259,7 +268,7 @@ def _worker_main(conn: Any, parent: int, maker: Callable[..., Any], margs: tuple
                 elif op == "receive":
                     batches = [keep] + [pickle.loads(conn.recv_bytes()) for _ in range(owner.n - 1)]
                     keep = None
-                    conn.send(("ok", owner.receive(*batches)))
+                    conn.send(("ok", owner.receive(*batches, budget=payload)))
                 elif op == "seed":
                     conn.send(("ok", owner.receive(payload)))
                 elif op == "call":

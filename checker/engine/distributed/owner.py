@@ -86,6 +86,7 @@ class Owner:
         self.digest = digest_function(store_kind, model.layout.width)
         self.np = _numpy()
         self.frontier: list[int] = []
+        self.held: list[tuple[int, int | None]] = []  # new states a budget left out (--max-states)
         self.check_deadlock = check_deadlock
         self.sent = 0  # successors sent to other owners (messages), for the benchmark
         self.sent_bytes = 0
@@ -103,14 +104,40 @@ class Owner:
 
     # -- receiving a level -------------------------------------------------------------------
 
-    def receive(self, *batches: dict[int, int | None]) -> dict[str, Any]:
+    def receive(self, *batches: dict[int, int | None], budget: int | None = None) -> dict[str, Any]:
         """Store the new states of a level (each batch: state -> smallest parent seen by one
-        sender), check properties on them, and make them this owner's frontier."""
+        sender), check properties on them, and make them this owner's frontier.  With a budget
+        (`--max-states`: this owner's share of the states left), store at most that many, the
+        smallest first, and say "truncated" when some new ones were left out (they are held
+        for :meth:`top_up`)."""
         batches = tuple(b for b in batches if b)
+        self.held = []
         if self.exact:
-            new, parents = self._new_exact(batches)
+            new, parents, truncated = self._new_exact(batches, budget)
         else:
-            new, parents = self._new_fingerprint(batches)
+            new, parents, truncated = self._new_fingerprint(batches, budget)
+        del parents
+        self.frontier = new
+        return self._checked(new, truncated)
+
+    def top_up(self, budget: int) -> dict[str, Any]:
+        """Store up to `budget` more of the new states the last receive() held back (the
+        smallest first), as receive() does; the answer speaks of these only (but "states")."""
+        more, self.held = self.held[:budget], self.held[budget:]
+        if self.exact:
+            pmap = cast(ExactStore, self.store).parent_map
+            assert pmap is not None
+            pmap.update(more)
+        else:
+            insert = cast(FingerprintStore, self.store).insert
+            for t, p in more:
+                insert(t, p)
+        new = [t for t, _ in more]
+        self.frontier = sorted(self.frontier + new)
+        return self._checked(new, bool(self.held))
+
+    def _checked(self, new: list[int], truncated: bool) -> dict[str, Any]:
+        """The property checks on newly stored states, and the answer of receive()."""
         violation: tuple[int, int] | None = None
         error: int | None = None
         witnesses: dict[int, int] = {}
@@ -134,16 +161,15 @@ class Owner:
                 except ModelError:
                     if error is None:
                         error = t
-        del parents
-        self.frontier = new
         return {"new": len(new), "violation": violation, "witnesses": witnesses, "error": error,
-                "states": len(self.store), "bytes": self.store.memory_bytes()}
+                "states": len(self.store), "bytes": self.store.memory_bytes(), "truncated": truncated}
 
-    def _new_exact(self, batches: tuple[dict[int, int | None], ...]) -> tuple[list[int], list[int | None]]:
+    def _new_exact(self, batches: tuple[dict[int, int | None], ...], budget: int | None
+                   ) -> tuple[list[int], list[int | None], bool]:
         pmap = cast(ExactStore, self.store).parent_map
         assert pmap is not None
         if not batches:
-            return [], []
+            return [], [], False
         stored = pmap.__contains__
         if len(batches) == 1:
             best = batches[0]
@@ -163,21 +189,28 @@ class Owner:
                         b[t] = q
                 best.update(b)
         new = sorted(filterfalse(stored, best) if len(batches) == 1 else best)
+        truncated = budget is not None and len(new) > budget
+        if truncated:
+            rest = new[budget:]
+            self.held = list(zip(rest, map(best.__getitem__, rest)))
+            del new[budget:]
         parents = list(map(best.__getitem__, new))
         if len(batches) > 1:  # parents from other workers arrive as one int object per link: share them
             same: dict[int | None, int | None] = {}
             parents = list(map(same.setdefault, parents, parents))
         pmap.update(zip(new, parents))
-        return new, parents
+        return new, parents, truncated
 
-    def _new_fingerprint(self, batches: tuple[dict[int, int | None], ...]) -> tuple[list[int], list[int | None]]:
+    def _new_fingerprint(self, batches: tuple[dict[int, int | None], ...], budget: int | None
+                         ) -> tuple[list[int], list[int | None], bool]:
         store = cast(FingerprintStore, self.store)
         if not batches:
-            return [], []
+            return [], [], False
         cand: set[int] = set(batches[0].keys()).union(*(b.keys() for b in batches[1:]))
         contains, insert = store.__contains__, store.insert
         new: list[int] = []
         parents: list[int | None] = []
+        truncated = False
         for t in sorted(cand):
             if contains(t):
                 continue
@@ -190,10 +223,14 @@ class Owner:
                 if first or (p is not None and (best is None or p < best)):
                     best = p
                     first = False
+            if budget is not None and len(new) >= budget:
+                truncated = True
+                self.held.append((t, best))
+                continue
             insert(t, best)
             new.append(t)
             parents.append(best)
-        return new, parents
+        return new, parents, truncated
 
     # -- expanding a level -------------------------------------------------------------------
 

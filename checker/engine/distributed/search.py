@@ -102,12 +102,15 @@ class Cluster(LevelSearch):
         return cast("list[dict[str, Any]]",
                     self.ray.get([o.receive.remote(batches[i]) for i, o in enumerate(self.owners)]))
 
-    def _level(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _level(self, budgets: list[int | None]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ray, owners, n = self.ray, self.owners, self.workers
         outs = [owners[i].expand_level.options(num_returns=n + 1).remote() for i in range(n)]
         summaries = ray.get([o[n] for o in outs])
-        got = ray.get([owners[j].receive.remote(*[outs[i][j] for i in range(n)]) for j in range(n)])
+        got = ray.get([owners[j].receive.remote(*[outs[i][j] for i in range(n)], budget=budgets[j]) for j in range(n)])
         return summaries, got
+
+    def _top_up(self, budgets: list[int]) -> list[dict[str, Any]]:
+        return cast("list[dict[str, Any]]", self.ray.get([o.top_up.remote(b) for o, b in zip(self.owners, budgets)]))
 
     def _parent(self, owner: int, state: State) -> State | None:
         return cast("State | None", self.ray.get(self.owners[owner].parent.remote(state)))
