@@ -11,6 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "checker"
 ENTRY_POINTS = {"cli"}  # the folders/modules allowed to print and exit
+CHILD_EXIT = Path("checker/engine/processes.py")  # ends a child whose parent is gone, nothing else
 
 
 def _outside_cli() -> list[Path]:
@@ -37,7 +38,8 @@ def _offences(tree: ast.AST) -> list[tuple[int, str]]:
 
 def test_only_the_command_line_prints_or_exits() -> None:
     offences = [f"{p.relative_to(PACKAGE.parent)}:{line}: {what}"
-                for p in _outside_cli() for line, what in _offences(ast.parse(p.read_text(encoding="utf-8")))]
+                for p in _outside_cli() for line, what in _offences(ast.parse(p.read_text(encoding="utf-8")))
+                if not (p.relative_to(PACKAGE.parent) == CHILD_EXIT and what == "os._exit()")]
     assert offences == []
 
 

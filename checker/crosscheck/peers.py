@@ -23,7 +23,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from typing import Any
 
 from ..api import CheckResult, PropertyResult, Spec
 from ..engine.model import ModelError
+from ..engine.processes import die_with_parent
 from ..export import ExportError, export
 from ..lang.outputs import counted
 from ..lang.symbols import PropertyInfo
@@ -108,20 +108,8 @@ def available(tool: str) -> bool:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: on Linux, ask for SIGKILL when papcheck dies (prctl
-    PR_SET_PDEATHSIG), so a killed papcheck leaves no spin, pan, rumur or verifier running; and
-    exit at once if papcheck is already gone.  Elsewhere nothing (the timeout still applies)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != _PARENT_PID:
-        os._exit(1)
+    """In the child before exec: no spin, pan, rumur or verifier outlives a killed papcheck."""
+    die_with_parent(_PARENT_PID)
 
 
 _PARENT_PID = os.getpid()

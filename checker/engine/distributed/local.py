@@ -20,14 +20,13 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from ..model import State
+from ..processes import die_with_parent
 from .driver import Args, LevelSearch, WorkerLost
 from .owner import Factory, Owner
 
@@ -220,29 +219,8 @@ class LocalPool(WorkerProcesses, LevelSearch):
 
 # -- the worker process ---------------------------------------------------------------------------
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux); elsewhere a thread
-    watches the parent's pid.  Either way, exit at once if the parent is already gone."""
-    armed = False
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            armed = False
-    if os.getppid() != parent:
-        os._exit(1)
-    if not armed:
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(1)
-        threading.Thread(target=watch, daemon=True).start()
-
-
 def _worker_main(conn: Any, parent: int, maker: Callable[..., Any], margs: tuple[Any, ...]) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent, watch=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         try:
