@@ -169,7 +169,7 @@ def _target(model: CompiledModel, p: PropertyResult, index: int) -> Callable[[St
 
 def minimize_result(result: CheckResult, *, budget: int = DEFAULT_BUDGET,
                     include_witnesses: bool = False, deadline: float | None = None,
-                    progress: ProgressFn | None = None) -> list[Minimized]:
+                    progress: ProgressFn | None = None, progress_every: float = 0.25) -> list[Minimized]:
     """Replace each counterexample (and witness) trace of `result` in place by a shortest one with
     the fewest context switches; the explanation of a violated invariant is recomputed for the
     new final state.  Model-error traces are left alone (their last step has no state).
@@ -197,7 +197,8 @@ def minimize_result(result: CheckResult, *, budget: int = DEFAULT_BUDGET,
             continue
         try:
             found = min_switch_path(model, target, p.trace.length, actor, budget=budget, deadline=deadline,
-                                    progress=progress, phase=f"minimization ({p.name})")
+                                    progress=progress, progress_every=progress_every,
+                                    phase=f"minimization ({p.name})")
         except TooBig as e:
             info.note = f"not minimized: {e}"
             continue
