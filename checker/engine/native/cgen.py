@@ -282,10 +282,10 @@ class CGen(_Gen):
                 return f"(({args[0]}) & {clit((1 << at.len_width) - 1)})"
             raise Unsupported(f"the function {f!r}")
         if isinstance(e, ast.SetLit):
-            t = self._set_type(e, expected)
+            st = self._set_type(e, expected)
             if not e.elems:
                 return "((V)0)"
-            parts = [f"((V)1 << ({self.encode_inline(x, t.elem, ctx, x.span, 'a set element')}))" for x in e.elems]
+            parts = [f"((V)1 << ({self.encode_inline(x, st.elem, ctx, x.span, 'a set element')}))" for x in e.elems]
             return "(" + " | ".join(parts) + ")"
         if isinstance(e, ast.RecordLit):
             t = self.typ(e)
