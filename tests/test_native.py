@@ -175,6 +175,38 @@ def test_generated_protocols_where_partial_order_reduction_fires(text: str) -> N
     assert_same_check(spec)
 
 
+def _loop_specs() -> list[tuple[str, str]]:
+    """(name, text) of every spec with loops or comprehensions the tests hold: the adversarial
+    ones (tests/attack_loops), the shipped bulk purge, and tests/test_loops.py's."""
+    from tests import test_loops as tl
+    out = [(f"attack_loops/{p.name}", p.read_text()) for p in sorted((ROOT / "tests" / "attack_loops").glob("*.pap"))]
+    out.append(("bulk_purge", (ROOT / "specs" / "dynamodb_dns_bulk_purge.pap").read_text()))
+    out += [("test_loops static", tl.STATIC_LOOP), ("test_loops dynamic", tl.DYNAMIC),
+            ("test_loops comprehensions", tl.COMPREHENSIONS), ("test_loops oracle forms", tl.ORACLE_SPECS[0]),
+            ("test_loops oracle model errors", tl.ORACLE_SPECS[1]), ("test_loops loop then choose", tl.LOOP_THEN_CHOOSE),
+            ("test_loops nested", tl.NESTED_TLA)]
+    return out
+
+
+@pytest.mark.parametrize("name,text", _loop_specs(), ids=[n for n, _ in _loop_specs()])
+def test_loops_and_comprehensions_run_in_c_as_in_python(name: str, text: str) -> None:
+    """Loops and comprehensions are transcribed, not refused: the C engine runs these specs (with
+    and without symmetry) and finds what the Python engine finds, both stores, model errors
+    mid-loop included."""
+    spec = api.load_text(text, name)
+    sym = spec.symmetry()
+    native_program(spec.model, None)  # NativeUnavailable here is a failure: no fallback expected
+    if sym is not None and sym.slices is not None:
+        native_program(spec.model, sym.slices)
+    assert_same_search(spec)
+    # ids of a symmetric machine in the data: the C engine cannot canonicalize, it runs unreduced
+    symmetry = sym is None or sym.slices is not None
+    for store in ("exact", "fingerprint"):
+        assert api.check(spec, store=store, symmetry=symmetry, backend="auto").engine == "c"
+        assert_same_check(spec, store)
+        assert_same_check(spec, store, por=False)
+
+
 def test_shipped_specs_run_in_c() -> None:
     """Coverage: the C engine takes every shipped and workshop spec (a refusal would be a note)."""
     refused = []

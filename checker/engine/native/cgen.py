@@ -23,7 +23,17 @@ from ...lang import ast
 from ...lang.errors import Span
 from ...lang.symbols import BoundSym, CheckedSpec, ConstSym, EnumMemberSym, MachineInfo, TransitionInfo
 from ...lang.types import BoolT, ChanT, RangeT, RecordT, SetT, Type
-from ..compile import UNROLL_LIMIT, _ActState, _can_fail, _Ctx, _describe_target, _Gen, _has_choose, _range_ival
+from ..compile import (
+    _LITERALS,
+    UNROLL_LIMIT,
+    _ActState,
+    _can_fail,
+    _Ctx,
+    _describe_target,
+    _Gen,
+    _has_choose,
+    _range_ival,
+)
 from ..layout import Layout
 from .runtime import RUNTIME
 
@@ -193,12 +203,15 @@ class CGen(_Gen):
         return v
 
     def encode_inline(self, e: ast.Expr, t: Type, ctx: _Ctx, span: Span, detail: str) -> str:
-        src = self.expr(e, ctx, expected=t)
+        return self.encode_src(self.expr(e, ctx, expected=t), self.interval(e, ctx), t, span, detail,
+                               self._none_hint(e))
+
+    def encode_src(self, src: str, iv: tuple[int, int] | None, t: Type, span: Span, detail: str,
+                   hint: str = "") -> str:
         if isinstance(t, RangeT):
-            iv = self.interval(e, ctx)
             if iv is None or iv[0] < t.lo or iv[1] > t.hi:
                 v = self.fresh()
-                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){self._none_hint(e)}")
+                eid = self.site("range", span, f"{detail} ({t.lo}..{t.hi}){hint}")
                 src = f"({{ V {v} = {src}; ({clit(t.lo)} <= {v} && {v} <= {clit(t.hi)}) ? {v} : papc_fail({eid}); }})"
             return src if t.lo == 0 else f"({src} - {clit(t.lo)})"
         if isinstance(t, BoolT):
@@ -249,6 +262,8 @@ class CGen(_Gen):
             return self.membership(e, ctx)
         if isinstance(e, ast.Quant):
             return self.quant(e, ctx)
+        if isinstance(e, ast.Comprehension):
+            return self.comprehension(e, ctx, expected)
         if isinstance(e, ast.Cond):
             return f"(({self.expr(e.cond, ctx)}) ? ({self.expr(e.then, ctx, expected)}) : " \
                    f"({self.expr(e.orelse, ctx, expected)}))"
@@ -267,11 +282,10 @@ class CGen(_Gen):
                 return f"(({args[0]}) & {clit((1 << at.len_width) - 1)})"
             raise Unsupported(f"the function {f!r}")
         if isinstance(e, ast.SetLit):
-            t = expected if isinstance(expected, SetT) else self.typ(e)
-            assert isinstance(t, SetT)
+            st = self._set_type(e, expected)
             if not e.elems:
                 return "((V)0)"
-            parts = [f"((V)1 << ({self.encode_inline(x, t.elem, ctx, x.span, 'a set element')}))" for x in e.elems]
+            parts = [f"((V)1 << ({self.encode_inline(x, st.elem, ctx, x.span, 'a set element')}))" for x in e.elems]
             return "(" + " | ".join(parts) + ")"
         if isinstance(e, ast.RecordLit):
             t = self.typ(e)
@@ -288,6 +302,15 @@ class CGen(_Gen):
                 off += ft.width
             return "(" + " | ".join(parts) + ")" if parts else "((V)0)"
         raise Unsupported(f"the expression {type(e).__name__}")
+
+    def _set_type(self, e: ast.Expr, expected: Type | None) -> SetT:
+        """The type a set literal or comprehension is encoded in: the one expected where it is
+        written, else its own; its bit mask must fit a V, as a state's sets do."""
+        t = expected if isinstance(expected, SetT) else self.typ(e)
+        assert isinstance(t, SetT)
+        if t.width > MAX_WIDTH:
+            raise Unsupported(f"a set value of {t.width} possible elements (a C value holds {MAX_WIDTH})")
+        return t
 
     @staticmethod
     def _fold(fn: str, args: list[str]) -> str:
@@ -317,8 +340,8 @@ class CGen(_Gen):
             return f"{fn}({self.expr(e.left, ctx)}, {self.expr(e.right, ctx)}, {eid})"
         if op in ("==", "!="):
             lt, rt = self.typ(e.left), self.typ(e.right)
-            a = self.expr(e.left, ctx, rt if isinstance(e.left, (ast.SetLit, ast.RecordLit)) else None)
-            b = self.expr(e.right, ctx, lt if isinstance(e.right, (ast.SetLit, ast.RecordLit)) else None)
+            a = self.expr(e.left, ctx, rt if isinstance(e.left, _LITERALS) else None)
+            b = self.expr(e.right, ctx, lt if isinstance(e.right, _LITERALS) else None)
             if isinstance(lt, BoolT) or isinstance(rt, BoolT):
                 a, b = f"(!!({a}))", f"(!!({b}))"
             return self._ordered(a, b, op)
@@ -458,6 +481,36 @@ class CGen(_Gen):
             init = 0
         return f"({{ {prelude} V {r} = {init}; {_loop(name, lo, hi)} {{ {skip}{step} }} {r}; }})"
 
+    def comprehension(self, e: ast.Comprehension, ctx: _Ctx, expected: Type | None) -> str:
+        """A set comprehension as a bit mask, as the Python engine's: the domain taken once (its
+        prelude), its values ascending, for each the condition then the element (range-checked
+        into the set's element type); unrolled over a small static domain, where every part is
+        evaluated (C's unspecified order of `|` operands is harmless: a part fails or not
+        whatever the order, and nothing else happens)."""
+        t = self._set_type(e, expected)
+        b: BoundSym = self.c.refs[id(e)]
+        static, prelude, bounds, filt, iv = self.c_domain(e.domain, ctx)
+        span = e.elem.span if e.elem is not None else e.span
+
+        def member(c: _Ctx, name: str, v_iv: tuple[int, int] | None) -> str:
+            if e.elem is None:
+                bit = self.encode_src(name, v_iv, t.elem, span, "a set element")
+            else:
+                bit = self.encode_inline(e.elem, t.elem, c, span, "a set element")
+            one = f"((V)1 << ({bit}))"
+            return one if e.cond is None else f"(({self.expr(e.cond, c)}) ? {one} : (V)0)"
+
+        if static is not None and len(static) <= UNROLL_LIMIT:
+            # static values: constants whose prelude (if any) cannot fail
+            parts = [member(ctx.with_bind(b, clit(v), (v, v)), clit(v), (v, v)) for v in static]
+            return "(" + " | ".join(parts) + ")" if parts else "((V)0)"
+        name = f"b{b.uid}"
+        one = member(ctx.with_bind(b, name, iv), name, iv)
+        lo, hi = bounds.split("; ")
+        skip = f"if (!{filt.format(v=name)}) continue; " if filt else ""
+        acc = self.fresh("_acc")
+        return f"({{ {prelude} V {acc} = 0; {_loop(name, lo, hi)} {{ {skip}{acc} |= {one}; }} {acc}; }})"
+
     def aggregate_c(self, e: ast.Quant, ctx: _Ctx, b: BoundSym, static: list[int] | None, prelude: str,
                     bounds: str, filt: str | None, iv: tuple[int, int] | None) -> str:
         if static is not None and len(static) <= UNROLL_LIMIT and filt is None and not prelude:
@@ -549,6 +602,8 @@ class CGen(_Gen):
             lines.append(f"{ind}}}")
         elif isinstance(s, ast.If):
             self.if_stmt(s, ctx, lines, ind, None, act)
+        elif isinstance(s, ast.For):
+            self.for_stmt(s, ctx, lines, ind, act)
         elif isinstance(s, ast.MethodCall):
             st = self.typ(s.target)
             assert isinstance(st, SetT)
@@ -590,6 +645,32 @@ class CGen(_Gen):
             pass
         else:
             raise Unsupported(f"the statement {type(s).__name__}")
+
+    def for_stmt(self, s: ast.For, ctx: _Ctx, lines: list[str], ind: str, act: _ActState) -> None:
+        """`for x in D { body }`, as the Python engine's: unrolled over a small static domain, else
+        a C loop over D taken before the first iteration (c_domain's prelude: a range's bounds,
+        low then high; a set's members; the listed values' bit set), values ascending, each
+        iteration reading t as the earlier ones left it."""
+        b: BoundSym = self.c.refs[id(s)]
+        static, prelude, bounds, filt, iv = self.c_domain(s.domain, ctx)
+        if static is not None and len(static) <= UNROLL_LIMIT:
+            # static values: constants whose prelude (if any) cannot fail
+            for v in static:
+                inner = ctx.with_bind(b, clit(v), (v, v))
+                for st in s.body:
+                    self.stmt(st, inner, lines, ind, act)
+            return
+        name = f"b{b.uid}"
+        lo, hi = bounds.split("; ")
+        lines.append(f"{ind}{{ {prelude} /* spec line {int(s.span.line)} */")
+        lines.append(f"{ind}{_loop(name, lo, hi)} {{")
+        ind2 = ind + "    "
+        if filt:
+            lines.append(f"{ind2}if (!{filt.format(v=name)}) continue;")
+        inner = ctx.with_bind(b, name, iv)
+        for st in s.body:
+            self.stmt(st, inner, lines, ind2, act)
+        lines.append(f"{ind}}} }}")
 
     def _bind_offset(self, off: str | int, lines: list[str], ind: str) -> str | int:
         if isinstance(off, int):
