@@ -12,6 +12,7 @@ error`.  A test that means to provoke 70 (a `--self-check` disagreement) says so
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -93,6 +94,17 @@ def _guard(item: pytest.Item, phase: str):
     if new and item.get_closest_marker(_MARKER) is None:
         raise AssertionError(f"papcheck exited with an internal error (70) during {phase}:\n" + "\n".join(new))
     return outcome
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`deep` tests (the attack corpora in every configuration) run only with PAPCHECK_DEEP=1: the
+    suite keeps well inside CI's time budget, and each corpus still runs once in its fast set."""
+    if os.environ.get("PAPCHECK_DEEP") == "1":
+        return
+    skip = pytest.mark.skip(reason="deep attack run: set PAPCHECK_DEEP=1")
+    for item in items:
+        if item.get_closest_marker("deep") is not None:
+            item.add_marker(skip)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -85,7 +85,7 @@ def test_verdict_as_reasoned(name: str) -> None:
         assert j["expectation"]["met"], (j["verdict"], [(p["name"], p["status"]) for p in j["properties"]])
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("name", _params(ALL))
 def test_self_check(name: str) -> None:
     r = _cli("check", SPECS / name, "-q", "--no-timing", "--self-check")
@@ -93,14 +93,14 @@ def test_self_check(name: str) -> None:
     assert "Self-check passed" in r.stdout, r.stdout[-3000:]
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("name", _params(ALL))
 def test_unreduced_same_verdict(name: str) -> None:
     a, b = _json(SPECS / name), _json(SPECS / name, "--no-por", "--no-symmetry")
     assert _summary(a) == _summary(b)
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("name", _params(ALL))
 def test_fmt_round_trip(name: str, tmp_path: Path) -> None:
     copy = tmp_path / name
@@ -150,7 +150,7 @@ CROSS_AGREE += ["l05_nested.pap", "c03_forall_over_comp.pap", "l19_error_mid_loo
 CROSS_FINDS: dict[tuple[str, str], str] = {}
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("tool", [pytest.param("spin", marks=pytest.mark.spin),
                                   pytest.param("rumur", marks=pytest.mark.rumur)])
 @pytest.mark.parametrize("name", CROSS_AGREE + sorted({n for n, _ in CROSS_FINDS}))

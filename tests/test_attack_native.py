@@ -75,7 +75,7 @@ def _cases(paths: list[Path]) -> list[object]:
     out: list[object] = []
     for p in paths:
         for d in extra_args(p):
-            marks = [pytest.mark.slow] if p.name.startswith(SLOW_PREFIX) else []
+            marks = [pytest.mark.deep] if p.name.startswith(SLOW_PREFIX) else []
             out.append(pytest.param((p, d), marks=marks, id=_id((p, d))))
     return out
 
@@ -100,7 +100,7 @@ def test_c_agrees_with_python(case: tuple[Path, list[str]]) -> None:
     _check(spec, dargs + CONFIGS[0][1])
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("config", CONFIGS[1:], ids=lambda c: c[0])
 @pytest.mark.parametrize("case", _cases(AGREEING))
 def test_c_agrees_with_python_other_configs(case: tuple[Path, list[str]], config: tuple[str, list[str]]) -> None:

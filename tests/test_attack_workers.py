@@ -80,20 +80,20 @@ def test_fast_corpus_agrees_with_sequential(spec: str) -> None:
     _agree(spec, (1, 3))
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("spec", [s for s in ALL if s not in KNOWN_BAD])
 def test_corpus_agrees_with_sequential_1_2_3_4(spec: str) -> None:
     _agree(spec, (1, 2, 3, 4))
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("spec", ["depth1_many", "sym_ok", "wide", "several_props"])
 def test_corpus_agrees_fingerprint_and_no_symmetry(spec: str) -> None:
     _agree(spec, (2, 3), "--store", "fingerprint")
     _agree(spec, (2,), "--no-symmetry")
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("spec", ["depth1_many", "depth1_two_inv", "deadlock_many"])
 def test_text_output_same_across_runs_and_hash_seeds(spec: str) -> None:
     outs = {_cli(spec, "--workers", str(n), fmt="text", env={"PYTHONHASHSEED": seed}).stdout
@@ -171,7 +171,7 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-@pytest.mark.slow
+@pytest.mark.deep
 @pytest.mark.parametrize("how", ["worker", "term", "int", "kill"])
 def test_faults_leave_no_orphans_and_no_listeners(how: str) -> None:
     proc = subprocess.Popen(
