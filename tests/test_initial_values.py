@@ -170,7 +170,7 @@ def test_shared_only_counts_differ_by_the_fake_initial_state() -> None:
     ("var g: 0..3 in {h}", "constant"),
     ("var g: 0..3 in 0..h", "constant"),
     ("var m: map[0..7, 0..7] in any", "has 16,777,216 values"),
-    ("var m: map[0..3, 0..15] in 0..N", "holds values of type"),
+    ("var m: map[0..3, 0..15] in 0..3", "holds values of type"),
     ("var s: set[0..3] in {{1}, {5}}", "value 5 is outside 0..3"),
     ("var s: set[0..3] in {{1}, true}", "has type bool"),
     ("var c: chan[bool, 2] in any", "channel"),
