@@ -231,15 +231,7 @@ def murphi_parts(checked: CheckedSpec, *, safety_only: bool = False, properties:
         rules.append("")
     for k, p in enumerate(checked.properties):
         num = base + k
-        ok = ""
-        if p.kind in ("invariant", "reachable"):
-            assert p.decl.expr is not None  # an invariant or reachable property has an expression
-            if p.kind == "reachable":
-                low.reach_checks(p)
-            ok, what = low.prop_checks(p.decl.expr)
-            if ok:  # evaluating the property can fail: a model error, as in papcheck
-                rules.append(f'rule "pap_prop_{num}_model_error" {d.and_(selg + [d.not_(ok)])} ==> begin')
-                rules += ["  " + x for x in d.check(d.FALSE, what)] + ["end;"]
+        ok = _property_error_rule(low, d, p, num, selg, rules)
         if p.kind == "invariant":
             g = d.and_(([ok] if ok else []) + [d.not_(low.prop_expr(p.decl.expr))])  # type: ignore[arg-type]  # checked above
         elif p.kind == "reachable":
@@ -452,15 +444,7 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
     all_final = d.and_(finals_parts)
     for n, p in enumerate(checked.properties):
         num = base + n
-        ok = ""
-        if p.kind in ("invariant", "reachable"):
-            assert p.decl.expr is not None  # an invariant or reachable property has an expression
-            if p.kind == "reachable":
-                low.reach_checks(p)
-            ok, what = low.prop_checks(p.decl.expr)
-            if ok:  # evaluating the property can fail: a model error, as in papcheck
-                rules.append(f'rule "pap_prop_{num}_model_error" {d.and_(selg + [d.not_(ok)])} ==> begin')
-                rules += ["  " + x for x in d.check(d.FALSE, what)] + ["end;"]
+        ok = _property_error_rule(low, d, p, num, selg, rules)
         if p.kind == "invariant":
             g = d.and_(([ok] if ok else []) + [d.not_(low.prop_expr(p.decl.expr))])  # type: ignore[arg-type]  # checked above
         elif p.kind == "reachable":
@@ -485,3 +469,19 @@ def _scalarset_parts(checked: CheckedSpec, safety_only: bool, properties: str, n
             if mo.group(1) != idx[m.name] and not re.fullmatch(rf"{re.escape(ns)}pap_q\d+", mo.group(1)):
                 return m.name
     return MurphiParts(enums, var_decls, init, rules, len(checked.properties), len(firings))
+
+
+def _property_error_rule(low: Any, d: Any, p: Any, num: int, selg: list[str], rules: list[str]) -> str:
+    """For an invariant or reachable property whose evaluation can fail, append the rule that
+    reports that failure as a model error, as papcheck does; return the condition under which
+    evaluating it succeeds ("" when it cannot fail, or for other kinds of property)."""
+    if p.kind not in ("invariant", "reachable"):
+        return ""
+    assert p.decl.expr is not None  # an invariant or reachable property has an expression
+    if p.kind == "reachable":
+        low.reach_checks(p)
+    ok, what = low.prop_checks(p.decl.expr)
+    if ok:  # evaluating the property can fail: a model error, as in papcheck
+        rules.append(f'rule "pap_prop_{num}_model_error" {d.and_(selg + [d.not_(ok)])} ==> begin')
+        rules += ["  " + x for x in d.check(d.FALSE, what)] + ["end;"]
+    return ok
